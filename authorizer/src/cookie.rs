@@ -1,0 +1,133 @@
+//! Finding the session cookie in a request, by exact name, with size limits checked first.
+
+use crate::event::Request;
+use crate::Reason;
+
+/// Longest token accepted (browsers keep a cookie's name and value under 4096 bytes).
+pub const MAX_TOKEN_BYTES: usize = 4096;
+/// Longest `Cookie` header or `cookies` array accepted, in total.
+pub const MAX_COOKIE_BYTES: usize = 16 * 1024;
+
+/// The token found in a request, or why there is none to check.
+pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Reason> {
+    let header_values = req.headers.get_all("cookie");
+    let total: usize = req.cookies.iter().map(String::len).sum::<usize>()
+        + header_values.iter().map(|v| v.len()).sum::<usize>();
+    if total > MAX_COOKIE_BYTES {
+        return Err(Reason::TooLarge);
+    }
+    let from_array = req.cookies.iter().map(String::as_str);
+    // A header value that is not visible ASCII cannot hold our cookie in a form we accept;
+    // its pairs are still scanned as bytes so that a duplicate name is not missed.
+    let from_header = header_values
+        .iter()
+        .flat_map(|v| std::str::from_utf8(v.as_bytes()).ok());
+    let mut found: Option<&str> = None;
+    for header in from_array.chain(from_header) {
+        for pair in header.split(';') {
+            let Some((n, v)) = pair.split_once('=') else {
+                continue;
+            };
+            if n.trim_matches([' ', '\t']) != name {
+                continue;
+            }
+            let value = v.trim_matches([' ', '\t']);
+            match found {
+                Some(prev) if prev != value => return Err(Reason::AmbiguousCookie),
+                _ => found = Some(value),
+            }
+        }
+    }
+    match found {
+        None | Some("") => Err(Reason::NoToken),
+        Some(v) if v.len() > MAX_TOKEN_BYTES => Err(Reason::TooLarge),
+        Some(v) => Ok(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Request;
+    use serde_json::json;
+
+    fn rest(headers: serde_json::Value, multi: serde_json::Value) -> Request {
+        Request::from_value(&json!({
+            "type": "REQUEST", "methodArn": "arn", "httpMethod": "GET",
+            "headers": headers, "multiValueHeaders": multi,
+            "requestContext": {}
+        }))
+    }
+
+    fn http(cookies: serde_json::Value, headers: serde_json::Value) -> Request {
+        Request::from_value(&json!({
+            "version": "2.0", "routeArn": "arn", "cookies": cookies, "headers": headers,
+            "requestContext": {"http": {"method": "GET"}}
+        }))
+    }
+
+    const N: &str = "__Host-session";
+
+    #[test]
+    fn cookie_is_found_by_exact_name_among_others() {
+        let r = rest(json!({"Cookie": "a=1; __Host-session=t.o.k; b=2"}), json!({}));
+        assert_eq!(find_token(&r, N), Ok("t.o.k"));
+        let r = rest(json!({"cOoKiE": "a=1;__Host-session=t.o.k"}), json!({}));
+        assert_eq!(find_token(&r, N), Ok("t.o.k"), "header name in any case, no space");
+    }
+
+    #[test]
+    fn name_variants_do_not_match() {
+        for h in [
+            "__host-session=t",
+            "__Host-session2=t",
+            "__Host-sessio=t",
+            "x__Host-session=t",
+            "__Host-session\u{a0}=t",
+        ] {
+            let r = rest(json!({ "Cookie": h }), json!({}));
+            assert_eq!(find_token(&r, N), Err(Reason::NoToken), "{h}");
+        }
+    }
+
+    #[test]
+    fn two_different_values_are_ambiguous_wherever_they_are() {
+        let r = rest(json!({"Cookie": "__Host-session=a; __Host-session=b"}), json!({}));
+        assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
+        let r = rest(
+            json!({"Cookie": "__Host-session=a"}),
+            json!({"Cookie": ["__Host-session=a", "__Host-session=b"]}),
+        );
+        assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
+        let r = http(json!(["__Host-session=a"]), json!({"cookie": "__Host-session=b"}));
+        assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
+    }
+
+    #[test]
+    fn the_same_value_twice_is_allowed() {
+        let r = rest(
+            json!({"Cookie": "__Host-session=a"}),
+            json!({"Cookie": ["__Host-session=a"]}),
+        );
+        assert_eq!(find_token(&r, N), Ok("a"));
+        let r = http(json!(["__Host-session=a", "__Host-session=a"]), json!({}));
+        assert_eq!(find_token(&r, N), Ok("a"));
+    }
+
+    #[test]
+    fn missing_or_empty_cookie_is_no_token() {
+        assert_eq!(find_token(&rest(json!({}), json!({})), N), Err(Reason::NoToken));
+        let r = http(json!(["__Host-session="]), json!({}));
+        assert_eq!(find_token(&r, N), Err(Reason::NoToken));
+    }
+
+    #[test]
+    fn oversized_cookie_or_header_is_too_large() {
+        let big = "a".repeat(MAX_TOKEN_BYTES + 1);
+        let r = http(json!([format!("__Host-session={big}")]), json!({}));
+        assert_eq!(find_token(&r, N), Err(Reason::TooLarge));
+        let huge = format!("x={}", "b".repeat(MAX_COOKIE_BYTES));
+        let r = http(json!(["__Host-session=ok", huge]), json!({}));
+        assert_eq!(find_token(&r, N), Err(Reason::TooLarge));
+    }
+}

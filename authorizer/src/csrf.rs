@@ -1,0 +1,149 @@
+//! CSRF checks for unsafe methods: the `csrf` claim echoed in a header, no cross-site fetch,
+//! and (when configured) an allowed `Origin`.
+//!
+//! Safe methods are GET, HEAD, OPTIONS and TRACE. Every other method, and a request whose
+//! method is unknown, is treated as unsafe.
+
+use aws_lambda_events::http::{HeaderMap, Method};
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+
+use crate::config::Config;
+use crate::event::Request;
+use crate::token::Verified;
+use crate::Reason;
+
+fn is_safe(method: Option<&Method>) -> bool {
+    matches!(
+        method,
+        Some(m) if *m == Method::GET || *m == Method::HEAD || *m == Method::OPTIONS || *m == Method::TRACE
+    )
+}
+
+/// The single value of a header; `None` when absent, `Err` when present more than once with
+/// different values or not visible ASCII.
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Reason> {
+    let mut found: Option<&str> = None;
+    for v in headers.get_all(name) {
+        let v = v.to_str().map_err(|_| Reason::Csrf)?;
+        match found {
+            Some(prev) if prev != v => return Err(Reason::Csrf),
+            _ => found = Some(v),
+        }
+    }
+    Ok(found)
+}
+
+/// Checks an unsafe request against the verified token. Safe methods always pass.
+pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Reason> {
+    if is_safe(req.method.as_ref()) {
+        return Ok(());
+    }
+    let expected = token.csrf.as_deref().ok_or(Reason::Csrf)?;
+    let presented = single(&req.headers, &cfg.csrf_header_name)?.ok_or(Reason::Csrf)?;
+    if expected.is_empty()
+        || verify_slices_are_equal(expected.as_bytes(), presented.as_bytes()).is_err()
+    {
+        return Err(Reason::Csrf);
+    }
+    for v in req.headers.get_all("sec-fetch-site") {
+        if v.as_bytes().eq_ignore_ascii_case(b"cross-site") {
+            return Err(Reason::Csrf);
+        }
+    }
+    if !cfg.allowed_origins.is_empty() {
+        if let Some(origin) = single(&req.headers, "origin")? {
+            let origin = origin.to_ascii_lowercase();
+            if !cfg.allowed_origins.iter().any(|o| *o == origin) {
+                return Err(Reason::Csrf);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    fn cfg(origins: &str) -> Config {
+        let m: HashMap<&str, &str> = [
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("ALLOWED_ORIGINS", origins),
+        ]
+        .into_iter()
+        .collect();
+        Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap()
+    }
+
+    fn token(csrf: Option<&str>) -> Verified {
+        Verified {
+            kid: "k".into(),
+            sub: "s".into(),
+            exp: 0,
+            iat: None,
+            jti: None,
+            scope: None,
+            csrf: csrf.map(str::to_owned),
+        }
+    }
+
+    fn req(method: &str, headers: serde_json::Value) -> Request {
+        Request::from_value(&json!({
+            "version": "2.0", "routeArn": "arn", "headers": headers,
+            "requestContext": {"http": {"method": method}}
+        }))
+    }
+
+    #[test]
+    fn safe_methods_need_no_csrf_header() {
+        for m in ["GET", "HEAD", "OPTIONS"] {
+            assert_eq!(check(&req(m, json!({})), &token(None), &cfg("")), Ok(()));
+        }
+    }
+
+    #[test]
+    fn unsafe_methods_need_the_matching_header() {
+        for m in ["POST", "PUT", "PATCH", "DELETE", "PURGE"] {
+            let c = cfg("");
+            assert_eq!(check(&req(m, json!({})), &token(Some("abc")), &c), Err(Reason::Csrf));
+            assert_eq!(
+                check(&req(m, json!({"X-CSRF-Token": "abd"})), &token(Some("abc")), &c),
+                Err(Reason::Csrf)
+            );
+            assert_eq!(
+                check(&req(m, json!({"x-csrf-token": "abc"})), &token(Some("abc")), &c),
+                Ok(())
+            );
+            assert_eq!(
+                check(&req(m, json!({"x-csrf-token": "abc"})), &token(None), &c),
+                Err(Reason::Csrf),
+                "a token without a csrf claim cannot authorize {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn cross_site_fetch_is_refused_on_unsafe_methods() {
+        let h = json!({"x-csrf-token": "abc", "Sec-Fetch-Site": "cross-site"});
+        assert_eq!(check(&req("POST", h.clone()), &token(Some("abc")), &cfg("")), Err(Reason::Csrf));
+        assert_eq!(check(&req("GET", h), &token(Some("abc")), &cfg("")), Ok(()));
+        let same = json!({"x-csrf-token": "abc", "Sec-Fetch-Site": "same-origin"});
+        assert_eq!(check(&req("POST", same), &token(Some("abc")), &cfg("")), Ok(()));
+    }
+
+    #[test]
+    fn origin_must_be_allowed_when_a_list_is_set() {
+        let c = cfg("https://app.example");
+        let t = token(Some("abc"));
+        let ok = json!({"x-csrf-token": "abc", "origin": "https://app.example"});
+        let bad = json!({"x-csrf-token": "abc", "origin": "https://evil.example"});
+        let none = json!({"x-csrf-token": "abc"});
+        assert_eq!(check(&req("POST", ok), &t, &c), Ok(()));
+        assert_eq!(check(&req("POST", bad.clone()), &t, &c), Err(Reason::Csrf));
+        assert_eq!(check(&req("POST", none), &t, &c), Ok(()));
+        assert_eq!(check(&req("POST", bad), &t, &cfg("")), Ok(()), "no list: no check");
+    }
+}

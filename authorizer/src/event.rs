@@ -1,0 +1,213 @@
+//! Turning the raw invocation JSON into the request the decision needs.
+//!
+//! Dispatch happens on the raw JSON: payload 2.0 (`"version": "2.0"`) is read with
+//! `ApiGatewayV2CustomAuthorizerV2Request`; a `"type": "REQUEST"` event with a `methodArn`
+//! (REST APIs, and HTTP APIs on payload 1.0) with `ApiGatewayCustomAuthorizerRequestTypeRequest`.
+//! Anything else, or an event the types refuse, is still a request: one that is denied.
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayV2CustomAuthorizerV2Request,
+};
+use aws_lambda_events::http::{HeaderMap, Method};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Which answer format the event calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// REST API REQUEST authorizer (or HTTP API payload 1.0): IAM policy or `Unauthorized`.
+    Rest,
+    /// HTTP API payload 2.0.
+    Http,
+    /// Not an authorizer event we understand: answered `Unauthorized`.
+    Unknown,
+}
+
+impl Payload {
+    /// Name used in the audit record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Payload::Rest => "rest",
+            Payload::Http => "http",
+            Payload::Unknown => "unknown",
+        }
+    }
+}
+
+/// What the decision needs from an authorizer event.
+#[derive(Debug)]
+pub struct Request {
+    /// The event's format.
+    pub payload: Payload,
+    /// Whether the typed parse failed (the event is denied as `malformed`).
+    pub malformed: bool,
+    /// `methodArn` (REST) or `routeArn` (HTTP API): the resource of the IAM policy.
+    pub resource_arn: Option<String>,
+    /// `routeKey` (HTTP API) or `METHOD resource` (REST).
+    pub route: Option<String>,
+    /// HTTP method, when the event names one.
+    pub method: Option<Method>,
+    /// Headers (names lower-cased, every value kept).
+    pub headers: HeaderMap,
+    /// Payload 2.0 `cookies` entries (`name=value`).
+    pub cookies: Vec<String>,
+    /// API Gateway's request id.
+    pub request_id: Option<String>,
+    /// Caller's IP as API Gateway saw it.
+    pub source_ip: Option<String>,
+    /// `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+impl Request {
+    fn unknown(raw: &Value, payload: Payload) -> Request {
+        // Read what we can for the audit record; never fail.
+        let ctx = raw.get("requestContext");
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        Request {
+            payload,
+            malformed: true,
+            resource_arn: s(raw.get("methodArn")).or_else(|| s(raw.get("routeArn"))),
+            route: s(raw.get("routeKey")),
+            method: None,
+            headers: HeaderMap::new(),
+            cookies: Vec::new(),
+            request_id: s(ctx.and_then(|c| c.get("requestId"))),
+            source_ip: s(ctx
+                .and_then(|c| c.get("identity"))
+                .and_then(|i| i.get("sourceIp")))
+            .or_else(|| s(ctx.and_then(|c| c.get("http")).and_then(|h| h.get("sourceIp")))),
+            user_agent: None,
+        }
+    }
+
+    /// Reads an event. Never fails: an event that cannot be read is a `malformed` request.
+    pub fn from_value(raw: &Value) -> Request {
+        let version = raw.get("version").and_then(Value::as_str);
+        let kind = raw.get("type").and_then(Value::as_str);
+        if version == Some("2.0") {
+            match ApiGatewayV2CustomAuthorizerV2Request::deserialize(raw) {
+                Ok(e) => Self::from_v2(e),
+                Err(_) => Self::unknown(raw, Payload::Http),
+            }
+        } else if kind == Some("REQUEST") && raw.get("methodArn").is_some() {
+            match ApiGatewayCustomAuthorizerRequestTypeRequest::deserialize(raw) {
+                Ok(e) => Self::from_rest(e),
+                Err(_) => Self::unknown(raw, Payload::Rest),
+            }
+        } else {
+            Self::unknown(raw, Payload::Unknown)
+        }
+    }
+
+    fn from_v2(e: ApiGatewayV2CustomAuthorizerV2Request) -> Request {
+        let user_agent = e.request_context.http.user_agent.clone();
+        Request {
+            payload: Payload::Http,
+            malformed: false,
+            resource_arn: e.route_arn,
+            route: e.route_key.or(e.request_context.route_key),
+            method: Some(e.request_context.http.method),
+            headers: e.headers,
+            cookies: e.cookies,
+            request_id: e.request_context.request_id,
+            source_ip: e.request_context.http.source_ip,
+            user_agent,
+        }
+    }
+
+    fn from_rest(e: ApiGatewayCustomAuthorizerRequestTypeRequest) -> Request {
+        let mut headers = e.headers;
+        // multiValueHeaders holds every value; headers the last one. Keep all, deduplicated
+        // later by the cookie reader (the same value twice is allowed).
+        for (name, value) in e.multi_value_headers.iter() {
+            headers.append(name.clone(), value.clone());
+        }
+        let method = e.http_method.or(e.request_context.http_method);
+        let route = match (&method, &e.resource) {
+            (Some(m), Some(r)) => Some(format!("{m} {r}")),
+            _ => None,
+        };
+        let user_agent = headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Request {
+            payload: Payload::Rest,
+            malformed: false,
+            resource_arn: e.method_arn,
+            route,
+            method,
+            headers,
+            cookies: Vec::new(),
+            request_id: e.request_context.request_id,
+            source_ip: e.request_context.identity.and_then(|i| i.source_ip),
+            user_agent,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rest_request_event_is_read_with_headers_and_context() {
+        let raw = json!({
+            "type": "REQUEST",
+            "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/orders",
+            "resource": "/orders",
+            "httpMethod": "GET",
+            "headers": {"Cookie": "a=1", "User-Agent": "curl/8"},
+            "multiValueHeaders": {"Cookie": ["a=1", "b=2"]},
+            "requestContext": {"requestId": "r-1", "identity": {"sourceIp": "203.0.113.9"}}
+        });
+        let r = Request::from_value(&raw);
+        assert_eq!(r.payload, Payload::Rest);
+        assert!(!r.malformed);
+        assert_eq!(r.route.as_deref(), Some("GET /orders"));
+        assert_eq!(r.request_id.as_deref(), Some("r-1"));
+        assert_eq!(r.source_ip.as_deref(), Some("203.0.113.9"));
+        assert_eq!(r.user_agent.as_deref(), Some("curl/8"));
+        assert_eq!(r.headers.get_all("cookie").iter().count(), 3);
+    }
+
+    #[test]
+    fn http_api_v2_event_is_read_with_cookies() {
+        let raw = json!({
+            "version": "2.0", "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:abc/$default/POST/orders",
+            "routeKey": "POST /orders",
+            "cookies": ["__Host-session=x.y.z"],
+            "headers": {"x-csrf-token": "c"},
+            "requestContext": {"requestId": "r-2", "http": {"method": "POST", "sourceIp": "198.51.100.7", "userAgent": "ua"}}
+        });
+        let r = Request::from_value(&raw);
+        assert_eq!(r.payload, Payload::Http);
+        assert_eq!(r.method, Some(Method::POST));
+        assert_eq!(r.cookies, vec!["__Host-session=x.y.z"]);
+        assert_eq!(r.route.as_deref(), Some("POST /orders"));
+    }
+
+    #[test]
+    fn events_of_any_shape_become_requests_without_failing() {
+        for raw in [
+            json!(null),
+            json!([]),
+            json!("text"),
+            json!({}),
+            json!({"type": "TOKEN", "authorizationToken": "x", "methodArn": "arn"}),
+            json!({"type": "REQUEST", "methodArn": "arn", "headers": null}),
+            json!({"type": "REQUEST", "methodArn": 5}),
+            json!({"version": "2.0"}),
+            json!({"version": "2.0", "requestContext": {"http": {"method": "NOT A METHOD"}}}),
+        ] {
+            let r = Request::from_value(&raw);
+            assert!(r.malformed || r.payload != Payload::Unknown, "{raw}");
+        }
+        let r = Request::from_value(&json!({"version": "2.0"}));
+        assert_eq!(r.payload, Payload::Http);
+        assert!(r.malformed);
+    }
+}

@@ -1,0 +1,350 @@
+//! The verification key cache, and fetching keys from secrets-fn through the Invoke API.
+//!
+//! Policy (all times from the last successful fetch):
+//! - fresh for `KEYS_CACHE_TTL_SECONDS`: used as is, no network;
+//! - then a refresh is due; while refreshes fail the cached keys keep serving until
+//!   `KEYS_MAX_STALE_SECONDS`, then every request is denied `key_unavailable`;
+//! - failed refreshes back off exponentially (1 s doubling to 60 s) instead of running on
+//!   every request;
+//! - a `kid` not in the cache causes at most one refresh per
+//!   `KEYS_REFRESH_MIN_INTERVAL_SECONDS`;
+//! - the state sits behind one async mutex held during a fetch, so concurrent callers wait for
+//!   a single refresh.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::primitives::Blob;
+use jwt_session::wire::KeysResponse;
+use jwt_session::KeySetError;
+use tokio::sync::Mutex;
+
+use crate::config::Config;
+use crate::token::{KeyRing, VerifyingKey};
+
+/// The request body sent to secrets-fn.
+const KEYS_REQUEST: &[u8] = br#"{"action":"get_keys"}"#;
+/// Longest backoff between failed refreshes.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Why a key fetch failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The Invoke call failed (network, timeout, throttling, HTTP error from the endpoint).
+    #[error("invoking the key function failed")]
+    Invoke(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The key function ran and returned an error.
+    #[error("the key function returned an error ({0})")]
+    FunctionError(String),
+    /// The key function answered with no payload.
+    #[error("the key function returned no payload")]
+    EmptyPayload,
+    /// The answer is not a valid public key set.
+    #[error("the key function returned an invalid key set")]
+    InvalidKeySet(#[source] KeySetError),
+}
+
+impl FetchError {
+    /// A stable code for the logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FetchError::Invoke(_) => "keys_invoke_failed",
+            FetchError::FunctionError(_) => "keys_function_error",
+            FetchError::EmptyPayload => "keys_empty_payload",
+            FetchError::InvalidKeySet(_) => "keys_invalid_set",
+        }
+    }
+}
+
+/// Calls secrets-fn with the real Lambda client.
+#[derive(Debug, Clone)]
+pub struct LambdaKeySource {
+    client: aws_sdk_lambda::Client,
+    function_name: String,
+}
+
+impl LambdaKeySource {
+    /// Wraps a client (built once at start-up) and the function to invoke.
+    pub fn new(client: aws_sdk_lambda::Client, function_name: String) -> Self {
+        LambdaKeySource {
+            client,
+            function_name,
+        }
+    }
+
+    /// Builds the Lambda client from the shared SDK config: no SDK retries (a failed fetch is
+    /// retried by the cache's backoff, not multiplied here) and the configured timeouts.
+    pub fn client_config(
+        sdk: &aws_config::SdkConfig,
+        cfg: &Config,
+    ) -> aws_sdk_lambda::config::Config {
+        use aws_sdk_lambda::config::{retry::RetryConfig, timeout::TimeoutConfig};
+        aws_sdk_lambda::config::Builder::from(sdk)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(cfg.keys_connect_timeout)
+                    .operation_attempt_timeout(cfg.keys_fetch_timeout)
+                    .operation_timeout(cfg.keys_fetch_timeout)
+                    .build(),
+            )
+            .build()
+    }
+
+    /// Fetches and validates the public key set.
+    #[tracing::instrument(skip_all, fields(function = %self.function_name))]
+    pub async fn fetch(&self) -> Result<KeysResponse, FetchError> {
+        let out = self
+            .client
+            .invoke()
+            .function_name(&self.function_name)
+            .payload(Blob::new(KEYS_REQUEST))
+            .send()
+            .await
+            .map_err(|e| FetchError::Invoke(Box::new(e)))?;
+        if let Some(kind) = out.function_error() {
+            return Err(FetchError::FunctionError(kind.chars().take(64).collect()));
+        }
+        let payload = out.payload().ok_or(FetchError::EmptyPayload)?;
+        KeysResponse::parse(payload.as_ref()).map_err(FetchError::InvalidKeySet)
+    }
+}
+
+/// The cache's state. Pure: every method takes the time it should consider as now.
+#[derive(Debug, Default)]
+pub struct CacheState {
+    ring: Option<Arc<KeyRing>>,
+    fetched_at: Option<Instant>,
+    last_attempt: Option<Instant>,
+    failures: u32,
+    last_unknown_kid_refresh: Option<Instant>,
+}
+
+/// What a lookup found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The key for the kid.
+    Found(Arc<VerifyingKey>),
+    /// Keys are usable, but none has this kid.
+    UnknownKid,
+    /// No usable keys: none fetched yet, or too stale.
+    Unavailable,
+}
+
+impl CacheState {
+    fn backoff(&self) -> Duration {
+        if self.failures == 0 {
+            return Duration::ZERO;
+        }
+        let exp = self.failures.saturating_sub(1).min(6);
+        Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
+    }
+
+    fn in_backoff(&self, now: Instant) -> bool {
+        match self.last_attempt {
+            Some(t) if self.failures > 0 => now.saturating_duration_since(t) < self.backoff(),
+            _ => false,
+        }
+    }
+
+    fn age(&self, now: Instant) -> Option<Duration> {
+        self.fetched_at.map(|t| now.saturating_duration_since(t))
+    }
+
+    /// Whether a refresh is due (keys missing or past their TTL) and allowed (not backing off).
+    pub fn refresh_due(&self, now: Instant, cfg: &Config) -> bool {
+        let expired = self.age(now).is_none_or(|a| a >= cfg.keys_cache_ttl);
+        expired && !self.in_backoff(now)
+    }
+
+    /// Whether an unknown kid may trigger a refresh now.
+    pub fn unknown_kid_refresh_allowed(&self, now: Instant, cfg: &Config) -> bool {
+        let interval_ok = self
+            .last_unknown_kid_refresh
+            .is_none_or(|t| now.saturating_duration_since(t) >= cfg.keys_refresh_min_interval);
+        interval_ok && !self.in_backoff(now)
+    }
+
+    /// The keys, if still usable (younger than the staleness bound).
+    pub fn usable(&self, now: Instant, cfg: &Config) -> Option<&Arc<KeyRing>> {
+        match self.age(now) {
+            Some(a) if a < cfg.keys_max_stale => self.ring.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Records a successful fetch.
+    pub fn record_success(&mut self, now: Instant, ring: KeyRing) {
+        self.ring = Some(Arc::new(ring));
+        self.fetched_at = Some(now);
+        self.last_attempt = Some(now);
+        self.failures = 0;
+    }
+
+    /// Records a failed fetch.
+    pub fn record_failure(&mut self, now: Instant) {
+        self.last_attempt = Some(now);
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    /// Records that an unknown kid caused a refresh.
+    pub fn record_unknown_kid_refresh(&mut self, now: Instant) {
+        self.last_unknown_kid_refresh = Some(now);
+    }
+
+    fn lookup(&self, kid: &str, now: Instant, cfg: &Config) -> Lookup {
+        match self.usable(now, cfg) {
+            None => Lookup::Unavailable,
+            Some(ring) => match ring.get(kid) {
+                Some(k) => Lookup::Found(Arc::clone(k)),
+                None => Lookup::UnknownKid,
+            },
+        }
+    }
+}
+
+/// The authorizer's key cache over secrets-fn.
+#[derive(Debug)]
+pub struct KeyCache {
+    source: LambdaKeySource,
+    state: Mutex<CacheState>,
+}
+
+impl KeyCache {
+    /// An empty cache over `source`.
+    pub fn new(source: LambdaKeySource) -> Self {
+        KeyCache {
+            source,
+            state: Mutex::new(CacheState::default()),
+        }
+    }
+
+    async fn refresh(&self, state: &mut CacheState, why: &'static str) {
+        match self.source.fetch().await {
+            Ok(resp) => {
+                let ring = KeyRing::from_set(&resp.keys);
+                tracing::info!(
+                    event = "keys_refreshed",
+                    why,
+                    keys = ring.len(),
+                    "verification keys fetched"
+                );
+                state.record_success(Instant::now(), ring);
+            }
+            Err(e) => {
+                state.record_failure(Instant::now());
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                tracing::warn!(
+                    event = "keys_refresh_failed",
+                    why,
+                    code = e.code(),
+                    error = %e,
+                    cause,
+                    failures = state.failures,
+                    retry_in_ms = state.backoff().as_millis() as u64,
+                    "could not fetch verification keys"
+                );
+            }
+        }
+    }
+
+    /// Fetches keys now (used once at start-up so the first request does not pay for it).
+    pub async fn warm(&self) {
+        let mut state = self.state.lock().await;
+        self.refresh(&mut state, "cold_start").await;
+    }
+
+    /// The key for `kid`, refreshing when due (TTL) or, rate-limited, for an unknown kid.
+    pub async fn get(&self, kid: &str, cfg: &Config) -> Lookup {
+        let mut state = self.state.lock().await;
+        if state.refresh_due(Instant::now(), cfg) {
+            self.refresh(&mut state, "ttl").await;
+        }
+        let now = Instant::now();
+        match state.lookup(kid, now, cfg) {
+            Lookup::UnknownKid if state.unknown_kid_refresh_allowed(now, cfg) => {
+                state.record_unknown_kid_refresh(now);
+                self.refresh(&mut state, "unknown_kid").await;
+                state.lookup(kid, Instant::now(), cfg)
+            }
+            found => found,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg() -> Config {
+        let m: HashMap<&str, &str> = [
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_CACHE_TTL_SECONDS", "300"),
+            ("KEYS_MAX_STALE_SECONDS", "900"),
+            ("KEYS_REFRESH_MIN_INTERVAL_SECONDS", "10"),
+        ]
+        .into_iter()
+        .collect();
+        Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap()
+    }
+
+    #[test]
+    fn empty_cache_needs_a_refresh_and_has_no_keys() {
+        let s = CacheState::default();
+        let now = Instant::now();
+        assert!(s.refresh_due(now, &cfg()));
+        assert!(s.usable(now, &cfg()).is_none());
+    }
+
+    #[test]
+    fn fresh_keys_need_no_refresh_until_the_ttl() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut s = CacheState::default();
+        s.record_success(t0, KeyRing::default());
+        assert!(!s.refresh_due(t0 + Duration::from_secs(299), &c));
+        assert!(s.refresh_due(t0 + Duration::from_secs(300), &c));
+    }
+
+    #[test]
+    fn stale_keys_serve_until_the_staleness_bound_then_fail_closed() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut s = CacheState::default();
+        s.record_success(t0, KeyRing::default());
+        s.record_failure(t0 + Duration::from_secs(300));
+        assert!(s.usable(t0 + Duration::from_secs(899), &c).is_some());
+        assert!(s.usable(t0 + Duration::from_secs(900), &c).is_none());
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_up_to_a_minute() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut s = CacheState::default();
+        s.record_failure(t0);
+        assert!(!s.refresh_due(t0 + Duration::from_millis(999), &c));
+        assert!(s.refresh_due(t0 + Duration::from_secs(1), &c));
+        for _ in 0..20 {
+            s.record_failure(t0);
+        }
+        assert_eq!(s.backoff(), MAX_BACKOFF);
+        s.record_success(t0, KeyRing::default());
+        assert_eq!(s.backoff(), Duration::ZERO);
+    }
+
+    #[test]
+    fn unknown_kid_refreshes_are_rate_limited() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut s = CacheState::default();
+        s.record_success(t0, KeyRing::default());
+        assert!(s.unknown_kid_refresh_allowed(t0, &c));
+        s.record_unknown_kid_refresh(t0);
+        assert!(!s.unknown_kid_refresh_allowed(t0 + Duration::from_secs(9), &c));
+        assert!(s.unknown_kid_refresh_allowed(t0 + Duration::from_secs(10), &c));
+    }
+}

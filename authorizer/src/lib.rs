@@ -1,0 +1,244 @@
+//! API Gateway REQUEST authorizer for JWTs carried in a Secure/HttpOnly/SameSite cookie.
+//!
+//! One invocation, one decision, one audit record:
+//!
+//! 1. The raw event is read ([`event::Request`]); REST (payload 1.0) and HTTP API (payload
+//!    2.0) events are parsed with `aws_lambda_events` types, anything else is denied.
+//! 2. The cookie is found by exact name ([`cookie::find_token`]), sizes checked first.
+//! 3. The token's shape and header are checked with no key ([`token::inspect`]).
+//! 4. The key is chosen by `kid` from the cache ([`keys::KeyCache`]), refreshed from
+//!    secrets-fn when due.
+//! 5. The signature is verified with the algorithm pinned to that key, then the claims are
+//!    checked ([`token::verify`]).
+//! 6. Unsafe methods need the CSRF header, no cross-site fetch and an allowed origin
+//!    ([`csrf`]).
+//! 7. The answer is built ([`response`]) and one JSON audit record is written ([`audit`]).
+//!
+//! Configuration: see [`config`] and the README. Reason codes: [`Reason`].
+
+pub mod audit;
+pub mod config;
+pub mod cookie;
+pub mod csrf;
+pub mod event;
+pub mod keys;
+pub mod response;
+pub mod token;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::event::Request;
+use crate::keys::{KeyCache, Lookup};
+use crate::response::Answer;
+use crate::token::{Refusal, Verified};
+
+/// Why a request was allowed or denied (the audit record's `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Allowed.
+    Ok,
+    /// No cookie with the configured name.
+    NoToken,
+    /// The cookie name appears more than once with different values.
+    AmbiguousCookie,
+    /// Cookie, header or token larger than the limits.
+    TooLarge,
+    /// Not a well-formed token or event.
+    Malformed,
+    /// `alg` not allowed, unknown, or not the key's algorithm.
+    BadAlg,
+    /// No key with the token's `kid` (or no `kid`).
+    UnknownKid,
+    /// The signature does not verify.
+    BadSig,
+    /// `exp` passed.
+    Expired,
+    /// `nbf` or `iat` in the future.
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    BadIss,
+    /// `aud` holds no accepted audience.
+    BadAud,
+    /// `typ` is not the configured type.
+    BadTyp,
+    /// A claim is missing, of the wrong type, or out of bounds.
+    BadClaim,
+    /// The CSRF checks of an unsafe method failed.
+    Csrf,
+    /// The token lacks a scope the route needs.
+    Forbidden,
+    /// No usable verification keys.
+    KeyUnavailable,
+}
+
+impl Reason {
+    /// Every reason, in the contract's order.
+    pub const ALL: [Reason; 17] = [
+        Reason::Ok,
+        Reason::NoToken,
+        Reason::AmbiguousCookie,
+        Reason::TooLarge,
+        Reason::Malformed,
+        Reason::BadAlg,
+        Reason::UnknownKid,
+        Reason::BadSig,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::BadIss,
+        Reason::BadAud,
+        Reason::BadTyp,
+        Reason::BadClaim,
+        Reason::Csrf,
+        Reason::Forbidden,
+        Reason::KeyUnavailable,
+    ];
+
+    /// The contract's code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Ok => "ok",
+            Reason::NoToken => "no_token",
+            Reason::AmbiguousCookie => "ambiguous_cookie",
+            Reason::TooLarge => "too_large",
+            Reason::Malformed => "malformed",
+            Reason::BadAlg => "bad_alg",
+            Reason::UnknownKid => "unknown_kid",
+            Reason::BadSig => "bad_sig",
+            Reason::Expired => "expired",
+            Reason::NotYetValid => "not_yet_valid",
+            Reason::BadIss => "bad_iss",
+            Reason::BadAud => "bad_aud",
+            Reason::BadTyp => "bad_typ",
+            Reason::BadClaim => "bad_claim",
+            Reason::Csrf => "csrf",
+            Reason::Forbidden => "forbidden",
+            Reason::KeyUnavailable => "key_unavailable",
+        }
+    }
+
+    /// Whether a valid token was presented (the answer is a Deny policy, 403, rather than
+    /// `Unauthorized`, 401).
+    pub fn is_forbidden_kind(self) -> bool {
+        matches!(self, Reason::Csrf | Reason::Forbidden)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Allowed, with the verified claims.
+    Allow(Verified),
+    /// Denied after the token verified (CSRF, scope): a Deny policy.
+    Forbid(Verified, Reason),
+    /// Denied: no token, or one that did not verify.
+    Deny(Refusal),
+}
+
+impl Decision {
+    /// The audit reason.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Decision::Allow(_) => Reason::Ok,
+            Decision::Forbid(_, r) => *r,
+            Decision::Deny(r) => r.reason,
+        }
+    }
+}
+
+/// The error a REST authorizer returns for a 401: its message must be exactly `Unauthorized`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Unauthorized")]
+pub struct Unauthorized;
+
+impl From<Unauthorized> for lambda_runtime::Diagnostic {
+    fn from(_: Unauthorized) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "Unauthorized".into(),
+            error_message: "Unauthorized".into(),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The authorizer: configuration and key cache, built once per container.
+#[derive(Debug)]
+pub struct Authorizer {
+    cfg: Config,
+    keys: KeyCache,
+}
+
+impl Authorizer {
+    /// Builds the authorizer.
+    pub fn new(cfg: Config, keys: KeyCache) -> Self {
+        Authorizer { cfg, keys }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Fetches keys ahead of the first request.
+    pub async fn warm(&self) {
+        self.keys.warm().await;
+    }
+
+    /// Decides one request. Never fails and never panics on any input.
+    pub async fn decide(&self, req: &Request, now: u64) -> Decision {
+        if req.malformed {
+            return Decision::Deny(Reason::Malformed.into());
+        }
+        let token = match cookie::find_token(req, &self.cfg.cookie_name) {
+            Ok(t) => t,
+            Err(r) => return Decision::Deny(r.into()),
+        };
+        let header = match token::inspect(token, &self.cfg) {
+            Ok(h) => h,
+            Err(r) => return Decision::Deny(r.into()),
+        };
+        let key = match self.keys.get(&header.kid, &self.cfg).await {
+            Lookup::Found(k) => k,
+            Lookup::UnknownKid => return Decision::Deny(Reason::UnknownKid.into()),
+            Lookup::Unavailable => return Decision::Deny(Reason::KeyUnavailable.into()),
+        };
+        let verified = match token::verify(token, &header, &key, &self.cfg, now) {
+            Ok(v) => v,
+            Err(refusal) => return Decision::Deny(refusal),
+        };
+        if let Err(r) = csrf::check(req, &verified, &self.cfg) {
+            return Decision::Forbid(verified, r);
+        }
+        Decision::Allow(verified)
+    }
+
+    /// Handles one invocation: decision, audit record, answer.
+    pub async fn handle(&self, event: &Value, lambda_request_id: &str) -> Result<Value, Unauthorized> {
+        let started = std::time::Instant::now();
+        let now = unix_now();
+        let req = Request::from_value(event);
+        let decision = self.decide(&req, now).await;
+        let answer = response::build(&req, &decision, &self.cfg);
+        audit::record(&req, &decision, lambda_request_id, now, started.elapsed());
+        match answer {
+            Answer::Json(v) => Ok(v),
+            Answer::Unauthorized => Err(Unauthorized),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Key generation with aws-lc-rs. The `kid` of a new key is its RFC 7638 thumbprint.
+
+use aws_lc_rs::encoding::{AsBigEndian, AsDer};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING,
+    ECDSA_P384_SHA384_FIXED_SIGNING,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use der::Decode as _;
+
+use crate::jwk::{Alg, Jwk, KeyMaterial, RsaPrivate};
+use crate::secret::SecretString;
+use crate::Error;
+
+fn enc(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn secret(bytes: &[u8]) -> SecretString {
+    SecretString::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Generates a new key for `alg`: Ed25519, P-256/P-384, RSA-2048, or a random HMAC key of the
+/// hash's length.
+pub fn generate(alg: Alg) -> Result<Jwk, Error> {
+    let material = match alg {
+        Alg::EdDSA => {
+            let pair = Ed25519KeyPair::generate().map_err(|_| Error::KeyGeneration)?;
+            let seed = pair
+                .seed()
+                .and_then(|s| s.as_be_bytes())
+                .map_err(|_| Error::KeyGeneration)?;
+            KeyMaterial::Okp {
+                x: enc(pair.public_key().as_ref()),
+                d: Some(secret(seed.as_ref())),
+            }
+        }
+        Alg::ES256 | Alg::ES384 => {
+            let (crv, size, signing) = if alg == Alg::ES384 {
+                ("P-384", 48, &ECDSA_P384_SHA384_FIXED_SIGNING)
+            } else {
+                ("P-256", 32, &ECDSA_P256_SHA256_FIXED_SIGNING)
+            };
+            let pair = EcdsaKeyPair::generate(signing).map_err(|_| Error::KeyGeneration)?;
+            let scalar = pair
+                .private_key()
+                .as_be_bytes()
+                .map_err(|_| Error::KeyGeneration)?;
+            let point = pair.public_key().as_ref();
+            let x = point.get(1..=size).ok_or(Error::KeyGeneration)?;
+            let y = point.get(size + 1..=2 * size).ok_or(Error::KeyGeneration)?;
+            KeyMaterial::Ec {
+                crv,
+                x: enc(x),
+                y: enc(y),
+                d: Some(secret(scalar.as_ref())),
+            }
+        }
+        Alg::HS256 | Alg::HS384 | Alg::HS512 => {
+            let len = match alg {
+                Alg::HS384 => 48,
+                Alg::HS512 => 64,
+                _ => 32,
+            };
+            let mut k = zeroize::Zeroizing::new(vec![0u8; len]);
+            SystemRandom::new()
+                .fill(&mut k)
+                .map_err(|_| Error::KeyGeneration)?;
+            KeyMaterial::Oct { k: secret(&k) }
+        }
+        _ => rsa_material()?,
+    };
+    let mut jwk = Jwk {
+        kid: String::new(),
+        alg,
+        material,
+    };
+    jwk.kid = jwk.thumbprint();
+    Ok(jwk)
+}
+
+fn rsa_material() -> Result<KeyMaterial, Error> {
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| Error::KeyGeneration)?;
+    let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+        .map_err(|_| Error::KeyGeneration)?;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(pkcs8.as_ref()).map_err(|_| Error::KeyGeneration)?;
+    let rsa = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(info.private_key.as_bytes())
+        .map_err(|_| Error::KeyGeneration)?;
+    Ok(KeyMaterial::Rsa {
+        n: enc(rsa.modulus.as_bytes()),
+        e: enc(rsa.public_exponent.as_bytes()),
+        private: Some(Box::new(RsaPrivate {
+            d: secret(rsa.private_exponent.as_bytes()),
+            p: secret(rsa.prime1.as_bytes()),
+            q: secret(rsa.prime2.as_bytes()),
+            dp: secret(rsa.exponent1.as_bytes()),
+            dq: secret(rsa.exponent2.as_bytes()),
+            qi: secret(rsa.coefficient.as_bytes()),
+        })),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kid_is_the_thumbprint_and_differs_between_keys() {
+        let a = generate(Alg::EdDSA).unwrap();
+        let b = generate(Alg::EdDSA).unwrap();
+        assert_eq!(a.kid, a.thumbprint());
+        assert_ne!(a.kid, b.kid);
+        assert_eq!(a.kid.len(), 43);
+    }
+
+    #[test]
+    fn hmac_keys_have_the_hash_length() {
+        for (alg, len) in [(Alg::HS256, 32), (Alg::HS384, 48), (Alg::HS512, 64)] {
+            let KeyMaterial::Oct { k } = generate(alg).unwrap().material else {
+                panic!("not oct");
+            };
+            assert_eq!(URL_SAFE_NO_PAD.decode(k.expose()).unwrap().len(), len);
+        }
+    }
+}

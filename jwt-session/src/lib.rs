@@ -1,0 +1,64 @@
+//! Shared code of the cookie-JWT authorizer pair.
+//!
+//! - [`jwk`]: JSON Web Keys and key sets (RFC 7517) as stored in the secret and served to the
+//!   authorizer, with the contract's validation rules (kid unique, `kty` matching `alg`,
+//!   RSA ≥ 2048 bits, HMAC keys at least as long as their hash, private part consistent with
+//!   the public one).
+//! - [`keygen`]: new keys with aws-lc-rs; `kid` = RFC 7638 thumbprint.
+//! - [`mint`]: signing tokens with a private JWK.
+//! - [`cookie`]: the `Set-Cookie` value for the session cookie.
+//! - [`wire`]: the key request and answer exchanged by the authorizer and secrets-fn.
+//! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
+//!
+//! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
+//! `keyset_empty`, `key_invalid`, `not_a_signing_key`, `signing`, `cookie`.
+
+pub mod cookie;
+pub mod jwk;
+pub mod keygen;
+pub mod mint;
+pub mod logging;
+pub mod secret;
+pub mod wire;
+
+pub use jwk::{Alg, Jwk, JwkSet, KeyError, KeyProblem, KeySetError, Visibility};
+pub use mint::{SessionClaims, SigningKey};
+pub use secret::{SecretBytes, SecretString};
+
+/// Errors of this crate. None of them carries key material or a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The system random generator or aws-lc failed to produce a key.
+    #[error("key generation failed")]
+    KeyGeneration,
+    /// A key set was refused.
+    #[error(transparent)]
+    KeySet(#[from] KeySetError),
+    /// One key was refused.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The key has no (usable) private part.
+    #[error("the key cannot sign: it has no valid private part")]
+    NotASigningKey,
+    /// jsonwebtoken failed to sign.
+    #[error("signing failed")]
+    Signing(#[source] jsonwebtoken::errors::Error),
+    /// A cookie name or value was refused.
+    #[error("invalid cookie: {0}")]
+    Cookie(&'static str),
+}
+
+impl Error {
+    /// A stable code for logs and errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::KeyGeneration => "key_generation",
+            Error::KeySet(e) => e.code(),
+            Error::Key(_) => "key_invalid",
+            Error::NotASigningKey => "not_a_signing_key",
+            Error::Signing(_) => "signing",
+            Error::Cookie(_) => "cookie",
+        }
+    }
+}
