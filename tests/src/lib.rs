@@ -1,1 +1,693 @@
+//! End-to-end harness: starts moto's Secrets Manager and `cargo lambda watch` on free loopback
+//! ports, runs the real `authorizer` and `secrets-fn` binaries against the watch's Runtime API,
+//! and invokes them through the Lambda Invoke API with the real AWS SDK client.
+//!
+//! Every process it starts is put in its own process group and stopped by that group's id
+//! (SIGTERM, then SIGKILL) when its handle is dropped, also when a test panics.
+//!
+//! Locations (overridable by environment):
+//! - `E2E_VENV_BIN`: folder with `moto_server` and `cargo-lambda` (default `<repo>/.venv/bin`);
+//! - `E2E_BIN_DIR`: folder with the built `authorizer`, `secrets-fn` and `jwt-session`
+//!   binaries (default `<repo>/target/debug`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::primitives::Blob;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use serde_json::{json, Value};
+
+pub use aws_sdk_secretsmanager;
+
+/// Region used everywhere locally.
+pub const REGION: &str = "us-east-1";
+/// Issuer used by the demo and tests.
+pub const ISSUER: &str = "https://auth.local.test";
+/// Audience used by the demo and tests.
+pub const AUDIENCE: &str = "orders-api";
+/// Secret name used by the demo and tests.
+pub const SECRET_ID: &str = "local/jwt-signing-keys";
+
+/// Where things are.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Repository root.
+    pub root: PathBuf,
+    /// Folder of the venv's executables.
+    pub venv_bin: PathBuf,
+    /// Folder of the built binaries.
+    pub bin_dir: PathBuf,
+}
+
+impl Paths {
+    /// Finds the repository, the venv and the binaries.
+    pub fn discover() -> Paths {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("tests/ has a parent")
+            .to_path_buf();
+        let venv_bin = std::env::var_os("E2E_VENV_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin"));
+        let bin_dir = std::env::var_os("E2E_BIN_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/debug"));
+        for (dir, what, hint) in [
+            (&venv_bin, "moto_server", "run `make venv`"),
+            (&venv_bin, "cargo-lambda", "run `make venv`"),
+            (&bin_dir, "authorizer", "run `make build-debug`"),
+            (&bin_dir, "secrets-fn", "run `make build-debug`"),
+            (&bin_dir, "jwt-session", "run `make build-debug`"),
+        ] {
+            assert!(
+                dir.join(what).exists(),
+                "{} not found in {}: {hint} (make test does both)",
+                what,
+                dir.display()
+            );
+        }
+        Paths {
+            root,
+            venv_bin,
+            bin_dir,
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A process we started, in its own process group.
+#[derive(Debug)]
+pub struct Service {
+    /// Display name.
+    pub name: String,
+    child: Child,
+    /// Its stdout and stderr.
+    pub log: PathBuf,
+}
+
+impl Service {
+    /// Starts `cmd` with output to `log`.
+    pub fn spawn(name: &str, mut cmd: Command, log: PathBuf) -> Service {
+        let out = File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        use std::os::unix::process::CommandExt as _;
+        cmd.stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Service {
+            name: name.to_owned(),
+            child,
+            log,
+        }
+    }
+
+    /// The process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Stops the process group: SIGTERM, then SIGKILL after 3 s.
+    pub fn stop(&mut self) {
+        if !self.is_running() {
+            return;
+        }
+        let pgid = Pid::from_raw(self.child.id() as i32);
+        let _ = killpg(pgid, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if !self.is_running() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = killpg(pgid, Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// Everything it printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The answer to one Invoke.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    /// The function returned this JSON.
+    Ok(Value),
+    /// The function returned an error.
+    Error {
+        /// `errorType`.
+        error_type: String,
+        /// `errorMessage`.
+        message: String,
+    },
+}
+
+impl Invocation {
+    /// Whether this is the `Unauthorized` error API Gateway turns into a 401.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Invocation::Error { message, .. } if message == "Unauthorized")
+    }
+
+    /// The JSON answer; panics on an error.
+    pub fn json(&self) -> &Value {
+        match self {
+            Invocation::Ok(v) => v,
+            other => panic!("expected a JSON answer, got {other:?}"),
+        }
+    }
+}
+
+fn parse_error(body: &[u8]) -> Invocation {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    Invocation::Error {
+        error_type: v["errorType"].as_str().unwrap_or_default().to_owned(),
+        message: v["errorMessage"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
+    }
+}
+
+/// The environment every function process gets: nothing inherited but `PATH`, fake
+/// credentials, loopback endpoints, no instance metadata.
+fn base_env(moto_port: u16, watch_port: u16) -> Vec<(String, String)> {
+    [
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+        (
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            format!("http://127.0.0.1:{moto_port}"),
+        ),
+        (
+            "AWS_ENDPOINT_URL_LAMBDA",
+            format!("http://127.0.0.1:{watch_port}"),
+        ),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// moto + `cargo lambda watch` + the functions.
+#[derive(Debug)]
+pub struct Stack {
+    /// Paths used.
+    pub paths: Paths,
+    /// Scratch folder (logs, key files); removed on drop.
+    pub dir: tempfile::TempDir,
+    /// moto's port.
+    pub moto_port: u16,
+    /// The watch's port.
+    pub watch_port: u16,
+    moto: Option<Service>,
+    watch: Service,
+    functions: HashMap<String, Service>,
+    starts: u32,
+    /// Secrets Manager client (against moto).
+    pub sm: aws_sdk_secretsmanager::Client,
+    /// Lambda client (against the watch), no retries.
+    pub lambda: aws_sdk_lambda::Client,
+}
+
+impl Stack {
+    /// Starts moto and the watch on free ports.
+    pub fn start() -> Stack {
+        let paths = Paths::discover();
+        let dir = tempfile::Builder::new()
+            .prefix("jwt-e2e-")
+            .tempdir()
+            .expect("scratch dir");
+        let moto_port = free_port();
+        let watch_port = free_port();
+        let moto = Self::spawn_moto(&paths, dir.path(), moto_port, 0);
+        let mut cmd = Command::new(paths.venv_bin.join("cargo-lambda"));
+        cmd.args([
+            "lambda",
+            "watch",
+            "--only-lambda-apis",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &watch_port.to_string(),
+        ])
+        .current_dir(&paths.root)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        .env("CARGO_LAMBDA_NO_UPDATE_CHECK", "1");
+        let watch = Service::spawn("cargo-lambda-watch", cmd, dir.path().join("watch.log"));
+        assert!(
+            wait_for_port(watch_port, Duration::from_secs(60)),
+            "cargo lambda watch did not start:\n{}",
+            watch.output()
+        );
+        let sm_conf = aws_sdk_secretsmanager::config::Builder::new()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "testing", "testing", None, None, "e2e",
+            ))
+            .endpoint_url(format!("http://127.0.0.1:{moto_port}"))
+            .build();
+        let lambda_conf = aws_sdk_lambda::config::Builder::new()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .region(aws_sdk_lambda::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                "testing", "testing", None, None, "e2e",
+            ))
+            .endpoint_url(format!("http://127.0.0.1:{watch_port}"))
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_lambda::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .build();
+        Stack {
+            sm: aws_sdk_secretsmanager::Client::from_conf(sm_conf),
+            lambda: aws_sdk_lambda::Client::from_conf(lambda_conf),
+            paths,
+            dir,
+            moto_port,
+            watch_port,
+            moto: Some(moto),
+            watch,
+            functions: HashMap::new(),
+            starts: 0,
+        }
+    }
+
+    fn spawn_moto(paths: &Paths, dir: &Path, port: u16, n: u32) -> Service {
+        let mut cmd = Command::new(paths.venv_bin.join("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        let moto = Service::spawn("moto", cmd, dir.join(format!("moto-{n}.log")));
+        assert!(
+            wait_for_port(port, Duration::from_secs(60)),
+            "moto did not start:\n{}",
+            moto.output()
+        );
+        moto
+    }
+
+    /// What `cargo lambda watch` printed.
+    pub fn watch_output(&self) -> String {
+        self.watch.output()
+    }
+
+    /// Stops moto (Secrets Manager goes down; its data is lost).
+    pub fn stop_moto(&mut self) {
+        if let Some(mut m) = self.moto.take() {
+            m.stop();
+        }
+    }
+
+    /// Starts moto again on the same port (empty).
+    pub fn restart_moto(&mut self) {
+        self.stop_moto();
+        self.starts += 1;
+        self.moto = Some(Self::spawn_moto(
+            &self.paths,
+            self.dir.path(),
+            self.moto_port,
+            self.starts,
+        ));
+    }
+
+    /// Starts (or restarts) a function binary registered with the watch under `name`.
+    pub fn start_function(&mut self, name: &str, binary: &str, env: &[(&str, &str)]) {
+        if let Some(mut old) = self.functions.remove(name) {
+            old.stop();
+        }
+        self.starts += 1;
+        let mut cmd = Command::new(self.paths.bin_dir.join(binary));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(base_env(self.moto_port, self.watch_port))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{name}", self.watch_port),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .envs(env.iter().map(|(k, v)| (*k, *v)));
+        let log = self.dir.path().join(format!("{name}-{}.log", self.starts));
+        self.functions
+            .insert(name.to_owned(), Service::spawn(name, cmd, log));
+    }
+
+    /// Stops a function.
+    pub fn stop_function(&mut self, name: &str) {
+        if let Some(mut f) = self.functions.remove(name) {
+            f.stop();
+        }
+    }
+
+    /// Whether a function process is still running.
+    pub fn function_running(&mut self, name: &str) -> bool {
+        self.functions
+            .get_mut(name)
+            .is_some_and(Service::is_running)
+    }
+
+    /// Invokes `name` through the Invoke API.
+    pub async fn invoke(&self, name: &str, payload: &Value) -> Invocation {
+        let body = serde_json::to_vec(payload).expect("json");
+        match self
+            .lambda
+            .invoke()
+            .function_name(name)
+            .payload(Blob::new(body))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+                if out.function_error().is_some() {
+                    parse_error(&bytes)
+                } else {
+                    Invocation::Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+                }
+            }
+            Err(e) => match e.raw_response() {
+                Some(raw) => parse_error(raw.body().bytes().unwrap_or_default()),
+                None => panic!("invoke {name} failed without an answer: {e:?}"),
+            },
+        }
+    }
+
+    /// Every line a function printed since it was (re)started, in order, parsed as JSON
+    /// where it is JSON.
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        self.functions
+            .get(name)
+            .map(|f| f.output().lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// The audit records a function wrote since it was (re)started.
+    pub fn audit(&self, name: &str) -> Vec<Value> {
+        self.lines(name)
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["target"] == "audit")
+            .collect()
+    }
+
+    /// Waits until `name` has written `count` audit records (output is flushed per line but
+    /// read from a file).
+    pub async fn wait_audit(&self, name: &str, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let records = self.audit(name);
+            if records.len() >= count || Instant::now() > deadline {
+                return records;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Everything every process printed (for leak checks).
+    pub fn all_output(&self) -> String {
+        let mut out = String::new();
+        for entry in std::fs::read_dir(self.dir.path()).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "log") {
+                out.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    /// Creates the secret with `keys` (a private JWK Set) as its first version.
+    pub async fn create_secret(&self, keys: &str) {
+        self.sm
+            .create_secret()
+            .name(SECRET_ID)
+            .secret_string(keys)
+            .send()
+            .await
+            .expect("create secret in moto");
+    }
+
+    /// Puts a new `AWSCURRENT` version (the old one becomes `AWSPREVIOUS`).
+    pub async fn put_secret(&self, keys: &str) {
+        self.sm
+            .put_secret_value()
+            .secret_id(SECRET_ID)
+            .secret_string(keys)
+            .send()
+            .await
+            .expect("put secret value in moto");
+    }
+
+    /// Runs the `jwt-session` tool.
+    pub fn cli(&self, args: &[&str]) -> String {
+        run_cli(&self.paths, args)
+    }
+
+    /// Generates a private key set into the scratch folder (mode 0600) and returns its path.
+    pub fn keygen(&self, file: &str, algs: &[&str]) -> KeyFile {
+        keygen(&self.paths, self.dir.path(), file, algs)
+    }
+}
+
+/// Runs the `jwt-session` tool; panics with its stderr on failure.
+pub fn run_cli(paths: &Paths, args: &[&str]) -> String {
+    let out = Command::new(paths.bin_dir.join("jwt-session"))
+        .args(args)
+        .output()
+        .expect("run jwt-session");
+    assert!(
+        out.status.success(),
+        "jwt-session {:?} failed: {}",
+        args.first(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A private key set on disk.
+#[derive(Debug, Clone)]
+pub struct KeyFile {
+    /// Its path.
+    pub path: PathBuf,
+    paths: Paths,
+}
+
+/// Generates a key set file with the CLI.
+pub fn keygen(paths: &Paths, dir: &Path, file: &str, algs: &[&str]) -> KeyFile {
+    let path = dir.join(file);
+    let path_s = path.to_string_lossy().into_owned();
+    let mut args = vec!["keygen", "--out", path_s.as_str()];
+    for a in algs {
+        args.extend(["--alg", a]);
+    }
+    run_cli(paths, &args);
+    KeyFile {
+        path,
+        paths: paths.clone(),
+    }
+}
+
+impl KeyFile {
+    /// The private JWK Set text (for the secret).
+    pub fn text(&self) -> String {
+        std::fs::read_to_string(&self.path).expect("key file")
+    }
+
+    /// The `kid`s, in order.
+    pub fn kids(&self) -> Vec<String> {
+        let v: Value = serde_json::from_str(&self.text()).expect("json");
+        v["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|k| k["kid"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Mints a token with the CLI: `{"token", "csrf", "kid", "set_cookie"}`.
+    pub fn mint(&self, extra: &[&str]) -> Minted {
+        let path = self.path.to_string_lossy().into_owned();
+        let mut args = vec![
+            "mint", "--keys", &path, "--iss", ISSUER, "--aud", AUDIENCE, "--sub", "alice", "--json",
+        ];
+        args.extend_from_slice(extra);
+        let v: Value = serde_json::from_str(&run_cli(&self.paths, &args)).expect("mint json");
+        Minted {
+            token: v["token"].as_str().unwrap_or_default().to_owned(),
+            csrf: v["csrf"].as_str().map(str::to_owned),
+            kid: v["kid"].as_str().unwrap_or_default().to_owned(),
+            set_cookie: v["set_cookie"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+/// A minted token.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    /// The compact JWS.
+    pub token: String,
+    /// Its `csrf` claim.
+    pub csrf: Option<String>,
+    /// Its `kid`.
+    pub kid: String,
+    /// The `Set-Cookie` value.
+    pub set_cookie: String,
+}
+
+impl Minted {
+    /// The same token with one character of the payload changed.
+    pub fn tampered(&self) -> String {
+        let mut parts: Vec<String> = self.token.split('.').map(str::to_owned).collect();
+        let payload = &mut parts[1];
+        let last = payload.pop().expect("payload");
+        payload.push(if last == 'A' { 'B' } else { 'A' });
+        parts.join(".")
+    }
+
+    /// The signature segment.
+    pub fn signature(&self) -> &str {
+        self.token.rsplit('.').next().unwrap_or_default()
+    }
+}
+
+/// The authorizer configuration used by the demo and most tests.
+pub fn authorizer_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("JWT_ISSUER", ISSUER),
+        ("JWT_AUDIENCE", AUDIENCE),
+        ("KEYS_FUNCTION_NAME", "secrets-fn"),
+        ("ALLOWED_ORIGINS", "https://app.local.test"),
+    ]
+}
+
+/// The secrets-fn configuration used by the demo and most tests.
+pub fn secrets_env() -> Vec<(&'static str, &'static str)> {
+    vec![("SECRET_ID", SECRET_ID)]
+}
+
+/// Sample events, as API Gateway sends them.
+pub mod events {
+    use super::*;
+
+    /// A REST API REQUEST authorizer event (payload 1.0).
+    pub fn rest(method: &str, cookie: Option<&str>, extra_headers: &[(&str, &str)]) -> Value {
+        let mut headers = serde_json::Map::new();
+        headers.insert("Host".into(), json!("abc123.execute-api.us-east-1.amazonaws.com"));
+        headers.insert("User-Agent".into(), json!("e2e-suite/1.0"));
+        if let Some(c) = cookie {
+            headers.insert("Cookie".into(), json!(c));
+        }
+        for (k, v) in extra_headers {
+            headers.insert((*k).into(), json!(v));
+        }
+        let multi: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!([v])))
+            .collect();
+        json!({
+            "type": "REQUEST",
+            "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/{method}/orders"),
+            "resource": "/orders",
+            "path": "/orders",
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": multi,
+            "queryStringParameters": {},
+            "pathParameters": {},
+            "stageVariables": {},
+            "requestContext": {
+                "path": "/prod/orders",
+                "accountId": "123456789012",
+                "resourceId": "r1",
+                "stage": "prod",
+                "requestId": format!("rest-{}", free_port()),
+                "identity": {"sourceIp": "203.0.113.10"},
+                "resourcePath": "/orders",
+                "httpMethod": method,
+                "apiId": "abc123"
+            }
+        })
+    }
+
+    /// An HTTP API authorizer event, payload 2.0.
+    pub fn http(method: &str, cookies: &[&str], extra_headers: &[(&str, &str)]) -> Value {
+        let mut headers = serde_json::Map::new();
+        headers.insert("host".into(), json!("xyz789.execute-api.us-east-1.amazonaws.com"));
+        headers.insert("user-agent".into(), json!("e2e-suite/1.0"));
+        for (k, v) in extra_headers {
+            headers.insert(k.to_ascii_lowercase(), json!(v));
+        }
+        json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": format!("arn:aws:execute-api:us-east-1:123456789012:xyz789/$default/{method}/orders"),
+            "identitySource": ["$request.header.cookie"],
+            "routeKey": format!("{method} /orders"),
+            "rawPath": "/orders",
+            "rawQueryString": "",
+            "cookies": cookies,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "xyz789",
+                "domainName": "xyz789.execute-api.us-east-1.amazonaws.com",
+                "http": {"method": method, "path": "/orders", "protocol": "HTTP/1.1", "sourceIp": "198.51.100.20", "userAgent": "e2e-suite/1.0"},
+                "requestId": format!("http-{}", free_port()),
+                "routeKey": format!("{method} /orders"),
+                "stage": "$default",
+                "time": "30/Nov/2026:00:00:00 +0000",
+                "timeEpoch": 1_796_000_000_000_i64
+            }
+        })
+    }
+}
