@@ -25,7 +25,13 @@ fn clip(s: Option<&str>, max: usize) -> Option<&str> {
 }
 
 /// Writes the audit record for one decision.
-pub fn record(req: &Request, decision: &Decision, lambda_request_id: &str, now: u64, latency: Duration) {
+pub fn record(
+    req: &Request,
+    decision: &Decision,
+    lambda_request_id: &str,
+    now: u64,
+    latency: Duration,
+) {
     let (sub, kid, jti, iat, exp) = match decision {
         Decision::Allow(v) | Decision::Forbid(v, _) => (
             Some(v.sub.as_str()),

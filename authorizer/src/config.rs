@@ -135,7 +135,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration ({} problem(s)):", self.problems.len())?;
+        write!(
+            f,
+            "invalid configuration ({} problem(s)):",
+            self.problems.len()
+        )?;
         for p in &self.problems {
             write!(f, " {} [{}]: {};", p.variable, p.code, p.hint)?;
         }
@@ -456,7 +460,10 @@ mod tests {
             ("JWT_ISSUER", "i"),
             ("JWT_AUDIENCE", "a"),
             ("HTTP_API_RESPONSE", "iam"),
-            ("ALLOWED_ORIGINS", "https://App.Example.com, http://localhost:3000"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://App.Example.com, http://localhost:3000",
+            ),
         ])
         .unwrap();
         assert_eq!(c.http_api_response, HttpApiResponse::Iam);

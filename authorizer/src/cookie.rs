@@ -70,10 +70,17 @@ mod tests {
 
     #[test]
     fn cookie_is_found_by_exact_name_among_others() {
-        let r = rest(json!({"Cookie": "a=1; __Host-session=t.o.k; b=2"}), json!({}));
+        let r = rest(
+            json!({"Cookie": "a=1; __Host-session=t.o.k; b=2"}),
+            json!({}),
+        );
         assert_eq!(find_token(&r, N), Ok("t.o.k"));
         let r = rest(json!({"cOoKiE": "a=1;__Host-session=t.o.k"}), json!({}));
-        assert_eq!(find_token(&r, N), Ok("t.o.k"), "header name in any case, no space");
+        assert_eq!(
+            find_token(&r, N),
+            Ok("t.o.k"),
+            "header name in any case, no space"
+        );
     }
 
     #[test]
@@ -92,14 +99,20 @@ mod tests {
 
     #[test]
     fn two_different_values_are_ambiguous_wherever_they_are() {
-        let r = rest(json!({"Cookie": "__Host-session=a; __Host-session=b"}), json!({}));
+        let r = rest(
+            json!({"Cookie": "__Host-session=a; __Host-session=b"}),
+            json!({}),
+        );
         assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
         let r = rest(
             json!({"Cookie": "__Host-session=a"}),
             json!({"Cookie": ["__Host-session=a", "__Host-session=b"]}),
         );
         assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
-        let r = http(json!(["__Host-session=a"]), json!({"cookie": "__Host-session=b"}));
+        let r = http(
+            json!(["__Host-session=a"]),
+            json!({"cookie": "__Host-session=b"}),
+        );
         assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
     }
 
@@ -116,7 +129,10 @@ mod tests {
 
     #[test]
     fn missing_or_empty_cookie_is_no_token() {
-        assert_eq!(find_token(&rest(json!({}), json!({})), N), Err(Reason::NoToken));
+        assert_eq!(
+            find_token(&rest(json!({}), json!({})), N),
+            Err(Reason::NoToken)
+        );
         let r = http(json!(["__Host-session="]), json!({}));
         assert_eq!(find_token(&r, N), Err(Reason::NoToken));
     }

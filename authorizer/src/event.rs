@@ -76,7 +76,11 @@ impl Request {
             source_ip: s(ctx
                 .and_then(|c| c.get("identity"))
                 .and_then(|i| i.get("sourceIp")))
-            .or_else(|| s(ctx.and_then(|c| c.get("http")).and_then(|h| h.get("sourceIp")))),
+            .or_else(|| {
+                s(ctx
+                    .and_then(|c| c.get("http"))
+                    .and_then(|h| h.get("sourceIp")))
+            }),
             user_agent: None,
         }
     }

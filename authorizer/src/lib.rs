@@ -229,7 +229,11 @@ impl Authorizer {
     }
 
     /// Handles one invocation: decision, audit record, answer.
-    pub async fn handle(&self, event: &Value, lambda_request_id: &str) -> Result<Value, Unauthorized> {
+    pub async fn handle(
+        &self,
+        event: &Value,
+        lambda_request_id: &str,
+    ) -> Result<Value, Unauthorized> {
         let started = std::time::Instant::now();
         let now = unix_now();
         let req = Request::from_value(event);

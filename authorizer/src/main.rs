@@ -7,7 +7,8 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     jwt_session::logging::init();
-    let cfg = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
+    let cfg =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     let sdk = aws_config::load_from_env().await;
     let client = aws_sdk_lambda::Client::from_conf(LambdaKeySource::client_config(&sdk, &cfg));
     let source = LambdaKeySource::new(client, cfg.keys_function_name.clone());
@@ -15,8 +16,9 @@ async fn main() -> Result<(), Error> {
     authorizer.warm().await;
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        authorizer.handle(&event.payload, &event.context.request_id).await
+        authorizer
+            .handle(&event.payload, &event.context.request_id)
+            .await
     }))
     .await
 }
-

@@ -47,7 +47,13 @@ fn policy(effect: IamPolicyEffect, resource: &str) -> ApiGatewayCustomAuthorizer
     p
 }
 
-fn iam(payload: Payload, principal: &str, effect: IamPolicyEffect, resource: &str, ctx: Map<String, Value>) -> Answer {
+fn iam(
+    payload: Payload,
+    principal: &str,
+    effect: IamPolicyEffect,
+    resource: &str,
+    ctx: Map<String, Value>,
+) -> Answer {
     let policy_document = policy(effect, resource);
     let value = if payload == Payload::Http {
         let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
@@ -76,7 +82,8 @@ fn simple(authorized: bool, ctx: Map<String, Value>) -> Answer {
 
 /// The answer for `decision` in the format the event and configuration call for.
 pub fn build(req: &Request, decision: &Decision, cfg: &Config) -> Answer {
-    let simple_mode = req.payload == Payload::Http && cfg.http_api_response == HttpApiResponse::Simple;
+    let simple_mode =
+        req.payload == Payload::Http && cfg.http_api_response == HttpApiResponse::Simple;
     let resource = req.resource_arn.as_deref();
     match decision {
         Decision::Allow(v) => match (simple_mode, resource) {
@@ -97,7 +104,10 @@ pub fn build(req: &Request, decision: &Decision, cfg: &Config) -> Answer {
         Decision::Deny(refusal) => {
             if simple_mode {
                 let mut ctx = Map::new();
-                ctx.insert("reason".into(), Value::String(refusal.reason.as_str().into()));
+                ctx.insert(
+                    "reason".into(),
+                    Value::String(refusal.reason.as_str().into()),
+                );
                 simple(false, ctx)
             } else {
                 Answer::Unauthorized
@@ -115,9 +125,13 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(mode: &str) -> Config {
-        let m: HashMap<&str, &str> = [("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("HTTP_API_RESPONSE", mode)]
-            .into_iter()
-            .collect();
+        let m: HashMap<&str, &str> = [
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("HTTP_API_RESPONSE", mode),
+        ]
+        .into_iter()
+        .collect();
         Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap()
     }
 
@@ -134,28 +148,43 @@ mod tests {
     }
 
     fn rest() -> Request {
-        Request::from_value(&json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x", "requestContext": {}}))
+        Request::from_value(
+            &json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x", "requestContext": {}}),
+        )
     }
 
     fn http() -> Request {
-        Request::from_value(&json!({"version": "2.0", "routeArn": "arn:route", "requestContext": {"http": {"method": "GET"}}}))
+        Request::from_value(
+            &json!({"version": "2.0", "routeArn": "arn:route", "requestContext": {"http": {"method": "GET"}}}),
+        )
     }
 
     #[test]
     fn rest_allow_is_an_allow_policy_for_the_method_arn_with_string_context() {
-        let Answer::Json(v) = build(&rest(), &Decision::Allow(verified()), &cfg("simple")) else { panic!() };
+        let Answer::Json(v) = build(&rest(), &Decision::Allow(verified()), &cfg("simple")) else {
+            panic!()
+        };
         assert_eq!(v["principalId"], "user-1");
         let st = &v["policyDocument"]["Statement"][0];
         assert_eq!(st["Effect"], "Allow");
         assert_eq!(st["Action"], json!(["execute-api:Invoke"]));
         assert_eq!(st["Resource"], json!(["arn:aws:execute-api:r:1:a/s/GET/x"]));
-        assert_eq!(v["context"], json!({"sub": "user-1", "exp": "1900000000", "kid": "k1", "scope": "read", "jti": "j1"}));
+        assert_eq!(
+            v["context"],
+            json!({"sub": "user-1", "exp": "1900000000", "kid": "k1", "scope": "read", "jti": "j1"})
+        );
         assert!(!v.to_string().contains("secret-csrf"));
     }
 
     #[test]
     fn rest_forbid_is_a_deny_policy_and_deny_is_unauthorized() {
-        let Answer::Json(v) = build(&rest(), &Decision::Forbid(verified(), Reason::Csrf), &cfg("simple")) else { panic!() };
+        let Answer::Json(v) = build(
+            &rest(),
+            &Decision::Forbid(verified(), Reason::Csrf),
+            &cfg("simple"),
+        ) else {
+            panic!()
+        };
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
         assert_eq!(v["context"]["reason"], "csrf");
         let d = Decision::Deny(Refusal::from(Reason::BadSig));
@@ -164,18 +193,38 @@ mod tests {
 
     #[test]
     fn http_simple_answers_is_authorized() {
-        let Answer::Json(v) = build(&http(), &Decision::Allow(verified()), &cfg("simple")) else { panic!() };
+        let Answer::Json(v) = build(&http(), &Decision::Allow(verified()), &cfg("simple")) else {
+            panic!()
+        };
         assert_eq!(v["isAuthorized"], true);
         assert_eq!(v["context"]["sub"], "user-1");
-        let Answer::Json(v) = build(&http(), &Decision::Deny(Reason::NoToken.into()), &cfg("simple")) else { panic!() };
+        let Answer::Json(v) = build(
+            &http(),
+            &Decision::Deny(Reason::NoToken.into()),
+            &cfg("simple"),
+        ) else {
+            panic!()
+        };
         assert_eq!(v["isAuthorized"], false);
         assert_eq!(v["context"], json!({"reason": "no_token"}));
     }
 
     #[test]
     fn http_iam_answers_like_rest_with_the_route_arn() {
-        let Answer::Json(v) = build(&http(), &Decision::Allow(verified()), &cfg("iam")) else { panic!() };
-        assert_eq!(v["policyDocument"]["Statement"][0]["Resource"], json!(["arn:route"]));
-        assert_eq!(build(&http(), &Decision::Deny(Reason::Expired.into()), &cfg("iam")), Answer::Unauthorized);
+        let Answer::Json(v) = build(&http(), &Decision::Allow(verified()), &cfg("iam")) else {
+            panic!()
+        };
+        assert_eq!(
+            v["policyDocument"]["Statement"][0]["Resource"],
+            json!(["arn:route"])
+        );
+        assert_eq!(
+            build(
+                &http(),
+                &Decision::Deny(Reason::Expired.into()),
+                &cfg("iam")
+            ),
+            Answer::Unauthorized
+        );
     }
 }

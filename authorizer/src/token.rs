@@ -58,11 +58,17 @@ fn is_b64url(segment: &str) -> bool {
 /// with a supported and allowed `alg`, the configured `typ`, no `crit`/`b64`/`cty`, a `kid`.
 pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(Reason::Malformed);
     };
-    if h.is_empty() || p.is_empty() || s.is_empty() || !is_b64url(h) || !is_b64url(p) || !is_b64url(s)
+    if h.is_empty()
+        || p.is_empty()
+        || s.is_empty()
+        || !is_b64url(h)
+        || !is_b64url(p)
+        || !is_b64url(s)
     {
         return Err(Reason::Malformed);
     }
@@ -294,7 +300,9 @@ fn check_claims(raw: RawClaims, kid: &str, cfg: &Config, now: u64) -> Result<Ver
         jti: jti.clone(),
     };
     let leeway = cfg.leeway;
-    let exp = as_time(&raw.exp).map_err(refuse)?.ok_or_else(|| refuse(Reason::BadClaim))?;
+    let exp = as_time(&raw.exp)
+        .map_err(refuse)?
+        .ok_or_else(|| refuse(Reason::BadClaim))?;
     if now >= exp.saturating_add(leeway) {
         return Err(refuse(Reason::Expired));
     }
@@ -432,59 +440,224 @@ mod tests {
 
     #[test]
     fn expiry_is_checked_with_the_leeway() {
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(NOW - 29)); }), Reason::Ok);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(NOW - 30)); }), Reason::Expired);
-        assert_eq!(reason_for(|c| { c.remove("exp"); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(null)); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!("1900000000")); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!((NOW + 60) as f64 + 0.5)); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(-1)); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(u64::MAX)); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!((NOW + 600) * 1000)); }), Reason::BadClaim);
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(NOW - 29));
+            }),
+            Reason::Ok
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(NOW - 30));
+            }),
+            Reason::Expired
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.remove("exp");
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(null));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!("1900000000"));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!((NOW + 60) as f64 + 0.5));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(-1));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(u64::MAX));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!((NOW + 600) * 1000));
+            }),
+            Reason::BadClaim
+        );
     }
 
     #[test]
     fn lifetime_beyond_the_maximum_is_a_bad_claim() {
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(NOW + 86_400 + 30)); }), Reason::Ok);
-        assert_eq!(reason_for(|c| { c.insert("exp".into(), json!(NOW + 86_400 + 31)); }), Reason::BadClaim);
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(NOW + 86_400 + 30));
+            }),
+            Reason::Ok
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("exp".into(), json!(NOW + 86_400 + 31));
+            }),
+            Reason::BadClaim
+        );
     }
 
     #[test]
     fn nbf_and_iat_in_the_future_are_not_yet_valid() {
-        assert_eq!(reason_for(|c| { c.insert("nbf".into(), json!(NOW + 30)); }), Reason::Ok);
-        assert_eq!(reason_for(|c| { c.insert("nbf".into(), json!(NOW + 31)); }), Reason::NotYetValid);
-        assert_eq!(reason_for(|c| { c.insert("iat".into(), json!(NOW + 31)); }), Reason::NotYetValid);
-        assert_eq!(reason_for(|c| { c.insert("iat".into(), json!("now")); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("nbf".into(), json!(true)); }), Reason::BadClaim);
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("nbf".into(), json!(NOW + 30));
+            }),
+            Reason::Ok
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("nbf".into(), json!(NOW + 31));
+            }),
+            Reason::NotYetValid
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("iat".into(), json!(NOW + 31));
+            }),
+            Reason::NotYetValid
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("iat".into(), json!("now"));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("nbf".into(), json!(true));
+            }),
+            Reason::BadClaim
+        );
     }
 
     #[test]
     fn issuer_must_be_the_exact_single_string() {
-        assert_eq!(reason_for(|c| { c.insert("iss".into(), json!("https://issuer.example/")); }), Reason::BadIss);
-        assert_eq!(reason_for(|c| { c.insert("iss".into(), json!("HTTPS://issuer.example")); }), Reason::BadIss);
-        assert_eq!(reason_for(|c| { c.insert("iss".into(), json!(["https://issuer.example"])); }), Reason::BadIss);
-        assert_eq!(reason_for(|c| { c.remove("iss"); }), Reason::BadIss);
-        assert_eq!(reason_for(|c| { c.insert("iss".into(), json!(1)); }), Reason::BadIss);
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("iss".into(), json!("https://issuer.example/"));
+            }),
+            Reason::BadIss
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("iss".into(), json!("HTTPS://issuer.example"));
+            }),
+            Reason::BadIss
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("iss".into(), json!(["https://issuer.example"]));
+            }),
+            Reason::BadIss
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.remove("iss");
+            }),
+            Reason::BadIss
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("iss".into(), json!(1));
+            }),
+            Reason::BadIss
+        );
     }
 
     #[test]
     fn audience_may_be_a_string_or_an_array_containing_an_accepted_value() {
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!(["x", "other"])); }), Reason::Ok);
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!([])); }), Reason::BadAud);
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!("API")); }), Reason::BadAud);
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!(" api")); }), Reason::BadAud);
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!(7)); }), Reason::BadAud);
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!({"api": true})); }), Reason::BadAud);
-        assert_eq!(reason_for(|c| { c.insert("aud".into(), json!(["api", 1])); }), Reason::BadAud);
-        assert_eq!(reason_for(|c| { c.remove("aud"); }), Reason::BadAud);
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!(["x", "other"]));
+            }),
+            Reason::Ok
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!([]));
+            }),
+            Reason::BadAud
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!("API"));
+            }),
+            Reason::BadAud
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!(" api"));
+            }),
+            Reason::BadAud
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!(7));
+            }),
+            Reason::BadAud
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!({"api": true}));
+            }),
+            Reason::BadAud
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("aud".into(), json!(["api", 1]));
+            }),
+            Reason::BadAud
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.remove("aud");
+            }),
+            Reason::BadAud
+        );
     }
 
     #[test]
     fn subject_must_be_a_short_non_empty_string() {
-        assert_eq!(reason_for(|c| { c.remove("sub"); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("sub".into(), json!("")); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("sub".into(), json!(42)); }), Reason::BadClaim);
-        assert_eq!(reason_for(|c| { c.insert("sub".into(), json!("x".repeat(1025))); }), Reason::BadClaim);
+        assert_eq!(
+            reason_for(|c| {
+                c.remove("sub");
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("sub".into(), json!(""));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("sub".into(), json!(42));
+            }),
+            Reason::BadClaim
+        );
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("sub".into(), json!("x".repeat(1025)));
+            }),
+            Reason::BadClaim
+        );
     }
 
     #[test]
@@ -525,17 +698,90 @@ mod tests {
             (format!("{}.{}", parts[0], parts[1]), Reason::Malformed),
             (format!("{token}.x"), Reason::Malformed),
             (format!("{}.{}.", parts[0], parts[1]), Reason::Malformed),
-            (format!("{}=.{}.{}", parts[0], parts[1], parts[2]), Reason::Malformed),
-            (format!("{} .{}.{}", parts[0], parts[1], parts[2]), Reason::Malformed),
-            (format!("{}.{}.{}", hdr(json!({"alg": "none", "kid": kid})), parts[1], parts[2]), Reason::BadAlg),
-            (format!("{}.{}.{}", hdr(json!({"alg": "HS512", "kid": kid})), parts[1], parts[2]), Reason::BadAlg),
-            (format!("{}.{}.{}", hdr(json!({"alg": "EdDSA"})), parts[1], parts[2]), Reason::UnknownKid),
-            (format!("{}.{}.{}", hdr(json!({"alg": "EdDSA", "kid": "../../etc/passwd"})), parts[1], parts[2]), Reason::UnknownKid),
-            (format!("{}.{}.{}", hdr(json!({"alg": "EdDSA", "kid": kid, "crit": ["exp"]})), parts[1], parts[2]), Reason::Malformed),
-            (format!("{}.{}.{}", hdr(json!({"alg": "EdDSA", "kid": kid, "b64": false})), parts[1], parts[2]), Reason::Malformed),
-            (format!("{}.{}.{}", hdr(json!({"alg": "EdDSA", "kid": kid, "cty": "JWT"})), parts[1], parts[2]), Reason::Malformed),
-            (format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","alg":"EdDSA","kid":"k"}"#), parts[1], parts[2]), Reason::Malformed),
-            (format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(b"[]"), parts[1], parts[2]), Reason::Malformed),
+            (
+                format!("{}=.{}.{}", parts[0], parts[1], parts[2]),
+                Reason::Malformed,
+            ),
+            (
+                format!("{} .{}.{}", parts[0], parts[1], parts[2]),
+                Reason::Malformed,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    hdr(json!({"alg": "none", "kid": kid})),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::BadAlg,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    hdr(json!({"alg": "HS512", "kid": kid})),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::BadAlg,
+            ),
+            (
+                format!("{}.{}.{}", hdr(json!({"alg": "EdDSA"})), parts[1], parts[2]),
+                Reason::UnknownKid,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    hdr(json!({"alg": "EdDSA", "kid": "../../etc/passwd"})),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::UnknownKid,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    hdr(json!({"alg": "EdDSA", "kid": kid, "crit": ["exp"]})),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::Malformed,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    hdr(json!({"alg": "EdDSA", "kid": kid, "b64": false})),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::Malformed,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    hdr(json!({"alg": "EdDSA", "kid": kid, "cty": "JWT"})),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::Malformed,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","alg":"EdDSA","kid":"k"}"#),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::Malformed,
+            ),
+            (
+                format!(
+                    "{}.{}.{}",
+                    URL_SAFE_NO_PAD.encode(b"[]"),
+                    parts[1],
+                    parts[2]
+                ),
+                Reason::Malformed,
+            ),
         ];
         for (t, want) in cases {
             let got = match run(&f, &cfg, &t) {
@@ -554,16 +800,25 @@ mod tests {
         let f = fixture(Alg::EdDSA);
         let token = mint(&f, &claims());
         let header = inspect(&token, &cfg).unwrap();
-        let forged = TokenHeader { alg: Alg::HS256, kid: header.kid.clone() };
+        let forged = TokenHeader {
+            alg: Alg::HS256,
+            kid: header.kid.clone(),
+        };
         let key = f.ring.get(&header.kid).unwrap();
-        assert_eq!(verify(&token, &forged, key, &cfg, NOW).unwrap_err().reason, Reason::BadAlg);
+        assert_eq!(
+            verify(&token, &forged, key, &cfg, NOW).unwrap_err().reason,
+            Reason::BadAlg
+        );
     }
 
     #[test]
     fn required_typ_is_enforced() {
         let cfg = cfg_with(&[("JWT_TYPE", "at+jwt")]);
         let f = fixture(Alg::EdDSA);
-        assert_eq!(run(&f, &cfg, &mint(&f, &claims())).unwrap_err().reason, Reason::BadTyp);
+        assert_eq!(
+            run(&f, &cfg, &mint(&f, &claims())).unwrap_err().reason,
+            Reason::BadTyp
+        );
         let token = f.signer.mint(&claims(), Some("at+jwt")).unwrap();
         assert!(run(&f, &cfg, token.expose()).is_ok());
     }

@@ -42,9 +42,9 @@ impl FromStr for SameSite {
 /// RFC 6265 `token` characters for cookie names.
 pub fn is_valid_cookie_name(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
-        })
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
 }
 
 /// RFC 6265 `cookie-octet` characters.
@@ -56,7 +56,9 @@ fn is_valid_cookie_value(value: &str) -> bool {
 
 fn check_name(name: &str) -> Result<(), Error> {
     if !is_valid_cookie_name(name) {
-        return Err(Error::Cookie("the cookie name has characters a cookie name cannot have"));
+        return Err(Error::Cookie(
+            "the cookie name has characters a cookie name cannot have",
+        ));
     }
     Ok(())
 }
@@ -65,10 +67,17 @@ fn check_name(name: &str) -> Result<(), Error> {
 /// `name=token; Max-Age=N; Path=/; Secure; HttpOnly; SameSite=Strict`.
 ///
 /// `Secure`, `HttpOnly` and `Path=/` are always set; there is never a `Domain`.
-pub fn set_cookie(name: &str, token: &str, max_age: u64, same_site: SameSite) -> Result<String, Error> {
+pub fn set_cookie(
+    name: &str,
+    token: &str,
+    max_age: u64,
+    same_site: SameSite,
+) -> Result<String, Error> {
     check_name(name)?;
     if token.is_empty() || !is_valid_cookie_value(token) {
-        return Err(Error::Cookie("the value has characters a cookie value cannot have"));
+        return Err(Error::Cookie(
+            "the value has characters a cookie value cannot have",
+        ));
     }
     Ok(format!(
         "{name}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite={same_site}"

@@ -466,11 +466,7 @@ impl Jwk {
             Alg::HS256 | Alg::HS384 | Alg::HS512 => parse_oct(&r, alg)?,
             _ => parse_rsa(&r)?,
         };
-        let jwk = Jwk {
-            kid,
-            alg,
-            material,
-        };
+        let jwk = Jwk { kid, alg, material };
         match visibility {
             Visibility::Private if !jwk.has_private() => Err(KeyProblem::MissingPrivateKey),
             Visibility::Public if !alg.is_symmetric() => {
@@ -587,10 +583,7 @@ fn parse_ec(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
         ),
     };
     if r.opt_str("crv").ok().flatten() != Some(crv) {
-        return Err(KeyProblem::CurveMismatch {
-            alg,
-            expected: crv,
-        });
+        return Err(KeyProblem::CurveMismatch { alg, expected: crv });
     }
     let x = r.b64_member("x", Some(size))?;
     let y = r.b64_member("y", Some(size))?;
@@ -670,7 +663,13 @@ pub(crate) fn rsa_key_pair(
     let pair = RsaKeyPair::from_components(&components);
     // The component vectors are private key material: wipe them before they are freed.
     let KeyPairComponents {
-        d, p, q, dP, dQ, qInv, ..
+        d,
+        p,
+        q,
+        dP,
+        dQ,
+        qInv,
+        ..
     } = components;
     for v in [d, p, q, dP, dQ, qInv] {
         drop(zeroize::Zeroizing::new(v));

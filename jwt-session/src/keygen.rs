@@ -86,7 +86,8 @@ fn rsa_material() -> Result<KeyMaterial, Error> {
     let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| Error::KeyGeneration)?;
     let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
         .map_err(|_| Error::KeyGeneration)?;
-    let info = pkcs8::PrivateKeyInfoRef::from_der(pkcs8.as_ref()).map_err(|_| Error::KeyGeneration)?;
+    let info =
+        pkcs8::PrivateKeyInfoRef::from_der(pkcs8.as_ref()).map_err(|_| Error::KeyGeneration)?;
     let rsa = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(info.private_key.as_bytes())
         .map_err(|_| Error::KeyGeneration)?;
     Ok(KeyMaterial::Rsa {

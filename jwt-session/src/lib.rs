@@ -16,8 +16,8 @@
 pub mod cookie;
 pub mod jwk;
 pub mod keygen;
-pub mod mint;
 pub mod logging;
+pub mod mint;
 pub mod secret;
 pub mod wire;
 

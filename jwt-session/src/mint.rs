@@ -1,7 +1,9 @@
 //! Signing: a private JWK turned into a `jsonwebtoken` signing key, and tokens minted with it.
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
-use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use der::Decode as _;
@@ -52,7 +54,12 @@ impl SigningKey {
                 let doc = pair.to_pkcs8().map_err(|_| Error::NotASigningKey)?;
                 EncodingKey::from_ed_der(doc.as_ref())
             }
-            KeyMaterial::Ec { crv, x, y, d: Some(d) } => {
+            KeyMaterial::Ec {
+                crv,
+                x,
+                y,
+                d: Some(d),
+            } => {
                 let alg = if *crv == "P-384" {
                     &ECDSA_P384_SHA384_FIXED_SIGNING
                 } else {
@@ -70,10 +77,15 @@ impl SigningKey {
                 let doc = pair.to_pkcs8v1().map_err(|_| Error::NotASigningKey)?;
                 EncodingKey::from_ec_der(doc.as_ref())
             }
-            KeyMaterial::Rsa { n, e, private: Some(private) } => {
+            KeyMaterial::Rsa {
+                n,
+                e,
+                private: Some(private),
+            } => {
                 let pair = rsa_key_pair(&decode_public(n)?, &decode_public(e)?, private)
                     .map_err(|_| Error::NotASigningKey)?;
-                let pkcs8 = AsDer::<Pkcs8V1Der>::as_der(&pair).map_err(|_| Error::NotASigningKey)?;
+                let pkcs8 =
+                    AsDer::<Pkcs8V1Der>::as_der(&pair).map_err(|_| Error::NotASigningKey)?;
                 let info = pkcs8::PrivateKeyInfoRef::from_der(pkcs8.as_ref())
                     .map_err(|_| Error::NotASigningKey)?;
                 EncodingKey::from_rsa_der(info.private_key.as_bytes())
@@ -100,7 +112,11 @@ impl SigningKey {
     }
 
     /// Signs `claims` into a compact JWS with header `{"alg", "kid", "typ"}`.
-    pub fn mint(&self, claims: &Map<String, Value>, typ: Option<&str>) -> Result<SecretString, Error> {
+    pub fn mint(
+        &self,
+        claims: &Map<String, Value>,
+        typ: Option<&str>,
+    ) -> Result<SecretString, Error> {
         let mut header = Header::new(self.alg.to_jsonwebtoken());
         header.kid = Some(self.kid.clone());
         header.typ = typ.map(str::to_owned);
@@ -140,8 +156,15 @@ impl SessionClaims<'_> {
         m.insert("sub".into(), self.subject.into());
         m.insert("iat".into(), self.issued_at.into());
         m.insert("nbf".into(), self.issued_at.into());
-        m.insert("exp".into(), self.issued_at.saturating_add(self.lifetime).into());
-        for (name, value) in [("jti", self.jti), ("csrf", self.csrf), ("scope", self.scope)] {
+        m.insert(
+            "exp".into(),
+            self.issued_at.saturating_add(self.lifetime).into(),
+        );
+        for (name, value) in [
+            ("jti", self.jti),
+            ("csrf", self.csrf),
+            ("scope", self.scope),
+        ] {
             if let Some(v) = value {
                 m.insert(name.into(), v.into());
             }
@@ -154,7 +177,9 @@ impl SessionClaims<'_> {
 pub fn random_token(bytes: usize) -> Result<String, Error> {
     use aws_lc_rs::rand::{SecureRandom, SystemRandom};
     let mut buf = vec![0u8; bytes];
-    SystemRandom::new().fill(&mut buf).map_err(|_| Error::KeyGeneration)?;
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| Error::KeyGeneration)?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
@@ -181,7 +206,11 @@ mod tests {
                 scope: None,
             };
             let token = signer.mint(&claims.to_map(), Some("JWT")).unwrap();
-            let public = if alg.is_symmetric() { jwk.clone() } else { jwk.to_public().unwrap() };
+            let public = if alg.is_symmetric() {
+                jwk.clone()
+            } else {
+                jwk.to_public().unwrap()
+            };
             let mut v = Validation::new(alg.to_jsonwebtoken());
             v.set_audience(&["api"]);
             let data = decode::<Value>(token.expose(), &public.decoding_key().unwrap(), &v)
@@ -194,13 +223,18 @@ mod tests {
     #[test]
     fn a_public_key_cannot_sign() {
         let jwk = generate(Alg::EdDSA).unwrap().to_public().unwrap();
-        assert!(matches!(SigningKey::from_jwk(&jwk), Err(Error::NotASigningKey)));
+        assert!(matches!(
+            SigningKey::from_jwk(&jwk),
+            Err(Error::NotASigningKey)
+        ));
     }
 
     #[test]
     fn debug_of_a_signing_key_shows_no_material() {
         let jwk = generate(Alg::HS256).unwrap();
-        let KeyMaterial::Oct { k } = &jwk.material else { panic!() };
+        let KeyMaterial::Oct { k } = &jwk.material else {
+            panic!()
+        };
         let text = format!("{:?}", SigningKey::from_jwk(&jwk).unwrap());
         assert!(!text.contains(k.expose()));
     }

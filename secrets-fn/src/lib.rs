@@ -90,7 +90,11 @@ impl Config {
 
     /// Reads the configuration through `lookup`; every problem is reported together.
     pub fn from_lookup<F: Fn(&str) -> Option<String>>(lookup: F) -> Result<Config, Error> {
-        let get = |k: &str| lookup(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let mut problems = Vec::new();
         let secret_id = get(vars::SECRET_ID).unwrap_or_else(|| {
             problems.push(Problem {
@@ -102,14 +106,18 @@ impl Config {
         });
         let mut seconds = |var: &'static str, default: u64| match get(var) {
             None => default,
-            Some(t) => t.parse::<u64>().ok().filter(|n| *n <= 86_400).unwrap_or_else(|| {
-                problems.push(Problem {
-                    variable: var,
-                    code: "invalid",
-                    hint: "must be a whole number of seconds from 0 to 86400",
-                });
-                default
-            }),
+            Some(t) => t
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 86_400)
+                .unwrap_or_else(|| {
+                    problems.push(Problem {
+                        variable: var,
+                        code: "invalid",
+                        hint: "must be a whole number of seconds from 0 to 86400",
+                    });
+                    default
+                }),
         };
         let ttl = seconds(vars::SECRET_CACHE_TTL_SECONDS, 60);
         let max_stale = seconds(vars::SECRET_MAX_STALE_SECONDS, 3_600);
@@ -242,7 +250,11 @@ impl fmt::Debug for Loaded {
 /// Reads one version's key set. `Ok(None)` when the stage does not exist (no AWSPREVIOUS
 /// before the first rotation).
 #[tracing::instrument(skip_all, fields(stage))]
-async fn read_stage(client: &Client, secret_id: &str, stage: &'static str) -> Result<Option<JwkSet>, Error> {
+async fn read_stage(
+    client: &Client,
+    secret_id: &str,
+    stage: &'static str,
+) -> Result<Option<JwkSet>, Error> {
     let out = match client
         .get_secret_value()
         .secret_id(secret_id)
@@ -253,7 +265,8 @@ async fn read_stage(client: &Client, secret_id: &str, stage: &'static str) -> Re
         Ok(out) => out,
         Err(e)
             if stage != stages::CURRENT
-                && e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) =>
+                && e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
         {
             return Ok(None);
         }
@@ -278,7 +291,8 @@ pub async fn load(client: &Client, cfg: &Config) -> Result<Loaded, Error> {
         .await?
         .ok_or(Error::SecretNotString(stages::CURRENT))?;
     let previous = read_stage(client, &cfg.secret_id, stages::PREVIOUS).await?;
-    let keys = JwkSet::merge(std::iter::once(&current).chain(previous.as_ref())).map_err(Error::Merge)?;
+    let keys =
+        JwkSet::merge(std::iter::once(&current).chain(previous.as_ref())).map_err(Error::Merge)?;
     let answer = KeysResponse {
         keys: keys.to_public(cfg.allow_symmetric),
         cache_ttl_seconds: cfg.cache_ttl.as_secs(),
@@ -346,7 +360,11 @@ impl SecretsFn {
     /// Handles one event.
     pub async fn handle(&self, event: &Value) -> Result<Value, Error> {
         let action = Action::from_event(event).inspect_err(|e| {
-            tracing::warn!(event = "unsupported_event", code = e.code(), "event refused");
+            tracing::warn!(
+                event = "unsupported_event",
+                code = e.code(),
+                "event refused"
+            );
         })?;
         match action {
             Action::GetKeys => {
@@ -363,7 +381,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
@@ -379,17 +400,32 @@ mod tests {
 
     #[test]
     fn every_bad_variable_is_reported() {
-        let err = cfg(&[("SECRET_CACHE_TTL_SECONDS", "soon"), ("ALLOW_SYMMETRIC_KEYS", "yes")]).unwrap_err();
+        let err = cfg(&[
+            ("SECRET_CACHE_TTL_SECONDS", "soon"),
+            ("ALLOW_SYMMETRIC_KEYS", "yes"),
+        ])
+        .unwrap_err();
         let text = err.to_string();
-        for v in ["SECRET_ID", "SECRET_CACHE_TTL_SECONDS", "ALLOW_SYMMETRIC_KEYS"] {
+        for v in [
+            "SECRET_ID",
+            "SECRET_CACHE_TTL_SECONDS",
+            "ALLOW_SYMMETRIC_KEYS",
+        ] {
             assert!(text.contains(v), "{text}");
         }
     }
 
     #[test]
     fn only_get_keys_is_understood_and_the_error_says_what_was_expected() {
-        assert_eq!(Action::from_event(&serde_json::json!({"action": "get_keys"})).unwrap(), Action::GetKeys);
-        for e in [serde_json::json!({}), serde_json::json!(null), serde_json::json!({"action": "sign"})] {
+        assert_eq!(
+            Action::from_event(&serde_json::json!({"action": "get_keys"})).unwrap(),
+            Action::GetKeys
+        );
+        for e in [
+            serde_json::json!({}),
+            serde_json::json!(null),
+            serde_json::json!({"action": "sign"}),
+        ] {
             let err = Action::from_event(&e).unwrap_err();
             assert!(err.to_string().contains("get_keys"));
             let d = lambda_runtime::Diagnostic::from(err);

@@ -5,7 +5,8 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     jwt_session::logging::init();
-    let cfg = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
+    let cfg =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     let sdk = aws_config::load_from_env().await;
     let function = SecretsFn::new(cfg, aws_sdk_secretsmanager::Client::new(&sdk));
     let function = &function;

@@ -10,7 +10,12 @@
 //! - `E2E_BIN_DIR`: folder with the built `authorizer`, `secrets-fn` and `jwt-session`
 //!   binaries (default `<repo>/target/debug`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -410,7 +415,10 @@ impl Stack {
             .await
         {
             Ok(out) => {
-                let bytes = out.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+                let bytes = out
+                    .payload()
+                    .map(|b| b.as_ref().to_vec())
+                    .unwrap_or_default();
                 if out.function_error().is_some() {
                     parse_error(&bytes)
                 } else {
@@ -458,7 +466,11 @@ impl Stack {
     /// Everything every process printed (for leak checks).
     pub fn all_output(&self) -> String {
         let mut out = String::new();
-        for entry in std::fs::read_dir(self.dir.path()).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if entry.path().extension().is_some_and(|e| e == "log") {
                 out.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
             }
@@ -615,15 +627,39 @@ pub fn secrets_env() -> Vec<(&'static str, &'static str)> {
     vec![("SECRET_ID", SECRET_ID)]
 }
 
-/// Sample events, as API Gateway sends them.
+/// Sample events, built from the templates in `events/` (see `events/README.md`).
 pub mod events {
     use super::*;
 
-    /// A REST API REQUEST authorizer event (payload 1.0).
+    fn template(name: &str) -> Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../events")
+            .join(name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).expect("template is JSON")
+    }
+
+    fn request_id(prefix: &str) -> String {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{prefix}-{}-{n}", std::process::id())
+    }
+
+    /// A REST API REQUEST authorizer event (payload 1.0). `cookie` is the whole `Cookie`
+    /// header, or none.
     pub fn rest(method: &str, cookie: Option<&str>, extra_headers: &[(&str, &str)]) -> Value {
-        let mut headers = serde_json::Map::new();
-        headers.insert("Host".into(), json!("abc123.execute-api.us-east-1.amazonaws.com"));
-        headers.insert("User-Agent".into(), json!("e2e-suite/1.0"));
+        let mut ev = template("rest-request.json");
+        let arn = ev["methodArn"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("/GET/", &format!("/{method}/"));
+        ev["methodArn"] = json!(arn);
+        ev["httpMethod"] = json!(method);
+        ev["requestContext"]["httpMethod"] = json!(method);
+        ev["requestContext"]["requestId"] = json!(request_id("rest"));
+        let headers = ev["headers"].as_object_mut().expect("headers");
+        headers.remove("Cookie");
         if let Some(c) = cookie {
             headers.insert("Cookie".into(), json!(c));
         }
@@ -634,60 +670,27 @@ pub mod events {
             .iter()
             .map(|(k, v)| (k.clone(), json!([v])))
             .collect();
-        json!({
-            "type": "REQUEST",
-            "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/{method}/orders"),
-            "resource": "/orders",
-            "path": "/orders",
-            "httpMethod": method,
-            "headers": headers,
-            "multiValueHeaders": multi,
-            "queryStringParameters": {},
-            "pathParameters": {},
-            "stageVariables": {},
-            "requestContext": {
-                "path": "/prod/orders",
-                "accountId": "123456789012",
-                "resourceId": "r1",
-                "stage": "prod",
-                "requestId": format!("rest-{}", free_port()),
-                "identity": {"sourceIp": "203.0.113.10"},
-                "resourcePath": "/orders",
-                "httpMethod": method,
-                "apiId": "abc123"
-            }
-        })
+        ev["multiValueHeaders"] = Value::Object(multi);
+        ev
     }
 
-    /// An HTTP API authorizer event, payload 2.0.
+    /// An HTTP API authorizer event, payload 2.0, with these `cookies` entries.
     pub fn http(method: &str, cookies: &[&str], extra_headers: &[(&str, &str)]) -> Value {
-        let mut headers = serde_json::Map::new();
-        headers.insert("host".into(), json!("xyz789.execute-api.us-east-1.amazonaws.com"));
-        headers.insert("user-agent".into(), json!("e2e-suite/1.0"));
+        let mut ev = template("http-request.json");
+        let arn = ev["routeArn"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("/GET/", &format!("/{method}/"));
+        ev["routeArn"] = json!(arn);
+        ev["routeKey"] = json!(format!("{method} /orders"));
+        ev["requestContext"]["routeKey"] = json!(format!("{method} /orders"));
+        ev["requestContext"]["http"]["method"] = json!(method);
+        ev["requestContext"]["requestId"] = json!(request_id("http"));
+        ev["cookies"] = json!(cookies);
+        let headers = ev["headers"].as_object_mut().expect("headers");
         for (k, v) in extra_headers {
             headers.insert(k.to_ascii_lowercase(), json!(v));
         }
-        json!({
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": format!("arn:aws:execute-api:us-east-1:123456789012:xyz789/$default/{method}/orders"),
-            "identitySource": ["$request.header.cookie"],
-            "routeKey": format!("{method} /orders"),
-            "rawPath": "/orders",
-            "rawQueryString": "",
-            "cookies": cookies,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "xyz789",
-                "domainName": "xyz789.execute-api.us-east-1.amazonaws.com",
-                "http": {"method": method, "path": "/orders", "protocol": "HTTP/1.1", "sourceIp": "198.51.100.20", "userAgent": "e2e-suite/1.0"},
-                "requestId": format!("http-{}", free_port()),
-                "routeKey": format!("{method} /orders"),
-                "stage": "$default",
-                "time": "30/Nov/2026:00:00:00 +0000",
-                "timeEpoch": 1_796_000_000_000_i64
-            }
-        })
+        ev
     }
 }

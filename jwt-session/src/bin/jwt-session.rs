@@ -19,7 +19,11 @@ use jwt_session::mint::{random_token, SessionClaims, SigningKey};
 use serde_json::Value;
 
 #[derive(Parser)]
-#[command(name = "jwt-session", version, about = "Keys, tokens and cookies for the cookie-JWT authorizer")]
+#[command(
+    name = "jwt-session",
+    version,
+    about = "Keys, tokens and cookies for the cookie-JWT authorizer"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,53 +50,7 @@ enum Command {
         include_symmetric: bool,
     },
     /// Mint a token with the first key of a key set (or the key `--kid`).
-    Mint {
-        /// The private JWK Set file.
-        #[arg(long)]
-        keys: PathBuf,
-        /// Key to sign with (default: the first).
-        #[arg(long)]
-        kid: Option<String>,
-        /// `iss`.
-        #[arg(long)]
-        iss: String,
-        /// `aud`.
-        #[arg(long)]
-        aud: String,
-        /// `sub`.
-        #[arg(long)]
-        sub: String,
-        /// Lifetime in seconds (`exp` = now + this).
-        #[arg(long, default_value_t = 900)]
-        ttl: u64,
-        /// Pretend the token is issued at this offset from now (seconds, may be negative).
-        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
-        issued_offset: i64,
-        /// `csrf` claim (default: random; `-` for none).
-        #[arg(long)]
-        csrf: Option<String>,
-        /// `jti` claim (default: random).
-        #[arg(long)]
-        jti: Option<String>,
-        /// `scope` claim.
-        #[arg(long)]
-        scope: Option<String>,
-        /// Header `typ`.
-        #[arg(long, default_value = "JWT")]
-        typ: String,
-        /// Set or override a claim: NAME=JSON (e.g. exp=1 or aud='["a","b"]').
-        #[arg(long = "set", value_name = "NAME=JSON")]
-        set: Vec<String>,
-        /// Remove a claim.
-        #[arg(long = "unset", value_name = "NAME")]
-        unset: Vec<String>,
-        /// Print `{"token", "csrf", "set_cookie"}` as JSON instead of the bare token.
-        #[arg(long)]
-        json: bool,
-        /// Cookie name for `--json`.
-        #[arg(long, default_value = DEFAULT_COOKIE_NAME)]
-        cookie_name: String,
-    },
+    Mint(Box<MintArgs>),
     /// Print the Set-Cookie value that stores a token.
     Cookie {
         /// The token.
@@ -110,6 +68,55 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct MintArgs {
+    /// The private JWK Set file.
+    #[arg(long)]
+    keys: PathBuf,
+    /// Key to sign with (default: the first).
+    #[arg(long)]
+    kid: Option<String>,
+    /// `iss`.
+    #[arg(long)]
+    iss: String,
+    /// `aud`.
+    #[arg(long)]
+    aud: String,
+    /// `sub`.
+    #[arg(long)]
+    sub: String,
+    /// Lifetime in seconds (`exp` = now + this).
+    #[arg(long, default_value_t = 900)]
+    ttl: u64,
+    /// Pretend the token is issued at this offset from now (seconds, may be negative).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    issued_offset: i64,
+    /// `csrf` claim (default: random; `-` for none).
+    #[arg(long)]
+    csrf: Option<String>,
+    /// `jti` claim (default: random).
+    #[arg(long)]
+    jti: Option<String>,
+    /// `scope` claim.
+    #[arg(long)]
+    scope: Option<String>,
+    /// Header `typ`.
+    #[arg(long, default_value = "JWT")]
+    typ: String,
+    /// Set or override a claim: NAME=JSON (e.g. exp=1 or aud='["a","b"]').
+    #[arg(long = "set", value_name = "NAME=JSON")]
+    set: Vec<String>,
+    /// Remove a claim.
+    #[arg(long = "unset", value_name = "NAME")]
+    unset: Vec<String>,
+    /// Print `{"token", "csrf", "set_cookie"}` as JSON instead of the bare token.
+    #[arg(long)]
+    json: bool,
+    /// Cookie name for `--json`.
+    #[arg(long, default_value = DEFAULT_COOKIE_NAME)]
+    cookie_name: String,
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -119,7 +126,8 @@ fn now() -> u64 {
 
 fn read_keys(path: &PathBuf) -> Result<JwkSet, String> {
     let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     );
     JwkSet::parse(&text, Visibility::Private).map_err(|e| e.to_string())
 }
@@ -128,8 +136,13 @@ fn read_keys(path: &PathBuf) -> Result<JwkSet, String> {
 fn token_exp(token: &str) -> Option<u64> {
     use base64::Engine as _;
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
-    serde_json::from_slice::<Value>(&bytes).ok()?.get("exp")?.as_u64()
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_u64()
 }
 
 fn run(cli: Cli) -> Result<String, String> {
@@ -137,30 +150,62 @@ fn run(cli: Cli) -> Result<String, String> {
         Command::Keygen { algs, out } => {
             let mut set = JwkSet::default();
             for name in &algs {
-                let alg: Alg = name.parse().map_err(|_| format!("unsupported algorithm `{name}`"))?;
-                set.push(generate(alg).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+                let alg: Alg = name
+                    .parse()
+                    .map_err(|_| format!("unsupported algorithm `{name}`"))?;
+                set.push(generate(alg).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
             }
-            let text = zeroize::Zeroizing::new(serde_json::to_string_pretty(&set).map_err(|e| e.to_string())?);
+            let text = zeroize::Zeroizing::new(
+                serde_json::to_string_pretty(&set).map_err(|e| e.to_string())?,
+            );
             match out {
                 None => Ok(text.to_string()),
                 Some(path) => {
-                    let mut f = open_private(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    let mut f = open_private(&path)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                     f.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
                     let kids: Vec<&str> = set.keys.iter().map(|k| k.kid.as_str()).collect();
-                    Ok(format!("wrote {} key(s) to {}: {}", kids.len(), path.display(), kids.join(", ")))
+                    Ok(format!(
+                        "wrote {} key(s) to {}: {}",
+                        kids.len(),
+                        path.display(),
+                        kids.join(", ")
+                    ))
                 }
             }
         }
-        Command::Public { keys, include_symmetric } => {
-            let set = read_keys(&keys)?;
-            serde_json::to_string_pretty(&set.to_public(include_symmetric)).map_err(|e| e.to_string())
-        }
-        Command::Mint {
-            keys, kid, iss, aud, sub, ttl, issued_offset, csrf, jti, scope, typ, set, unset, json, cookie_name,
+        Command::Public {
+            keys,
+            include_symmetric,
         } => {
+            let set = read_keys(&keys)?;
+            serde_json::to_string_pretty(&set.to_public(include_symmetric))
+                .map_err(|e| e.to_string())
+        }
+        Command::Mint(args) => {
+            let MintArgs {
+                keys,
+                kid,
+                iss,
+                aud,
+                sub,
+                ttl,
+                issued_offset,
+                csrf,
+                jti,
+                scope,
+                typ,
+                set,
+                unset,
+                json,
+                cookie_name,
+            } = *args;
             let keyset = read_keys(&keys)?;
             let jwk = match &kid {
-                Some(k) => keyset.get(k).ok_or_else(|| format!("no key with kid `{k}`"))?,
+                Some(k) => keyset
+                    .get(k)
+                    .ok_or_else(|| format!("no key with kid `{k}`"))?,
                 None => keyset.keys.first().ok_or("empty key set")?,
             };
             let signer = SigningKey::from_jwk(jwk).map_err(|e| e.to_string())?;
@@ -186,8 +231,11 @@ fn run(cli: Cli) -> Result<String, String> {
             };
             let mut map = claims.to_map();
             for item in &set {
-                let (name, value) = item.split_once('=').ok_or_else(|| format!("--set {item}: expected NAME=JSON"))?;
-                let value: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+                let (name, value) = item
+                    .split_once('=')
+                    .ok_or_else(|| format!("--set {item}: expected NAME=JSON"))?;
+                let value: Value =
+                    serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
                 map.insert(name.to_owned(), value);
             }
             for name in &unset {
@@ -198,15 +246,29 @@ fn run(cli: Cli) -> Result<String, String> {
             if !json {
                 return Ok(token.expose().to_owned());
             }
-            let max_age = map.get("exp").and_then(Value::as_u64).unwrap_or(0).saturating_sub(now());
-            let cookie = set_cookie(&cookie_name, token.expose(), max_age, SameSite::Strict).map_err(|e| e.to_string())?;
+            let max_age = map
+                .get("exp")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                .saturating_sub(now());
+            let cookie = set_cookie(&cookie_name, token.expose(), max_age, SameSite::Strict)
+                .map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"token": token.expose(), "csrf": csrf, "kid": signer.kid(), "set_cookie": cookie}).to_string())
         }
-        Command::Cookie { token, name, same_site, max_age } => {
-            let same_site: SameSite = same_site.parse().map_err(|e: jwt_session::Error| e.to_string())?;
+        Command::Cookie {
+            token,
+            name,
+            same_site,
+            max_age,
+        } => {
+            let same_site: SameSite = same_site
+                .parse()
+                .map_err(|e: jwt_session::Error| e.to_string())?;
             let max_age = match max_age {
                 Some(m) => m,
-                None => token_exp(&token).ok_or("the token has no readable `exp`; pass --max-age")?.saturating_sub(now()),
+                None => token_exp(&token)
+                    .ok_or("the token has no readable `exp`; pass --max-age")?
+                    .saturating_sub(now()),
             };
             set_cookie(&name, &token, max_age, same_site).map_err(|e| e.to_string())
         }
@@ -216,12 +278,19 @@ fn run(cli: Cli) -> Result<String, String> {
 #[cfg(unix)]
 fn open_private(path: &PathBuf) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn open_private(path: &PathBuf) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 fn main() -> ExitCode {
