@@ -45,11 +45,11 @@ lint: ## cargo fmt --check and clippy -D warnings
 
 unit: ## Unit tests (no AWS, no processes)
 	@echo "==> unit tests"
-	cargo test --locked -p jwt-session -p authorizer -p secrets-fn --features jwt-session/cli
+	cargo test --locked -p jwt-session -p authorizer -p secrets-fn --features jwt-session/cli --lib --bins --tests
 
 e2e: venv build-debug ## End-to-end suite through cargo lambda watch and moto
 	@echo "==> end-to-end suite"
-	cargo test --locked -p e2e -- --test-threads=2
+	cargo test --locked -p e2e --tests -- --test-threads=2
 
 test: lint unit e2e ## Every check
 	@echo "==> all checks passed"

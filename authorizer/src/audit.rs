@@ -65,3 +65,118 @@ pub fn record(
         "authorization"
     );
 }
+
+/// CloudWatch namespace of the decision metrics.
+pub const METRICS_NAMESPACE: &str = "CookieJwtAuthorizer";
+
+/// Writes audit events as single JSON lines that are also CloudWatch Embedded Metric Format
+/// records: metric `Decisions` (Count) by `decision` and by `reason`, and `latency_us`
+/// (Microseconds). One line per attempt serves both the audit trail and the alarms.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AuditLayer;
+
+struct JsonFields(serde_json::Map<String, serde_json::Value>);
+
+impl tracing::field::Visit for JsonFields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+}
+
+/// The audit record for an event's fields, with the EMF metadata added.
+pub fn emf_record(
+    fields: serde_json::Map<String, serde_json::Value>,
+    unix_ms: u128,
+) -> serde_json::Value {
+    let mut m = fields;
+    m.insert("level".into(), "INFO".into());
+    m.insert("target".into(), TARGET.into());
+    m.insert("Decisions".into(), 1.into());
+    m.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": unix_ms as u64,
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["decision"], ["reason"]],
+                "Metrics": [
+                    {"Name": "Decisions", "Unit": "Count"},
+                    {"Name": "latency_us", "Unit": "Microseconds"}
+                ]
+            }]
+        }),
+    );
+    serde_json::Value::Object(m)
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AuditLayer {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if event.metadata().target() != TARGET {
+            return;
+        }
+        let mut fields = JsonFields(serde_json::Map::new());
+        let mut timestamp = String::new();
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
+            &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
+        );
+        fields.0.insert("timestamp".into(), timestamp.into());
+        event.record(&mut fields);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&emf_record(fields.0, now.as_millis())).unwrap_or_default();
+        line.push(b'\n');
+        use std::io::Write as _;
+        let _ = std::io::stdout().lock().write_all(&line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_record_declares_the_decision_metrics_on_the_audit_fields() {
+        let mut f = serde_json::Map::new();
+        f.insert("decision".into(), "deny".into());
+        f.insert("reason".into(), "bad_sig".into());
+        f.insert("latency_us".into(), 12.into());
+        let v = emf_record(f, 1_700_000_000_000);
+        assert_eq!(v["Decisions"], 1);
+        assert_eq!(v["reason"], "bad_sig");
+        let cw = &v["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(cw["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(
+            cw["Dimensions"],
+            serde_json::json!([["decision"], ["reason"]])
+        );
+        assert_eq!(cw["Metrics"][0]["Name"], "Decisions");
+        assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000_u64);
+    }
+
+    #[test]
+    fn long_user_agents_are_clipped_on_a_character_boundary() {
+        let ua = "é".repeat(300);
+        let clipped = clip(Some(&ua), MAX_UA).unwrap();
+        assert_eq!(clipped.chars().count(), MAX_UA);
+    }
+}

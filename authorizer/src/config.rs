@@ -7,6 +7,8 @@ use std::time::Duration;
 use jwt_session::cookie::{is_valid_cookie_name, DEFAULT_COOKIE_NAME};
 use jwt_session::Alg;
 
+use crate::routes::RouteRules;
+
 /// Environment variable names (contract §4).
 pub mod vars {
     /// The one accepted `iss`.
@@ -41,6 +43,10 @@ pub mod vars {
     pub const CSRF_HEADER_NAME: &str = "CSRF_HEADER_NAME";
     /// Origins accepted on unsafe methods.
     pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+    /// Route rules: scopes required per route.
+    pub const ROUTE_SCOPES: &str = "ROUTE_SCOPES";
+    /// `true`: also require `Authorization: Bearer` with a matching token.
+    pub const DOUBLE_TOKEN: &str = "DOUBLE_TOKEN";
 }
 
 /// Defaults for the variables the contract lets us choose.
@@ -113,6 +119,10 @@ pub struct Config {
     pub csrf_header_name: String,
     /// Accepted origins (lower-cased); empty: no Origin check.
     pub allowed_origins: Vec<String>,
+    /// Scopes required per route.
+    pub route_rules: RouteRules,
+    /// Require a matching `Authorization: Bearer` token as well as the cookie.
+    pub double_token: bool,
 }
 
 /// One configuration problem.
@@ -357,6 +367,21 @@ impl Config {
             );
             c.problem(ALLOWED_ORIGINS, "invalid", hint);
         }
+        let route_rules = match c.get(ROUTE_SCOPES) {
+            None => RouteRules::default(),
+            Some(text) => RouteRules::parse(&text).unwrap_or_else(|e| {
+                c.problem(ROUTE_SCOPES, "invalid", e.to_string());
+                RouteRules::default()
+            }),
+        };
+        let double_token = match c.get(DOUBLE_TOKEN).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                c.problem(DOUBLE_TOKEN, "invalid", "must be `true` or `false`");
+                false
+            }
+        };
         if !c.problems.is_empty() {
             return Err(ConfigError {
                 problems: c.problems,
@@ -379,6 +404,8 @@ impl Config {
             http_api_response,
             csrf_header_name,
             allowed_origins,
+            route_rules,
+            double_token,
         })
     }
 }

@@ -86,6 +86,7 @@ mod tests {
             iat: None,
             jti: None,
             scope: None,
+            scopes: Vec::new(),
             csrf: csrf.map(str::to_owned),
         }
     }

@@ -125,7 +125,9 @@ impl Request {
         // multiValueHeaders holds every value; headers the last one. Keep all, deduplicated
         // later by the cookie reader (the same value twice is allowed).
         for (name, value) in e.multi_value_headers.iter() {
-            headers.append(name.clone(), value.clone());
+            if !headers.get_all(name).iter().any(|v| v == value) {
+                headers.append(name.clone(), value.clone());
+            }
         }
         let method = e.http_method.or(e.request_context.http_method);
         let route = match (&method, &e.resource) {
@@ -174,7 +176,11 @@ mod tests {
         assert_eq!(r.request_id.as_deref(), Some("r-1"));
         assert_eq!(r.source_ip.as_deref(), Some("203.0.113.9"));
         assert_eq!(r.user_agent.as_deref(), Some("curl/8"));
-        assert_eq!(r.headers.get_all("cookie").iter().count(), 3);
+        assert_eq!(
+            r.headers.get_all("cookie").iter().count(),
+            2,
+            "values of headers and multiValueHeaders merged without repeats"
+        );
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub mod config;
 pub mod cookie;
 pub mod csrf;
 pub mod event;
+pub mod json;
 pub mod keys;
 pub mod response;
+pub mod routes;
 pub mod token;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -169,6 +171,43 @@ impl From<Unauthorized> for lambda_runtime::Diagnostic {
     }
 }
 
+/// The token of a single `Authorization: Bearer` header.
+fn bearer_token(req: &Request) -> Result<&str, Reason> {
+    let mut values = req.headers.get_all("authorization").iter();
+    let value = values.next().ok_or(Reason::NoToken)?;
+    if values.any(|v| v != value) {
+        return Err(Reason::Malformed);
+    }
+    if value.len() > cookie::MAX_TOKEN_BYTES + 7 {
+        return Err(Reason::TooLarge);
+    }
+    let value = value.to_str().map_err(|_| Reason::Malformed)?;
+    let (scheme, token) = value.split_once(' ').ok_or(Reason::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(Reason::Malformed);
+    }
+    Ok(token)
+}
+
+/// Whether the token carries every scope the route rules require.
+fn has_required_scopes(req: &Request, token: &Verified, cfg: &Config) -> bool {
+    if cfg.route_rules.is_empty() {
+        return true;
+    }
+    let arn = req
+        .resource_arn
+        .as_deref()
+        .and_then(routes::method_and_path);
+    let method = req.method.as_ref().map(|m| m.as_str());
+    match cfg
+        .route_rules
+        .required(method, arn.as_ref().map(|(_, p)| p.as_str()))
+    {
+        Some(needed) => needed.iter().all(|s| token.scopes.iter().any(|t| t == s)),
+        None => false,
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -209,23 +248,49 @@ impl Authorizer {
             Ok(t) => t,
             Err(r) => return Decision::Deny(r.into()),
         };
-        let header = match token::inspect(token, &self.cfg) {
-            Ok(h) => h,
-            Err(r) => return Decision::Deny(r.into()),
-        };
-        let key = match self.keys.get(&header.kid, &self.cfg).await {
-            Lookup::Found(k) => k,
-            Lookup::UnknownKid => return Decision::Deny(Reason::UnknownKid.into()),
-            Lookup::Unavailable => return Decision::Deny(Reason::KeyUnavailable.into()),
-        };
-        let verified = match token::verify(token, &header, &key, &self.cfg, now) {
+        let verified = match self.verify(token, now).await {
             Ok(v) => v,
             Err(refusal) => return Decision::Deny(refusal),
         };
+        if self.cfg.double_token {
+            if let Err(reason) = self.check_bearer(req, &verified, now).await {
+                return Decision::Deny(Refusal {
+                    reason,
+                    sub: Some(verified.sub),
+                    jti: verified.jti,
+                });
+            }
+        }
+        if !has_required_scopes(req, &verified, &self.cfg) {
+            return Decision::Forbid(verified, Reason::Forbidden);
+        }
         if let Err(r) = csrf::check(req, &verified, &self.cfg) {
             return Decision::Forbid(verified, r);
         }
         Decision::Allow(verified)
+    }
+
+    /// Steps 3 to 5 for one token: header, key, signature and claims.
+    async fn verify(&self, token: &str, now: u64) -> Result<Verified, Refusal> {
+        let header = token::inspect(token, &self.cfg)?;
+        let key = match self.keys.get(&header.kid, &self.cfg).await {
+            Lookup::Found(k) => k,
+            Lookup::UnknownKid => return Err(Reason::UnknownKid.into()),
+            Lookup::Unavailable => return Err(Reason::KeyUnavailable.into()),
+        };
+        token::verify(token, &header, &key, &self.cfg, now)
+    }
+
+    /// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie
+    /// token's `sub` and `jti`.
+    async fn check_bearer(&self, req: &Request, cookie: &Verified, now: u64) -> Result<(), Reason> {
+        let bearer = bearer_token(req)?;
+        let other = self.verify(bearer, now).await.map_err(|r| r.reason)?;
+        let same_jti = cookie.jti.is_some() && other.jti == cookie.jti;
+        if other.sub != cookie.sub || !same_jti {
+            return Err(Reason::BadClaim);
+        }
+        Ok(())
     }
 
     /// Handles one invocation: decision, audit record, answer.

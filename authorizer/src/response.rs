@@ -143,6 +143,7 @@ mod tests {
             iat: None,
             jti: Some("j1".into()),
             scope: Some("read".into()),
+            scopes: vec!["read".into()],
             csrf: Some("secret-csrf".into()),
         }
     }

@@ -1,7 +1,7 @@
 //! Token checks, in order: shape and size, header, key selection, signature, claims.
 //!
-//! The signature is verified by `jsonwebtoken::decode` with the algorithm pinned to the one
-//! key the `kid` selects. The claim rules are stricter than the library's (an exact single
+//! The signature is verified by `jsonwebtoken::crypto::verify` with the algorithm pinned to the
+//! one key the `kid` selects; the payload is decoded only after that. The claim rules are stricter than the library's (an exact single
 //! `iss`, integer NumericDates only, `iat`, a maximum lifetime, a non-empty `sub`) and take
 //! the clock as an argument, so they are checked here, after the signature, as plain code.
 
@@ -11,12 +11,12 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::DecodingKey;
 use jwt_session::{Alg, Jwk, JwkSet};
-use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::config::Config;
+use crate::json;
 use crate::Reason;
 
 /// Longest header segment (base64url) accepted.
@@ -33,20 +33,11 @@ pub struct TokenHeader {
     pub kid: String,
 }
 
-#[derive(Deserialize)]
-struct RawHeader {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    b64: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    cty: Option<serde::de::IgnoredAny>,
-}
+/// Header parameters that carry or point to a key. We never use them; a token that has one
+/// is refused outright so no later change can start trusting it.
+const KEY_CARRYING_HEADERS: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
+/// Header parameters that change how the token must be processed: we support none.
+const PROCESSING_HEADERS: [&str; 3] = ["crit", "b64", "cty"];
 
 fn is_b64url(segment: &str) -> bool {
     segment
@@ -76,21 +67,37 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
         return Err(Reason::TooLarge);
     }
     let header_json = URL_SAFE_NO_PAD.decode(h).map_err(|_| Reason::Malformed)?;
-    let raw: RawHeader = serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
-    if raw.crit.is_some() || raw.b64.is_some() || raw.cty.is_some() {
+    let header = json::parse_object(&header_json).map_err(|_| Reason::Malformed)?;
+    if PROCESSING_HEADERS
+        .iter()
+        .chain(KEY_CARRYING_HEADERS.iter())
+        .any(|name| header.contains_key(*name))
+    {
         return Err(Reason::Malformed);
     }
-    let alg: Alg = raw.alg.parse().map_err(|_| Reason::BadAlg)?;
+    let alg: Alg = match header.get("alg") {
+        None => return Err(Reason::Malformed),
+        Some(Value::String(a)) => a.parse().map_err(|_| Reason::BadAlg)?,
+        Some(_) => return Err(Reason::BadAlg),
+    };
     if !cfg.algorithms.contains(&alg) {
         return Err(Reason::BadAlg);
     }
+    let typ = match header.get("typ") {
+        None => None,
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(_) => return Err(Reason::Malformed),
+    };
     if let Some(required) = &cfg.jwt_type {
-        if raw.typ.as_deref() != Some(required.as_str()) {
+        if typ != Some(required.as_str()) {
             return Err(Reason::BadTyp);
         }
     }
-    match raw.kid {
-        Some(kid) if is_plausible_kid(&kid) => Ok(TokenHeader { alg, kid }),
+    match header.get("kid") {
+        Some(Value::String(kid)) if is_plausible_kid(kid) => Ok(TokenHeader {
+            alg,
+            kid: kid.clone(),
+        }),
         _ => Err(Reason::UnknownKid),
     }
 }
@@ -111,7 +118,6 @@ pub struct VerifyingKey {
     /// The one algorithm it verifies.
     pub alg: Alg,
     key: DecodingKey,
-    validation: Validation,
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -126,17 +132,10 @@ impl std::fmt::Debug for VerifyingKey {
 impl VerifyingKey {
     fn new(jwk: &Jwk) -> Option<VerifyingKey> {
         let key = jwk.decoding_key().ok()?;
-        let mut validation = Validation::new(jwk.alg.to_jsonwebtoken());
-        // Claims are checked by `check_claims` with the rules of the contract.
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
         Some(VerifyingKey {
             kid: jwk.kid.clone(),
             alg: jwk.alg,
             key,
-            validation,
         })
     }
 }
@@ -175,28 +174,6 @@ impl KeyRing {
     }
 }
 
-#[derive(Deserialize, Default)]
-struct RawClaims {
-    #[serde(default)]
-    iss: Option<Value>,
-    #[serde(default)]
-    aud: Option<Value>,
-    #[serde(default)]
-    sub: Option<Value>,
-    #[serde(default)]
-    exp: Option<Value>,
-    #[serde(default)]
-    nbf: Option<Value>,
-    #[serde(default)]
-    iat: Option<Value>,
-    #[serde(default)]
-    jti: Option<Value>,
-    #[serde(default)]
-    scope: Option<Value>,
-    #[serde(default)]
-    csrf: Option<Value>,
-}
-
 /// Claims of a token whose signature verified and whose claims passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -210,8 +187,10 @@ pub struct Verified {
     pub iat: Option<u64>,
     /// `jti`, when present.
     pub jti: Option<String>,
-    /// `scope`, when present.
+    /// `scope`, when present (or `scp` joined with spaces).
     pub scope: Option<String>,
+    /// Every scope from `scope` and `scp`.
+    pub scopes: Vec<String>,
     /// `csrf`, when present.
     pub csrf: Option<String>,
 }
@@ -249,26 +228,29 @@ pub fn verify(
     if header.alg != key.alg {
         return Err(Reason::BadAlg.into());
     }
-    let raw = match jsonwebtoken::decode::<RawClaims>(token, &key.key, &key.validation) {
-        Ok(data) => data.claims,
-        Err(e) => {
-            let reason = match e.kind() {
-                ErrorKind::InvalidSignature => Reason::BadSig,
-                ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => Reason::BadAlg,
-                ErrorKind::InvalidEcdsaKey
-                | ErrorKind::InvalidRsaKey(_)
-                | ErrorKind::InvalidKeyFormat
-                | ErrorKind::InvalidEddsaKey
-                | ErrorKind::Provider(_) => Reason::BadSig,
-                _ => Reason::Malformed,
-            };
-            return Err(reason.into());
-        }
-    };
-    check_claims(raw, &key.kid, cfg, now)
+    // `inspect` checked there are exactly three non-empty segments.
+    let (signing_input, signature) = token.rsplit_once('.').ok_or(Reason::Malformed)?;
+    let (_, payload) = signing_input.split_once('.').ok_or(Reason::Malformed)?;
+    match jsonwebtoken::crypto::verify(
+        signature,
+        signing_input.as_bytes(),
+        &key.key,
+        key.alg.to_jsonwebtoken(),
+    ) {
+        Ok(true) => {}
+        Ok(false) => return Err(Reason::BadSig.into()),
+        Err(e) if matches!(e.kind(), ErrorKind::Base64(_)) => return Err(Reason::Malformed.into()),
+        Err(_) => return Err(Reason::BadSig.into()),
+    }
+    // Only now, with the signature verified, is the payload decoded and parsed.
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| Reason::Malformed)?;
+    let claims = json::parse_object(&bytes).map_err(|_| Reason::Malformed)?;
+    check_claims(claims, &key.kid, cfg, now)
 }
 
-fn as_time(v: &Option<Value>) -> Result<Option<u64>, Reason> {
+fn as_time(v: Option<&Value>) -> Result<Option<u64>, Reason> {
     match v {
         None => Ok(None),
         Some(Value::Number(n)) => n.as_u64().map(Some).ok_or(Reason::BadClaim),
@@ -284,13 +266,18 @@ fn as_short_string(v: Option<Value>) -> Result<Option<String>, Reason> {
     }
 }
 
-fn check_claims(raw: RawClaims, kid: &str, cfg: &Config, now: u64) -> Result<Verified, Refusal> {
+fn check_claims(
+    mut raw: Map<String, Value>,
+    kid: &str,
+    cfg: &Config,
+    now: u64,
+) -> Result<Verified, Refusal> {
     // Identify the token for the audit record first: its signature verified.
-    let sub = match &raw.sub {
+    let sub = match raw.get("sub") {
         Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_CLAIM_BYTES => Some(s.clone()),
         _ => None,
     };
-    let jti = match &raw.jti {
+    let jti = match raw.get("jti") {
         Some(Value::String(s)) if s.len() <= MAX_CLAIM_BYTES => Some(s.clone()),
         _ => None,
     };
@@ -300,7 +287,7 @@ fn check_claims(raw: RawClaims, kid: &str, cfg: &Config, now: u64) -> Result<Ver
         jti: jti.clone(),
     };
     let leeway = cfg.leeway;
-    let exp = as_time(&raw.exp)
+    let exp = as_time(raw.get("exp"))
         .map_err(refuse)?
         .ok_or_else(|| refuse(Reason::BadClaim))?;
     if now >= exp.saturating_add(leeway) {
@@ -309,20 +296,20 @@ fn check_claims(raw: RawClaims, kid: &str, cfg: &Config, now: u64) -> Result<Ver
     if exp.saturating_sub(now) > cfg.max_lifetime.saturating_add(leeway) {
         return Err(refuse(Reason::BadClaim));
     }
-    if let Some(nbf) = as_time(&raw.nbf).map_err(refuse)? {
+    if let Some(nbf) = as_time(raw.get("nbf")).map_err(refuse)? {
         if nbf > now.saturating_add(leeway) {
             return Err(refuse(Reason::NotYetValid));
         }
     }
-    let iat = as_time(&raw.iat).map_err(refuse)?;
+    let iat = as_time(raw.get("iat")).map_err(refuse)?;
     if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
         return Err(refuse(Reason::NotYetValid));
     }
-    match &raw.iss {
+    match raw.get("iss") {
         Some(Value::String(iss)) if *iss == cfg.issuer => {}
         _ => return Err(refuse(Reason::BadIss)),
     }
-    let aud_ok = match &raw.aud {
+    let aud_ok = match raw.get("aud") {
         Some(Value::String(a)) => cfg.audiences.iter().any(|x| x == a),
         Some(Value::Array(list)) => {
             list.iter().all(Value::is_string)
@@ -339,11 +326,38 @@ fn check_claims(raw: RawClaims, kid: &str, cfg: &Config, now: u64) -> Result<Ver
     let Some(sub_value) = sub.clone() else {
         return Err(refuse(Reason::BadClaim));
     };
-    if raw.jti.is_some() && jti.is_none() {
+    if raw.contains_key("jti") && jti.is_none() {
         return Err(refuse(Reason::BadClaim));
     }
-    let scope = as_short_string(raw.scope).map_err(refuse)?;
-    let csrf = as_short_string(raw.csrf).map_err(refuse)?;
+    let scope = as_short_string(raw.remove("scope")).map_err(refuse)?;
+    let scp: Vec<String> = match raw.remove("scp") {
+        None => Vec::new(),
+        Some(Value::String(s)) if s.len() <= MAX_CLAIM_BYTES => {
+            s.split_whitespace().map(str::to_owned).collect()
+        }
+        Some(Value::Array(items))
+            if items.len() <= 64
+                && items
+                    .iter()
+                    .all(|i| i.as_str().is_some_and(|s| s.len() <= MAX_CLAIM_BYTES)) =>
+        {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        }
+        Some(_) => return Err(refuse(Reason::BadClaim)),
+    };
+    let mut scopes: Vec<String> = scope
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    scopes.extend(scp);
+    let scope = scope.or_else(|| (!scopes.is_empty()).then(|| scopes.join(" ")));
+    let csrf = as_short_string(raw.remove("csrf")).map_err(refuse)?;
     Ok(Verified {
         kid: kid.to_owned(),
         sub: sub_value,
@@ -351,6 +365,7 @@ fn check_claims(raw: RawClaims, kid: &str, cfg: &Config, now: u64) -> Result<Ver
         iat,
         jti,
         scope,
+        scopes,
         csrf,
     })
 }
@@ -360,7 +375,7 @@ mod tests {
     use super::*;
     use jwt_session::keygen::generate;
     use jwt_session::SigningKey;
-    use serde_json::{json, Map};
+    use serde_json::json;
     use std::collections::HashMap as Map2;
 
     const NOW: u64 = 1_800_000_000;

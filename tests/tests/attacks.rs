@@ -1,0 +1,1363 @@
+//! The attack catalogue: every case an input, the decision and reason it must get, run through
+//! the real binaries under `cargo lambda watch` with Secrets Manager from moto.
+//!
+//! Besides each answer and audit reason, the suite checks the logs as a whole: exactly one
+//! audit record per attempt, every reason from the contract's set, and no token, signature,
+//! session cookie value, key material, or claim value of a token whose signature failed
+//! anywhere in any process's output or in any answer.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use aws_lc_rs::hmac;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use e2e::events::{http, rest};
+use e2e::{authorizer_env, secrets_env, Invocation, KeyFile, Stack, AUDIENCE, ISSUER};
+use jwt_session::jwk::{JwkSet, KeyMaterial, Visibility};
+use jwt_session::SigningKey;
+use serde_json::{json, Value};
+
+const COOKIE: &str = "__Host-session";
+const REASONS: [&str; 17] = [
+    "ok",
+    "no_token",
+    "ambiguous_cookie",
+    "too_large",
+    "malformed",
+    "bad_alg",
+    "unknown_kid",
+    "bad_sig",
+    "expired",
+    "not_yet_valid",
+    "bad_iss",
+    "bad_aud",
+    "bad_typ",
+    "bad_claim",
+    "csrf",
+    "forbidden",
+    "key_unavailable",
+];
+/// Claim value put into forged tokens; it must never show up anywhere.
+const MARKER: &str = "attacker-marker-7f3a9c";
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The keys of the secret, loaded for forging.
+struct Keys {
+    set: JwkSet,
+}
+
+impl Keys {
+    fn load(file: &KeyFile) -> Keys {
+        Keys {
+            set: JwkSet::parse(&file.text(), Visibility::Private).unwrap(),
+        }
+    }
+    fn kid(&self, alg: &str) -> String {
+        self.set
+            .keys
+            .iter()
+            .find(|k| k.alg.as_str() == alg)
+            .unwrap()
+            .kid
+            .clone()
+    }
+    fn signer(&self, alg: &str) -> SigningKey {
+        SigningKey::from_jwk(
+            self.set
+                .keys
+                .iter()
+                .find(|k| k.alg.as_str() == alg)
+                .unwrap(),
+        )
+        .unwrap()
+    }
+    fn public_member(&self, alg: &str) -> Value {
+        let jwk = self
+            .set
+            .keys
+            .iter()
+            .find(|k| k.alg.as_str() == alg)
+            .unwrap();
+        serde_json::to_value(jwk.to_public().unwrap()).unwrap()
+    }
+}
+
+fn claims(extra: &[(&str, Value)]) -> Value {
+    let t = now();
+    let mut c = json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "iat": t - 5, "nbf": t - 5,
+        "exp": t + 600, "jti": "jti-1", "csrf": "csrf-value-0123456789",
+    });
+    for (k, v) in extra {
+        if v.is_null() && *k != "exp" {
+            c.as_object_mut().unwrap().remove(*k);
+        } else {
+            c[*k] = v.clone();
+        }
+    }
+    c
+}
+
+/// `header.payload.signature` from raw JSON texts, signed by `signer`.
+fn raw_token(signer: &SigningKey, header: &str, payload: &str) -> String {
+    let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+    let sig = signer.sign_raw(input.as_bytes()).unwrap();
+    format!("{input}.{sig}")
+}
+
+fn token(signer: &SigningKey, header: Value, payload: Value) -> String {
+    raw_token(signer, &header.to_string(), &payload.to_string())
+}
+
+fn std_header(signer: &SigningKey) -> Value {
+    json!({"alg": signer.alg().as_str(), "kid": signer.kid(), "typ": "JWT"})
+}
+
+fn good(signer: &SigningKey, extra: &[(&str, Value)]) -> String {
+    token(signer, std_header(signer), claims(extra))
+}
+
+fn hmac_token(secret: &[u8], header: Value, payload: Value) -> String {
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(payload.to_string().as_bytes())
+    );
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
+    format!("{input}.{}", b64(tag.as_ref()))
+}
+
+fn der_len(len: usize) -> Vec<u8> {
+    if len < 128 {
+        vec![len as u8]
+    } else if len < 256 {
+        vec![0x81, len as u8]
+    } else {
+        vec![0x82, (len >> 8) as u8, len as u8]
+    }
+}
+
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend(der_len(body.len()));
+    out.extend_from_slice(body);
+    out
+}
+
+fn der_uint(bytes: &[u8]) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    if b.first().is_some_and(|x| x & 0x80 != 0) {
+        b.insert(0, 0);
+    }
+    der(0x02, &b)
+}
+
+fn pem(label: &str, der_bytes: &[u8]) -> Vec<u8> {
+    let body = STANDARD.encode(der_bytes);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+    .into_bytes()
+}
+
+/// Every encoding of a public key an attacker might feed to HMAC as the "secret".
+fn public_key_encodings(keys: &Keys, alg: &str) -> Vec<(String, Vec<u8>)> {
+    let jwk = keys
+        .set
+        .keys
+        .iter()
+        .find(|k| k.alg.as_str() == alg)
+        .unwrap();
+    let jwk_json = keys.public_member(alg).to_string().into_bytes();
+    let mut out = vec![(format!("{alg} public JWK JSON"), jwk_json)];
+    match &jwk.material {
+        KeyMaterial::Okp { x, .. } => {
+            let raw = URL_SAFE_NO_PAD.decode(x).unwrap();
+            let mut spki = hex("302a300506032b6570032100");
+            spki.extend(&raw);
+            out.push((format!("{alg} raw public key"), raw));
+            out.push((format!("{alg} SPKI PEM"), pem("PUBLIC KEY", &spki)));
+            out.push((format!("{alg} SPKI DER"), spki));
+        }
+        KeyMaterial::Ec { x, y, .. } => {
+            let mut point = vec![4u8];
+            point.extend(URL_SAFE_NO_PAD.decode(x).unwrap());
+            point.extend(URL_SAFE_NO_PAD.decode(y).unwrap());
+            let mut spki = hex("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+            spki.extend(&point);
+            out.push((format!("{alg} raw point"), point));
+            out.push((format!("{alg} SPKI PEM"), pem("PUBLIC KEY", &spki)));
+            out.push((format!("{alg} SPKI DER"), spki));
+        }
+        KeyMaterial::Rsa { n, e, .. } => {
+            let n = URL_SAFE_NO_PAD.decode(n).unwrap();
+            let e = URL_SAFE_NO_PAD.decode(e).unwrap();
+            let mut seq = der_uint(&n);
+            seq.extend(der_uint(&e));
+            let pkcs1 = der(0x30, &seq);
+            let mut bits = vec![0u8];
+            bits.extend(&pkcs1);
+            let mut spki_body = hex("300d06092a864886f70d0101010500");
+            spki_body.extend(der(0x03, &bits));
+            let spki = der(0x30, &spki_body);
+            out.push((format!("{alg} PKCS#1 PEM"), pem("RSA PUBLIC KEY", &pkcs1)));
+            out.push((format!("{alg} PKCS#1 DER"), pkcs1));
+            out.push((format!("{alg} SPKI PEM"), pem("PUBLIC KEY", &spki)));
+            out.push((format!("{alg} SPKI DER"), spki));
+        }
+        KeyMaterial::Oct { .. } => {}
+    }
+    out
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// What a case must get.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Want {
+    Allow,
+    Deny(&'static str),
+}
+
+struct Case {
+    name: String,
+    event: Value,
+    want: Want,
+}
+
+fn case(name: impl Into<String>, event: Value, want: Want) -> Case {
+    Case {
+        name: name.into(),
+        event,
+        want,
+    }
+}
+
+fn rest_cookie(t: &str) -> Value {
+    rest("GET", Some(&format!("theme=dark; {COOKIE}={t}")), &[])
+}
+
+fn http_cookie(t: &str) -> Value {
+    http("GET", &["theme=dark", &format!("{COOKIE}={t}")], &[])
+}
+
+/// Runs the cases on a stack and checks answers, audit records and logs.
+async fn run(stack: &Stack, cases: &[Case], secrets: &[String], forged_markers: &[&str]) {
+    let mut answers = String::new();
+    let mut failures = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let is_http = c.event["version"] == "2.0";
+        let ans = stack.invoke("authorizer", &c.event).await;
+        answers.push_str(&format!("{ans:?}\n"));
+        let records = stack.wait_audit("authorizer", i + 1).await;
+        let reason = records
+            .get(i)
+            .and_then(|r| r["reason"].as_str())
+            .unwrap_or("<no record>")
+            .to_owned();
+        let decision = records
+            .get(i)
+            .and_then(|r| r["decision"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        let (want_reason, want_allow) = match c.want {
+            Want::Allow => ("ok", true),
+            Want::Deny(r) => (r, false),
+        };
+        let answer_ok = match (&ans, is_http, want_allow) {
+            (Invocation::Ok(v), true, allow) => v["isAuthorized"] == Value::Bool(allow),
+            (Invocation::Ok(v), false, true) => {
+                v["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+            }
+            (Invocation::Ok(v), false, false) => {
+                matches!(want_reason, "csrf" | "forbidden")
+                    && v["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+            }
+            (inv, false, false) => {
+                inv.is_unauthorized() && !matches!(want_reason, "csrf" | "forbidden")
+            }
+            _ => false,
+        };
+        let decision_ok = decision == if want_allow { "allow" } else { "deny" };
+        if let Some(id) = c.event["requestContext"]["requestId"].as_str() {
+            let logged = records.get(i).and_then(|r| r["request_id"].as_str());
+            if logged != Some(id) {
+                failures.push(format!(
+                    "#{i} {}: request id {logged:?} logged for {id}",
+                    c.name
+                ));
+            }
+        }
+        if reason != want_reason || !answer_ok || !decision_ok {
+            failures.push(format!("#{i} {}: want {want_reason}, got reason {reason} decision {decision}, answer {ans:?}", c.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    let records = stack.audit("authorizer");
+    assert_eq!(
+        records.len(),
+        cases.len(),
+        "exactly one audit record per attempt"
+    );
+    for r in &records {
+        assert!(
+            REASONS.contains(&r["reason"].as_str().unwrap_or("")),
+            "reason outside the contract: {r}"
+        );
+        assert!(
+            r["lambda_request_id"].is_string(),
+            "lambda request id missing: {r}"
+        );
+        assert!(
+            r["_aws"]["CloudWatchMetrics"].is_array(),
+            "not an EMF record: {r}"
+        );
+    }
+    let output = stack.all_output();
+    for s in secrets {
+        assert!(
+            !output.contains(s.as_str()),
+            "a token, signature, cookie value or key reached the logs"
+        );
+        assert!(
+            !answers.contains(s.as_str()),
+            "a token, signature, cookie value or key reached an answer"
+        );
+    }
+    for m in forged_markers {
+        assert!(
+            !output.contains(m) && !answers.contains(m),
+            "a claim of a token whose signature failed leaked"
+        );
+    }
+}
+
+/// Every session-token-like value in the events: tokens and their signatures.
+fn secrets_of(cases: &[Case], keys: &Keys) -> Vec<String> {
+    let mut out = Vec::new();
+    let text: Vec<String> = cases.iter().map(|c| c.event.to_string()).collect();
+    for t in &text {
+        for part in
+            t.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.'))
+        {
+            let segs: Vec<&str> = part.split('.').collect();
+            if segs.len() == 3 && part.len() > 40 {
+                out.push(part.to_owned());
+                if segs[2].len() > 20 {
+                    out.push(segs[2].to_owned());
+                }
+            }
+        }
+    }
+    for k in &keys.set.keys {
+        let v = serde_json::to_value(k).unwrap();
+        for m in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            if let Some(s) = v[m].as_str() {
+                out.push(s.to_owned());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+async fn stack(
+    algs: &[&str],
+    auth: &[(&str, &str)],
+    secrets: &[(&str, &str)],
+) -> (Stack, KeyFile, Keys) {
+    let mut s = Stack::start();
+    let file = s.keygen("keys.json", algs);
+    s.create_secret(&file.text()).await;
+    let mut se = secrets_env();
+    se.extend_from_slice(secrets);
+    s.start_function("secrets-fn", "secrets-fn", &se);
+    let mut ae = authorizer_env();
+    ae.extend_from_slice(auth);
+    s.start_function("authorizer", "authorizer", &ae);
+    let keys = Keys::load(&file);
+    (s, file, keys)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attack_catalogue_with_the_default_configuration() {
+    let (stack, _file, keys) = stack(&["EdDSA", "ES256", "RS256", "HS256"], &[], &[]).await;
+    let ed = keys.signer("EdDSA");
+    let es = keys.signer("ES256");
+    let rs = keys.signer("RS256");
+    let hs = keys.signer("HS256");
+    let ed_kid = keys.kid("EdDSA");
+    let es_kid = keys.kid("ES256");
+    let forged = claims(&[("sub", json!(MARKER))]);
+    let valid = good(&ed, &[]);
+    let parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
+    let (h, p, s) = (&parts[0], &parts[1], &parts[2]);
+    let mut cases = vec![
+        case("valid EdDSA token, REST", rest_cookie(&valid), Want::Allow),
+        case(
+            "valid EdDSA token, HTTP API",
+            http_cookie(&valid),
+            Want::Allow,
+        ),
+        case(
+            "valid ES256 token",
+            rest_cookie(&good(&es, &[])),
+            Want::Allow,
+        ),
+    ];
+
+    // Algorithms and signatures.
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let hdr = b64(json!({"alg": alg, "kid": ed_kid, "typ": "JWT"})
+            .to_string()
+            .as_bytes());
+        let body = b64(forged.to_string().as_bytes());
+        cases.push(case(
+            format!("alg {alg}, empty signature"),
+            rest_cookie(&format!("{hdr}.{body}.")),
+            Want::Deny("malformed"),
+        ));
+        cases.push(case(
+            format!("alg {alg}, some signature"),
+            rest_cookie(&format!("{hdr}.{body}.{s}")),
+            Want::Deny("bad_alg"),
+        ));
+    }
+    cases.push(case(
+        "signature stripped (two segments)",
+        rest_cookie(&format!("{h}.{p}")),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "signature cut mid-character (not base64url)",
+        rest_cookie(&format!("{h}.{p}.{}", &s[..s.len() - 4])),
+        Want::Deny("malformed"),
+    ));
+    let short_sig = b64(&URL_SAFE_NO_PAD.decode(s).unwrap()[..48]);
+    cases.push(case(
+        "truncated signature",
+        rest_cookie(&format!("{h}.{p}.{short_sig}")),
+        Want::Deny("bad_sig"),
+    ));
+    let mut flipped = s.clone().into_bytes();
+    flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
+    cases.push(case(
+        "bit-flipped signature",
+        rest_cookie(&format!("{h}.{p}.{}", String::from_utf8(flipped).unwrap())),
+        Want::Deny("bad_sig"),
+    ));
+    let other = good(&ed, &[("sub", json!(MARKER))]);
+    cases.push(case(
+        "signature of another token",
+        rest_cookie(&format!("{h}.{}.{s}", other.split('.').nth(1).unwrap())),
+        Want::Deny("bad_sig"),
+    ));
+    cases.push(case(
+        "HMAC with an empty key",
+        rest_cookie(&hmac_token(
+            b"",
+            json!({"alg": "HS256", "kid": ed_kid}),
+            forged.clone(),
+        )),
+        Want::Deny("bad_alg"),
+    ));
+    for alg in ["EdDSA", "ES256", "RS256"] {
+        let kid = keys.kid(alg);
+        for (label, secret) in public_key_encodings(&keys, alg) {
+            cases.push(case(
+                format!("confusion: HS256 keyed with {label}"),
+                rest_cookie(&hmac_token(
+                    &secret,
+                    json!({"alg": "HS256", "kid": kid, "typ": "JWT"}),
+                    forged.clone(),
+                )),
+                Want::Deny("bad_alg"),
+            ));
+        }
+    }
+    cases.push(case(
+        "header alg ES256 under the EdDSA kid",
+        rest_cookie(&token(
+            &es,
+            json!({"alg": "ES256", "kid": ed_kid}),
+            forged.clone(),
+        )),
+        Want::Deny("bad_alg"),
+    ));
+    cases.push(case(
+        "RS256 not in the allowlist",
+        rest_cookie(&good(&rs, &[])),
+        Want::Deny("bad_alg"),
+    ));
+    cases.push(case(
+        "ES384 not in the allowlist",
+        rest_cookie(&format!(
+            "{}.{p}.{s}",
+            b64(json!({"alg": "ES384", "kid": es_kid})
+                .to_string()
+                .as_bytes())
+        )),
+        Want::Deny("bad_alg"),
+    ));
+    let es_input = token(&es, std_header(&es), forged.clone());
+    let es_in = es_input.rsplit_once('.').unwrap().0.to_owned();
+    cases.push(case(
+        "ECDSA all-zero signature (r = s = 0)",
+        rest_cookie(&format!("{es_in}.{}", b64(&[0u8; 64]))),
+        Want::Deny("bad_sig"),
+    ));
+    let es_good = good(&es, &[]);
+    let (es_good_in, es_sig) = es_good.rsplit_once('.').unwrap();
+    let raw_sig = URL_SAFE_NO_PAD.decode(es_sig).unwrap();
+    let mut der_body = der_uint(&raw_sig[..32]);
+    der_body.extend(der_uint(&raw_sig[32..]));
+    cases.push(case(
+        "ECDSA signature DER-encoded",
+        rest_cookie(&format!("{es_good_in}.{}", b64(&der(0x30, &der_body)))),
+        Want::Deny("bad_sig"),
+    ));
+    cases.push(case(
+        "ECDSA signature of the wrong length",
+        rest_cookie(&format!("{es_good_in}.{}", b64(&raw_sig[..63]))),
+        Want::Deny("bad_sig"),
+    ));
+    cases.push(case(
+        "HS256 key in the secret, not in the allowlist",
+        rest_cookie(&good(&hs, &[])),
+        Want::Deny("bad_alg"),
+    ));
+
+    // Header injection.
+    let attacker =
+        SigningKey::from_jwk(&jwt_session::keygen::generate(jwt_session::Alg::EdDSA).unwrap())
+            .unwrap();
+    let attacker_pub = serde_json::to_value(
+        jwt_session::keygen::generate(jwt_session::Alg::EdDSA)
+            .unwrap()
+            .to_public()
+            .unwrap(),
+    )
+    .unwrap();
+    cases.push(case(
+        "embedded jwk header",
+        rest_cookie(&token(
+            &attacker,
+            json!({"alg": "EdDSA", "kid": attacker.kid(), "jwk": attacker_pub}),
+            forged.clone(),
+        )),
+        Want::Deny("malformed"),
+    ));
+    for (param, value) in [
+        ("jku", json!("http://127.0.0.1:9/jwks.json")),
+        ("x5u", json!("http://127.0.0.1:9/cert.pem")),
+        ("x5c", json!(["MIIBIjANBg"])),
+    ] {
+        cases.push(case(
+            format!("{param} header on a forged token"),
+            rest_cookie(&token(
+                &attacker,
+                json!({"alg": "EdDSA", "kid": ed_kid, param: value}),
+                forged.clone(),
+            )),
+            Want::Deny("malformed"),
+        ));
+        cases.push(case(
+            format!("{param} header on a genuine token"),
+            rest_cookie(&token(
+                &ed,
+                json!({"alg": "EdDSA", "kid": ed_kid, param: value}),
+                claims(&[]),
+            )),
+            Want::Deny("malformed"),
+        ));
+    }
+    for (label, kid) in [
+        ("kid path traversal", json!("../../../../../../dev/null")),
+        ("kid SQL injection", json!("x' OR '1'='1")),
+        ("kid shell injection", json!("$(curl 127.0.0.1)")),
+        ("kid of 200 characters", json!("k".repeat(200))),
+        (
+            "kid with control characters",
+            json!("a\u{0000}b\u{001b}[31m"),
+        ),
+        ("kid null", json!(null)),
+        ("kid number", json!(7)),
+        (
+            "unknown kid",
+            json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ),
+    ] {
+        cases.push(case(
+            label,
+            rest_cookie(&token(
+                &ed,
+                json!({"alg": "EdDSA", "kid": kid}),
+                forged.clone(),
+            )),
+            Want::Deny("unknown_kid"),
+        ));
+    }
+    cases.push(case(
+        "missing kid",
+        rest_cookie(&token(&ed, json!({"alg": "EdDSA"}), forged.clone())),
+        Want::Deny("unknown_kid"),
+    ));
+    cases.push(case(
+        "kid of 2000 characters (header too large)",
+        rest_cookie(&token(
+            &ed,
+            json!({"alg": "EdDSA", "kid": "k".repeat(2000)}),
+            forged.clone(),
+        )),
+        Want::Deny("too_large"),
+    ));
+    for (label, extra) in [
+        (
+            "crit with an unknown member",
+            json!({"crit": ["exp"], "exp": 1}),
+        ),
+        ("crit empty", json!({"crit": []})),
+        ("crit not an array", json!({"crit": "b64"})),
+        ("b64 false", json!({"b64": false, "crit": ["b64"]})),
+        ("nested token (cty JWT)", json!({"cty": "JWT"})),
+    ] {
+        let mut hdr = std_header(&ed);
+        for (k, v) in extra.as_object().unwrap() {
+            hdr[k] = v.clone();
+        }
+        cases.push(case(
+            label,
+            rest_cookie(&token(&ed, hdr, claims(&[]))),
+            Want::Deny("malformed"),
+        ));
+    }
+
+    // Structure.
+    cases.push(case(
+        "empty cookie value",
+        rest("GET", Some(&format!("{COOKIE}=")), &[]),
+        Want::Deny("no_token"),
+    ));
+    cases.push(case("one segment", rest_cookie(h), Want::Deny("malformed")));
+    cases.push(case(
+        "four segments",
+        rest_cookie(&format!("{valid}.{s}")),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "padding",
+        rest_cookie(&format!("{h}=.{p}.{s}")),
+        Want::Deny("malformed"),
+    ));
+    let std_alpha = valid.replace('-', "+").replace('_', "/");
+    let std_case = if std_alpha == valid {
+        format!("{h}.{p}+.{s}")
+    } else {
+        std_alpha
+    };
+    cases.push(case(
+        "standard base64 alphabet",
+        rest_cookie(&std_case),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "whitespace inside a segment",
+        rest_cookie(&format!("{}\t{}.{p}.{s}", &h[..4], &h[4..])),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "trailing garbage",
+        rest_cookie(&format!("{valid}!!")),
+        Want::Deny("malformed"),
+    ));
+    for (label, payload) in [
+        ("array payload", "[]"),
+        ("string payload", "\"alice\""),
+        ("number payload", "42"),
+    ] {
+        cases.push(case(
+            label,
+            rest_cookie(&raw_token(&ed, &std_header(&ed).to_string(), payload)),
+            Want::Deny("malformed"),
+        ));
+    }
+    let hdr_text = std_header(&ed).to_string();
+    cases.push(case(
+        "duplicate alg in the header",
+        rest_cookie(&raw_token(
+            &ed,
+            &hdr_text.replacen('{', "{\"alg\":\"none\",", 1),
+            &claims(&[]).to_string(),
+        )),
+        Want::Deny("malformed"),
+    ));
+    let ctext = claims(&[]).to_string();
+    cases.push(case(
+        "duplicate sub in the claims",
+        rest_cookie(&raw_token(
+            &ed,
+            &hdr_text,
+            &ctext.replacen('{', "{\"sub\":\"admin\",", 1),
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "duplicate sub, escaped",
+        rest_cookie(&raw_token(
+            &ed,
+            &hdr_text,
+            &ctext.replacen('{', "{\"\\u0073ub\":\"admin\",", 1),
+        )),
+        Want::Deny("malformed"),
+    ));
+    let bad_utf8 = {
+        let mut bytes = hdr_text.clone().into_bytes();
+        bytes.insert(bytes.len() - 2, 0xff);
+        bytes
+    };
+    let input = format!("{}.{}", b64(&bad_utf8), b64(ctext.as_bytes()));
+    cases.push(case(
+        "invalid UTF-8 in the header",
+        rest_cookie(&format!(
+            "{input}.{}",
+            ed.sign_raw(input.as_bytes()).unwrap()
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "byte-order mark before the header",
+        rest_cookie(&raw_token(&ed, &format!("\u{feff}{hdr_text}"), &ctext)),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "byte-order mark before the claims",
+        rest_cookie(&raw_token(&ed, &hdr_text, &format!("\u{feff}{ctext}"))),
+        Want::Deny("malformed"),
+    ));
+    let deep = format!("{}1{}", "{\"a\":".repeat(40), "}".repeat(40));
+    cases.push(case(
+        "claims nested 40 deep",
+        rest_cookie(&token(
+            &ed,
+            std_header(&ed),
+            claims(&[("x", serde_json::from_str(&deep).unwrap())]),
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "oversized token",
+        rest_cookie(&good(&ed, &[("pad", json!("x".repeat(5000)))])),
+        Want::Deny("too_large"),
+    ));
+
+    // Claims.
+    let t = now();
+    for (label, extra, want) in [
+        (
+            "exp missing",
+            vec![("exp", Value::Null)],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "exp a string",
+            vec![("exp", json!((t + 600).to_string()))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "exp a float",
+            vec![("exp", json!(t as f64 + 600.5))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "exp negative",
+            vec![("exp", json!(-1))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "exp in milliseconds",
+            vec![("exp", json!((t + 600) * 1000))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "exp u64::MAX",
+            vec![("exp", json!(u64::MAX))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "exp just inside the leeway",
+            vec![("exp", json!(t - 20))],
+            Want::Allow,
+        ),
+        (
+            "exp just outside the leeway",
+            vec![("exp", json!(t - 40))],
+            Want::Deny("expired"),
+        ),
+        (
+            "exp beyond the maximum lifetime",
+            vec![("exp", json!(t + 86_400 + 120))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "nbf in the future",
+            vec![("nbf", json!(t + 120))],
+            Want::Deny("not_yet_valid"),
+        ),
+        (
+            "nbf a string",
+            vec![("nbf", json!("soon"))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "iat in the future",
+            vec![("iat", json!(t + 120))],
+            Want::Deny("not_yet_valid"),
+        ),
+        (
+            "iat an object",
+            vec![("iat", json!({}))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "aud an array with ours",
+            vec![("aud", json!(["other", AUDIENCE]))],
+            Want::Allow,
+        ),
+        (
+            "aud an empty array",
+            vec![("aud", json!([]))],
+            Want::Deny("bad_aud"),
+        ),
+        (
+            "aud a number",
+            vec![("aud", json!(1))],
+            Want::Deny("bad_aud"),
+        ),
+        (
+            "aud an object",
+            vec![("aud", json!({"aud": AUDIENCE}))],
+            Want::Deny("bad_aud"),
+        ),
+        (
+            "aud missing",
+            vec![("aud", Value::Null)],
+            Want::Deny("bad_aud"),
+        ),
+        (
+            "aud differing in case",
+            vec![("aud", json!(AUDIENCE.to_uppercase()))],
+            Want::Deny("bad_aud"),
+        ),
+        (
+            "aud with whitespace",
+            vec![("aud", json!(format!(" {AUDIENCE}")))],
+            Want::Deny("bad_aud"),
+        ),
+        (
+            "iss an array",
+            vec![("iss", json!([ISSUER]))],
+            Want::Deny("bad_iss"),
+        ),
+        (
+            "iss a number",
+            vec![("iss", json!(1))],
+            Want::Deny("bad_iss"),
+        ),
+        (
+            "iss missing",
+            vec![("iss", Value::Null)],
+            Want::Deny("bad_iss"),
+        ),
+        (
+            "iss differing in case",
+            vec![("iss", json!(ISSUER.to_uppercase()))],
+            Want::Deny("bad_iss"),
+        ),
+        (
+            "iss with a trailing slash",
+            vec![("iss", json!(format!("{ISSUER}/")))],
+            Want::Deny("bad_iss"),
+        ),
+        (
+            "sub missing",
+            vec![("sub", Value::Null)],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "sub empty",
+            vec![("sub", json!(""))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "sub a number",
+            vec![("sub", json!(42))],
+            Want::Deny("bad_claim"),
+        ),
+        (
+            "sub over 1 KiB",
+            vec![("sub", json!("u".repeat(1025)))],
+            Want::Deny("bad_claim"),
+        ),
+    ] {
+        cases.push(case(label, rest_cookie(&good(&ed, &extra)), want));
+    }
+    let escaped = ctext.replace(
+        &format!("\"iss\":\"{ISSUER}\""),
+        &format!("\"iss\":\"\\u0068{}\"", &ISSUER[1..]),
+    );
+    assert_ne!(escaped, ctext);
+    cases.push(case(
+        "escaped-but-equal iss",
+        rest_cookie(&raw_token(&ed, &hdr_text, &escaped)),
+        Want::Allow,
+    ));
+    let crlf = ctext.replace(',', ",\r\n  ");
+    cases.push(case(
+        "CRLF whitespace in the claims",
+        rest_cookie(&raw_token(&ed, &hdr_text, &crlf)),
+        Want::Allow,
+    ));
+
+    // Cookies and events.
+    let other_valid = good(&ed, &[("jti", json!("jti-2"))]);
+    cases.push(case(
+        "cookie twice in one header",
+        rest(
+            "GET",
+            Some(&format!("{COOKIE}={valid}; {COOKIE}={other_valid}")),
+            &[],
+        ),
+        Want::Deny("ambiguous_cookie"),
+    ));
+    let mut two_headers = rest_cookie(&valid);
+    two_headers["multiValueHeaders"]["Cookie"] = json!([
+        format!("{COOKIE}={valid}"),
+        format!("{COOKIE}={other_valid}")
+    ]);
+    cases.push(case(
+        "cookie in two Cookie headers",
+        two_headers,
+        Want::Deny("ambiguous_cookie"),
+    ));
+    let mut split = rest_cookie(&valid);
+    split["multiValueHeaders"]["Cookie"] = json!([format!("{COOKIE}={other_valid}")]);
+    cases.push(case(
+        "cookie across headers and multiValueHeaders",
+        split,
+        Want::Deny("ambiguous_cookie"),
+    ));
+    cases.push(case(
+        "cookie across cookies and the cookie header",
+        http(
+            "GET",
+            &[&format!("{COOKIE}={valid}")],
+            &[("cookie", &format!("{COOKIE}={other_valid}"))],
+        ),
+        Want::Deny("ambiguous_cookie"),
+    ));
+    cases.push(case(
+        "the same value twice",
+        rest(
+            "GET",
+            Some(&format!("{COOKIE}={valid}; {COOKIE}={valid}")),
+            &[],
+        ),
+        Want::Allow,
+    ));
+    for (label, header) in [
+        ("name in lower case", format!("__host-session={valid}")),
+        ("name with a suffix", format!("{COOKIE}2={valid}")),
+        ("a prefix of the name", format!("__Host-sessio={valid}")),
+        (
+            "name with a Unicode space",
+            format!("\u{a0}{COOKIE}={valid}"),
+        ),
+        ("name behind a comma", format!("a=1, {COOKIE}={valid}")),
+        ("empty name", format!("={valid}")),
+    ] {
+        cases.push(case(
+            label,
+            rest("GET", Some(&header), &[]),
+            Want::Deny("no_token"),
+        ));
+    }
+    cases.push(case(
+        "quoted value",
+        rest("GET", Some(&format!("{COOKIE}=\"{valid}\"")), &[]),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "separators without spaces",
+        rest("GET", Some(&format!("a=1;{COOKIE}={valid};b=2")), &[]),
+        Want::Allow,
+    ));
+    cases.push(case(
+        "value followed by a comma",
+        rest("GET", Some(&format!("{COOKIE}={valid}, b=2")), &[]),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "control byte in the Cookie header",
+        rest("GET", Some(&format!("{COOKIE}={valid}\u{1}")), &[]),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "control byte in a cookies entry",
+        http("GET", &[&format!("{COOKIE}={valid}\u{1}")], &[]),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "non-ASCII in the value",
+        http("GET", &[&format!("{COOKIE}={valid}é")], &[]),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "oversized cookie",
+        rest("GET", Some(&format!("{COOKIE}={}", "a".repeat(5000))), &[]),
+        Want::Deny("too_large"),
+    ));
+    cases.push(case(
+        "oversized Cookie header",
+        rest(
+            "GET",
+            Some(&format!("junk={}; {COOKIE}={valid}", "j".repeat(20_000))),
+            &[],
+        ),
+        Want::Deny("too_large"),
+    ));
+    for (label, ev) in [
+        ("event null", json!(null)),
+        ("event an array", json!([1, 2])),
+        ("event a string", json!("GET /orders")),
+        ("event an empty object", json!({})),
+        (
+            "TOKEN authorizer event",
+            json!({"type": "TOKEN", "authorizationToken": format!("Bearer {valid}"), "methodArn": "arn:aws:execute-api:us-east-1:1:a/s/GET/x"}),
+        ),
+    ] {
+        cases.push(case(label, ev, Want::Deny("malformed")));
+    }
+    let mut no_ctx = rest_cookie(&valid);
+    no_ctx.as_object_mut().unwrap().remove("requestContext");
+    cases.push(case(
+        "REST event without requestContext",
+        no_ctx,
+        Want::Deny("malformed"),
+    ));
+    let mut null_headers = rest_cookie(&valid);
+    null_headers["headers"] = Value::Null;
+    null_headers["multiValueHeaders"] = Value::Null;
+    cases.push(case(
+        "REST event with null header maps",
+        null_headers,
+        Want::Deny("no_token"),
+    ));
+    let mut null_cookies = http_cookie(&valid);
+    null_cookies["cookies"] = Value::Null;
+    null_cookies["headers"] = Value::Null;
+    cases.push(case(
+        "HTTP event with null cookies and headers",
+        null_cookies,
+        Want::Deny("malformed"),
+    ));
+
+    // CSRF.
+    let csrf = "csrf-value-0123456789";
+    let cookie = format!("{COOKIE}={valid}");
+    for m in ["POST", "PUT", "PATCH", "DELETE"] {
+        cases.push(case(
+            format!("{m} without the CSRF header"),
+            rest(m, Some(&cookie), &[]),
+            Want::Deny("csrf"),
+        ));
+        cases.push(case(
+            format!("{m} with a wrong CSRF header"),
+            rest(
+                m,
+                Some(&cookie),
+                &[("X-CSRF-Token", "csrf-value-0123456780")],
+            ),
+            Want::Deny("csrf"),
+        ));
+        cases.push(case(
+            format!("{m} with the right CSRF header"),
+            rest(m, Some(&cookie), &[("X-CSRF-Token", csrf)]),
+            Want::Allow,
+        ));
+    }
+    cases.push(case(
+        "CSRF header name in another case",
+        rest("POST", Some(&cookie), &[("x-CsRf-tOkEn", csrf)]),
+        Want::Allow,
+    ));
+    cases.push(case(
+        "CSRF header on HTTP API",
+        http("POST", &[&cookie], &[("X-CSRF-Token", csrf)]),
+        Want::Allow,
+    ));
+    let no_csrf = good(&ed, &[("csrf", Value::Null)]);
+    cases.push(case(
+        "token without a csrf claim on POST",
+        rest(
+            "POST",
+            Some(&format!("{COOKIE}={no_csrf}")),
+            &[("X-CSRF-Token", csrf)],
+        ),
+        Want::Deny("csrf"),
+    ));
+    cases.push(case(
+        "foreign Origin on POST",
+        rest(
+            "POST",
+            Some(&cookie),
+            &[("X-CSRF-Token", csrf), ("Origin", "https://evil.example")],
+        ),
+        Want::Deny("csrf"),
+    ));
+    cases.push(case(
+        "allowed Origin on POST",
+        rest(
+            "POST",
+            Some(&cookie),
+            &[("X-CSRF-Token", csrf), ("Origin", "https://app.local.test")],
+        ),
+        Want::Allow,
+    ));
+    cases.push(case(
+        "Sec-Fetch-Site cross-site on POST",
+        rest(
+            "POST",
+            Some(&cookie),
+            &[("X-CSRF-Token", csrf), ("Sec-Fetch-Site", "cross-site")],
+        ),
+        Want::Deny("csrf"),
+    ));
+    cases.push(case(
+        "Sec-Fetch-Site cross-site on GET",
+        rest("GET", Some(&cookie), &[("Sec-Fetch-Site", "cross-site")]),
+        Want::Allow,
+    ));
+    for m in ["GET", "HEAD", "OPTIONS"] {
+        cases.push(case(
+            format!("{m} needs no CSRF header"),
+            rest(m, Some(&cookie), &[]),
+            Want::Allow,
+        ));
+    }
+
+    let secrets = secrets_of(&cases, &keys);
+    assert!(cases.len() >= 80, "only {} cases", cases.len());
+    run(&stack, &cases, &secrets, &[MARKER]).await;
+    println!("default configuration: {} cases passed", cases.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attack_catalogue_with_a_permissive_allowlist_and_explicit_typing() {
+    let (stack, _file, keys) = stack(
+        &["EdDSA", "RS256", "HS256"],
+        &[
+            ("JWT_ALGORITHMS", "EdDSA,ES256,RS256,PS256,HS256"),
+            ("JWT_TYPE", "JWT"),
+        ],
+        &[],
+    )
+    .await;
+    let ed = keys.signer("EdDSA");
+    let rs = keys.signer("RS256");
+    let hs = keys.signer("HS256");
+    let forged = claims(&[("sub", json!(MARKER))]);
+    let mut cases = vec![
+        case(
+            "valid EdDSA token",
+            rest_cookie(&good(&ed, &[])),
+            Want::Allow,
+        ),
+        case(
+            "valid RS256 token",
+            rest_cookie(&good(&rs, &[])),
+            Want::Allow,
+        ),
+    ];
+    for alg in ["EdDSA", "RS256"] {
+        let kid = keys.kid(alg);
+        for (label, secret) in public_key_encodings(&keys, alg) {
+            cases.push(case(
+                format!("confusion with HS256 allowed: {label}"),
+                rest_cookie(&hmac_token(
+                    &secret,
+                    json!({"alg": "HS256", "kid": kid, "typ": "JWT"}),
+                    forged.clone(),
+                )),
+                Want::Deny("bad_alg"),
+            ));
+        }
+    }
+    let rs_tok = good(&rs, &[]);
+    let (_, rs_p_s) = rs_tok.split_once('.').unwrap();
+    let ps_hdr = b64(
+        json!({"alg": "PS256", "kid": keys.kid("RS256"), "typ": "JWT"})
+            .to_string()
+            .as_bytes(),
+    );
+    cases.push(case(
+        "RS256 signature relabelled PS256",
+        rest_cookie(&format!("{ps_hdr}.{rs_p_s}")),
+        Want::Deny("bad_alg"),
+    ));
+    cases.push(case(
+        "HS256 key in the secret but not served",
+        rest_cookie(&good(&hs, &[])),
+        Want::Deny("unknown_kid"),
+    ));
+    cases.push(case(
+        "no typ",
+        rest_cookie(&token(
+            &ed,
+            json!({"alg": "EdDSA", "kid": ed.kid()}),
+            claims(&[]),
+        )),
+        Want::Deny("bad_typ"),
+    ));
+    cases.push(case(
+        "typ in another case",
+        rest_cookie(&token(
+            &ed,
+            json!({"alg": "EdDSA", "kid": ed.kid(), "typ": "jwt"}),
+            claims(&[]),
+        )),
+        Want::Deny("bad_typ"),
+    ));
+    cases.push(case(
+        "typ of another kind",
+        rest_cookie(&token(
+            &ed,
+            json!({"alg": "EdDSA", "kid": ed.kid(), "typ": "at+jwt"}),
+            claims(&[]),
+        )),
+        Want::Deny("bad_typ"),
+    ));
+    let secrets = secrets_of(&cases, &keys);
+    run(&stack, &cases, &secrets, &[MARKER]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn route_rules_and_double_token_mode() {
+    let (stack, _file, keys) = stack(
+        &["EdDSA"],
+        &[
+            ("DOUBLE_TOKEN", "true"),
+            (
+                "ROUTE_SCOPES",
+                "GET /orders = orders:read; ANY /admin/** = admin",
+            ),
+        ],
+        &[],
+    )
+    .await;
+    let ed = keys.signer("EdDSA");
+    let reader = good(&ed, &[("scope", json!("orders:read profile"))]);
+    let scp_reader = good(&ed, &[("scp", json!(["orders:read"]))]);
+    let nobody = good(&ed, &[("scope", json!("profile"))]);
+    let other_jti = good(
+        &ed,
+        &[("scope", json!("orders:read")), ("jti", json!("jti-other"))],
+    );
+    let with = |cookie_tok: &str, bearer: Option<&str>| {
+        let auth = bearer.map(|b| format!("Bearer {b}"));
+        let mut hdrs = vec![];
+        if let Some(a) = &auth {
+            hdrs.push(("Authorization", a.as_str()));
+        }
+        rest("GET", Some(&format!("{COOKIE}={cookie_tok}")), &hdrs)
+    };
+    let mut admin_ev = with(&reader, Some(&reader));
+    admin_ev["methodArn"] =
+        json!("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/admin/users");
+    let mut tampered = reader.clone().into_bytes();
+    let mid = tampered.len() - 20;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let http_admin = {
+        let mut e = http(
+            "GET",
+            &[&format!("{COOKIE}={reader}")],
+            &[("authorization", &format!("Bearer {reader}"))],
+        );
+        e["routeArn"] =
+            json!("arn:aws:execute-api:us-east-1:123456789012:xyz789/$default/GET/admin");
+        e
+    };
+    let cases = vec![
+        case(
+            "matching bearer, scope present",
+            with(&reader, Some(&reader)),
+            Want::Allow,
+        ),
+        case(
+            "scope from scp",
+            with(&scp_reader, Some(&scp_reader)),
+            Want::Allow,
+        ),
+        case("no bearer", with(&reader, None), Want::Deny("no_token")),
+        case(
+            "bearer with another jti",
+            with(&reader, Some(&other_jti)),
+            Want::Deny("bad_claim"),
+        ),
+        case(
+            "bearer with a bad signature",
+            with(&reader, Some(&tampered)),
+            Want::Deny("bad_sig"),
+        ),
+        case(
+            "token without the route's scope",
+            with(&nobody, Some(&nobody)),
+            Want::Deny("forbidden"),
+        ),
+        case(
+            "admin route without admin scope",
+            admin_ev,
+            Want::Deny("forbidden"),
+        ),
+        case(
+            "admin route on HTTP API",
+            http_admin,
+            Want::Deny("forbidden"),
+        ),
+    ];
+    let secrets = secrets_of(&cases, &keys);
+    run(&stack, &cases, &secrets, &[]).await;
+}
