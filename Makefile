@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv build-debug demo watch test lint unit e2e build clean
+.PHONY: help venv build-debug demo watch test lint unit e2e build bench fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,24 @@ e2e: venv build-debug ## End-to-end suite through cargo lambda watch and moto
 
 test: lint unit e2e ## Every check
 	@echo "==> all checks passed"
+
+bench: ## Criterion benchmarks: the whole decision beside the bare signature check
+	cargo bench --locked -p authorizer --bench decision
+
+FUZZ_SECONDS ?= 60
+CARGO_FUZZ_VERSION := 0.13.2
+fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) with AddressSanitizer
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	@mkdir -p target
+	@for t in cookie token handler; do \
+	  echo "==> fuzzing $$t for $(FUZZ_SECONDS)s (log: target/fuzz-$$t.log)"; \
+	  mkdir -p fuzz/corpus/$$t; \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t seeds/$$t -- \
+	      -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1) > target/fuzz-$$t.log 2>&1; \
+	  rc=$$?; \
+	  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done )' target/fuzz-$$t.log; \
+	  if [ $$rc -ne 0 ]; then tail -40 target/fuzz-$$t.log; exit 1; fi; \
+	done
 
 build: ## Release zips for arm64 Lambda (cargo lambda build)
 	@echo "==> cargo lambda build --release --arm64"

@@ -72,8 +72,25 @@ pub const METRICS_NAMESPACE: &str = "CookieJwtAuthorizer";
 /// Writes audit events as single JSON lines that are also CloudWatch Embedded Metric Format
 /// records: metric `Decisions` (Count) by `decision` and by `reason`, and `latency_us`
 /// (Microseconds). One line per attempt serves both the audit trail and the alarms.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct AuditLayer;
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLayer<W = fn() -> std::io::Stdout> {
+    make_writer: W,
+}
+
+impl Default for AuditLayer {
+    fn default() -> Self {
+        AuditLayer {
+            make_writer: std::io::stdout,
+        }
+    }
+}
+
+impl<W> AuditLayer<W> {
+    /// Writes records to `make_writer`'s writers (benchmarks use `std::io::sink`).
+    pub fn with_writer(make_writer: W) -> Self {
+        AuditLayer { make_writer }
+    }
+}
 
 struct JsonFields(serde_json::Map<String, serde_json::Value>);
 
@@ -122,7 +139,11 @@ pub fn emf_record(
     serde_json::Value::Object(m)
 }
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AuditLayer {
+impl<S, W> tracing_subscriber::Layer<S> for AuditLayer<W>
+where
+    S: tracing::Subscriber,
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + 'static,
+{
     fn on_event(
         &self,
         event: &tracing::Event<'_>,
@@ -146,7 +167,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AuditLayer {
             serde_json::to_vec(&emf_record(fields.0, now.as_millis())).unwrap_or_default();
         line.push(b'\n');
         use std::io::Write as _;
-        let _ = std::io::stdout().lock().write_all(&line);
+        let _ = self.make_writer.make_writer().write_all(&line);
     }
 }
 

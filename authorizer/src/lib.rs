@@ -27,6 +27,7 @@ pub mod response;
 pub mod routes;
 pub mod token;
 
+use std::future::Future as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -171,6 +172,107 @@ impl From<Unauthorized> for lambda_runtime::Diagnostic {
     }
 }
 
+/// The whole decision for one request, with `keys` resolving a `kid` (the cache in Lambda; a
+/// fixed key ring in fuzzing and benchmarks).
+pub async fn decide_with(
+    req: &Request,
+    cfg: &Config,
+    now: u64,
+    keys: &impl AsyncFn(&str) -> Lookup,
+) -> Decision {
+    if req.malformed {
+        return Decision::Deny(Reason::Malformed.into());
+    }
+    let token = match cookie::find_token(req, &cfg.cookie_name) {
+        Ok(t) => t,
+        Err(r) => return Decision::Deny(r.into()),
+    };
+    let verified = match verify_token(token, cfg, now, keys).await {
+        Ok(v) => v,
+        Err(refusal) => return Decision::Deny(refusal),
+    };
+    if cfg.double_token {
+        if let Err(reason) = check_bearer(req, &verified, cfg, now, keys).await {
+            return Decision::Deny(Refusal {
+                reason,
+                sub: Some(verified.sub),
+                jti: verified.jti,
+            });
+        }
+    }
+    if !has_required_scopes(req, &verified, cfg) {
+        return Decision::Forbid(verified, Reason::Forbidden);
+    }
+    if let Err(r) = csrf::check(req, &verified, cfg) {
+        return Decision::Forbid(verified, r);
+    }
+    Decision::Allow(verified)
+}
+
+/// Header, key, signature and claims of one token.
+async fn verify_token(
+    token: &str,
+    cfg: &Config,
+    now: u64,
+    keys: &impl AsyncFn(&str) -> Lookup,
+) -> Result<Verified, Refusal> {
+    let header = token::inspect(token, cfg)?;
+    let key = match keys(&header.kid).await {
+        Lookup::Found(k) => k,
+        Lookup::UnknownKid => return Err(Reason::UnknownKid.into()),
+        Lookup::Unavailable => return Err(Reason::KeyUnavailable.into()),
+    };
+    token::verify(token, &header, &key, cfg, now)
+}
+
+/// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie token's
+/// `sub` and `jti`.
+async fn check_bearer(
+    req: &Request,
+    cookie: &Verified,
+    cfg: &Config,
+    now: u64,
+    keys: &impl AsyncFn(&str) -> Lookup,
+) -> Result<(), Reason> {
+    let bearer = bearer_token(req)?;
+    let other = verify_token(bearer, cfg, now, keys)
+        .await
+        .map_err(|r| r.reason)?;
+    let same_jti = cookie.jti.is_some() && other.jti == cookie.jti;
+    if other.sub != cookie.sub || !same_jti {
+        return Err(Reason::BadClaim);
+    }
+    Ok(())
+}
+
+/// Decides with a fixed key ring, synchronously (fuzzing, benchmarks, tests).
+pub fn decide_offline(req: &Request, cfg: &Config, now: u64, ring: &token::KeyRing) -> Decision {
+    let lookup = async |kid: &str| match ring.get(kid) {
+        Some(k) => Lookup::Found(std::sync::Arc::clone(k)),
+        None => Lookup::UnknownKid,
+    };
+    let fut = std::pin::pin!(decide_with(req, cfg, now, &lookup));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.poll(&mut cx) {
+        std::task::Poll::Ready(d) => d,
+        // Nothing in the offline path waits; deny rather than spin if that ever changes.
+        std::task::Poll::Pending => Decision::Deny(Reason::KeyUnavailable.into()),
+    }
+}
+
+/// The whole invocation offline: raw event bytes in, answer and decision out.
+pub fn handle_offline(
+    event: &[u8],
+    cfg: &Config,
+    now: u64,
+    ring: &token::KeyRing,
+) -> (Answer, Decision) {
+    let value: Value = serde_json::from_slice(event).unwrap_or(Value::Null);
+    let req = Request::from_value(&value);
+    let decision = decide_offline(&req, cfg, now, ring);
+    (response::build(&req, &decision, cfg), decision)
+}
+
 /// The token of a single `Authorization: Bearer` header.
 fn bearer_token(req: &Request) -> Result<&str, Reason> {
     let mut values = req.headers.get_all("authorization").iter();
@@ -241,56 +343,10 @@ impl Authorizer {
 
     /// Decides one request. Never fails and never panics on any input.
     pub async fn decide(&self, req: &Request, now: u64) -> Decision {
-        if req.malformed {
-            return Decision::Deny(Reason::Malformed.into());
-        }
-        let token = match cookie::find_token(req, &self.cfg.cookie_name) {
-            Ok(t) => t,
-            Err(r) => return Decision::Deny(r.into()),
-        };
-        let verified = match self.verify(token, now).await {
-            Ok(v) => v,
-            Err(refusal) => return Decision::Deny(refusal),
-        };
-        if self.cfg.double_token {
-            if let Err(reason) = self.check_bearer(req, &verified, now).await {
-                return Decision::Deny(Refusal {
-                    reason,
-                    sub: Some(verified.sub),
-                    jti: verified.jti,
-                });
-            }
-        }
-        if !has_required_scopes(req, &verified, &self.cfg) {
-            return Decision::Forbid(verified, Reason::Forbidden);
-        }
-        if let Err(r) = csrf::check(req, &verified, &self.cfg) {
-            return Decision::Forbid(verified, r);
-        }
-        Decision::Allow(verified)
-    }
-
-    /// Steps 3 to 5 for one token: header, key, signature and claims.
-    async fn verify(&self, token: &str, now: u64) -> Result<Verified, Refusal> {
-        let header = token::inspect(token, &self.cfg)?;
-        let key = match self.keys.get(&header.kid, &self.cfg).await {
-            Lookup::Found(k) => k,
-            Lookup::UnknownKid => return Err(Reason::UnknownKid.into()),
-            Lookup::Unavailable => return Err(Reason::KeyUnavailable.into()),
-        };
-        token::verify(token, &header, &key, &self.cfg, now)
-    }
-
-    /// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie
-    /// token's `sub` and `jti`.
-    async fn check_bearer(&self, req: &Request, cookie: &Verified, now: u64) -> Result<(), Reason> {
-        let bearer = bearer_token(req)?;
-        let other = self.verify(bearer, now).await.map_err(|r| r.reason)?;
-        let same_jti = cookie.jti.is_some() && other.jti == cookie.jti;
-        if other.sub != cookie.sub || !same_jti {
-            return Err(Reason::BadClaim);
-        }
-        Ok(())
+        decide_with(req, &self.cfg, now, &async |kid: &str| {
+            self.keys.get(kid, &self.cfg).await
+        })
+        .await
     }
 
     /// Handles one invocation: decision, audit record, answer.

@@ -6,7 +6,10 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    jwt_session::logging::init_with(authorizer::audit::AuditLayer, authorizer::audit::TARGET);
+    jwt_session::logging::init_with(
+        authorizer::audit::AuditLayer::default(),
+        authorizer::audit::TARGET,
+    );
     let cfg =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     let sdk = aws_config::load_from_env().await;
