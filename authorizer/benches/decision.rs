@@ -11,7 +11,12 @@
 //! Run: `make bench` (or `cargo bench -p authorizer --bench decision`). The ratio of each
 //! decision to its floor is what the README reports.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;

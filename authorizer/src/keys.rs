@@ -24,6 +24,8 @@ use crate::token::{KeyRing, VerifyingKey};
 
 /// The request body sent to secrets-fn.
 const KEYS_REQUEST: &[u8] = br#"{"action":"get_keys"}"#;
+/// The request body sent for an unknown `kid`: secrets-fn revalidates its own cache first.
+const KEYS_REFRESH_REQUEST: &[u8] = br#"{"action":"get_keys","refresh":true}"#;
 /// Longest backoff between failed refreshes.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -92,14 +94,20 @@ impl LambdaKeySource {
             .build()
     }
 
-    /// Fetches and validates the public key set.
+    /// Fetches and validates the public key set. `revalidate` asks secrets-fn to check its own
+    /// cache against Secrets Manager first (used for an unknown `kid`).
     #[tracing::instrument(skip_all, fields(function = %self.function_name))]
-    pub async fn fetch(&self) -> Result<KeysResponse, FetchError> {
+    pub async fn fetch(&self, revalidate: bool) -> Result<KeysResponse, FetchError> {
+        let body = if revalidate {
+            KEYS_REFRESH_REQUEST
+        } else {
+            KEYS_REQUEST
+        };
         let out = self
             .client
             .invoke()
             .function_name(&self.function_name)
-            .payload(Blob::new(KEYS_REQUEST))
+            .payload(Blob::new(body))
             .send()
             .await
             .map_err(|e| FetchError::Invoke(Box::new(e)))?;
@@ -221,7 +229,7 @@ impl KeyCache {
     }
 
     async fn refresh(&self, state: &mut CacheState, why: &'static str) {
-        match self.source.fetch().await {
+        match self.source.fetch(why == "unknown_kid").await {
             Ok(resp) => {
                 let ring = KeyRing::from_set(&resp.keys);
                 tracing::info!(

@@ -4,7 +4,6 @@
 //! reported with the key's `kid` and a description of the problem, and no error can carry a
 //! member's value (serde's own messages sometimes quote the offending value).
 
-use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -738,19 +737,23 @@ impl JwkSet {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
-    /// Joins the keys of several versions (`AWSCURRENT` first), refusing a `kid` used twice.
+    /// Joins the keys of several versions (`AWSCURRENT` first). A key carried over from one
+    /// version to the next (same `kid`, same `alg`, same public key) is kept once; the same
+    /// `kid` naming a different key is refused.
     pub fn merge<'a>(sets: impl IntoIterator<Item = &'a JwkSet>) -> Result<JwkSet, KeyError> {
         let mut out = JwkSet::default();
-        let mut seen = HashSet::new();
         for set in sets {
             for key in &set.keys {
-                if !seen.insert(key.kid.as_str()) {
-                    return Err(KeyError {
-                        kid: key.kid.clone(),
-                        problem: KeyProblem::DuplicateKid,
-                    });
+                match out.get(&key.kid) {
+                    None => out.keys.push(key.clone()),
+                    Some(seen) if seen.alg == key.alg && seen.thumbprint() == key.thumbprint() => {}
+                    Some(_) => {
+                        return Err(KeyError {
+                            kid: key.kid.clone(),
+                            problem: KeyProblem::DuplicateKid,
+                        })
+                    }
                 }
-                out.keys.push(key.clone());
             }
         }
         Ok(out)
@@ -944,11 +947,15 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_kid_across_versions_is_refused_by_merge() {
+    fn a_key_carried_across_versions_is_kept_once_but_a_reused_kid_is_refused() {
         let a = JwkSet {
             keys: vec![generate(Alg::EdDSA).unwrap()],
         };
-        let err = JwkSet::merge([&a, &a]).unwrap_err();
+        assert_eq!(JwkSet::merge([&a, &a]).unwrap().keys.len(), 1);
+        let mut other = generate(Alg::EdDSA).unwrap();
+        other.kid = a.keys[0].kid.clone();
+        let b = JwkSet { keys: vec![other] };
+        let err = JwkSet::merge([&a, &b]).unwrap_err();
         assert_eq!(err.problem, KeyProblem::DuplicateKid);
     }
 

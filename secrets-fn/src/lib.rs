@@ -7,6 +7,11 @@
 //!   of the secret's `AWSCURRENT` version, then those of `AWSPREVIOUS` (the overlap after a
 //!   rotation). `AWSPENDING` keys are never served. `oct` (HMAC) keys are left out unless
 //!   `ALLOW_SYMMETRIC_KEYS=true`.
+//! - `{"action": "get_keys", "refresh": true}`: the same, but the cached key set is revalidated
+//!   first (a cheap `DescribeSecret`; at most once per 200 ms). The authorizer sends it when it
+//!   meets an unknown `kid`, so a freshly rotated key is served at once.
+//! - A Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`): see
+//!   [`rotation`].
 //! - Anything else is answered with an error that says what was expected.
 //!
 //! # Configuration
@@ -17,22 +22,30 @@
 //! | `SECRET_CACHE_TTL_SECONDS` | how long a warm container reuses the keys it read (`0`: every request) | `60` |
 //! | `SECRET_MAX_STALE_SECONDS` | how long the last keys keep serving while Secrets Manager fails | `3600` |
 //! | `ALLOW_SYMMETRIC_KEYS` | `true` to serve `oct` keys (they are secrets) | `false` |
+//! | `SECRETS_FN_ACTIONS` | what this deployment answers: `get_keys`, `rotate`, comma-separated | `get_keys,rotate` |
+//! | `ROTATION_OVERLAP_SECONDS` | how long a retired signing key stays in new versions (≥ the longest token lifetime) | `86400` |
 //!
 //! Region, credentials and endpoint come from the AWS SDK chain
 //! (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally).
 //!
 //! # Error codes
 //!
-//! `config`, `unsupported_event`, `secrets_manager`, `secret_not_string`, `keyset_not_json`,
-//! `keyset_shape`, `keyset_empty`, `key_invalid`.
+//! `config`, `unsupported_event`, `action_not_allowed`, `secrets_manager`, `secret_not_string`,
+//! `keyset_not_json`, `keyset_shape`, `keyset_empty`, `key_invalid`, `rotation_disabled`,
+//! `wrong_secret`, `unknown_version`, `not_pending`, `unknown_step`, `rotation_test_failed`,
+//! `key_generation`.
+
+pub mod rotation;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
 use aws_sdk_secretsmanager::Client;
 use jwt_session::wire::{KeysResponse, GET_KEYS};
 use jwt_session::{JwkSet, KeySetError, Visibility};
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -56,6 +69,10 @@ pub mod vars {
     pub const SECRET_MAX_STALE_SECONDS: &str = "SECRET_MAX_STALE_SECONDS";
     /// Serve `oct` keys.
     pub const ALLOW_SYMMETRIC_KEYS: &str = "ALLOW_SYMMETRIC_KEYS";
+    /// Which actions this deployment answers.
+    pub const SECRETS_FN_ACTIONS: &str = "SECRETS_FN_ACTIONS";
+    /// How long a retired signing key is carried into new versions.
+    pub const ROTATION_OVERLAP_SECONDS: &str = "ROTATION_OVERLAP_SECONDS";
 }
 
 /// One configuration problem.
@@ -80,6 +97,12 @@ pub struct Config {
     pub max_stale: Duration,
     /// Serve `oct` keys.
     pub allow_symmetric: bool,
+    /// Answer key requests.
+    pub serve_keys: bool,
+    /// Answer rotation events.
+    pub rotate: bool,
+    /// How long a retired signing key is carried into new versions.
+    pub rotation_overlap: Duration,
 }
 
 impl Config {
@@ -121,6 +144,44 @@ impl Config {
         };
         let ttl = seconds(vars::SECRET_CACHE_TTL_SECONDS, 60);
         let max_stale = seconds(vars::SECRET_MAX_STALE_SECONDS, 3_600);
+        let overlap = match get(vars::ROTATION_OVERLAP_SECONDS) {
+            None => 86_400,
+            Some(t) => t
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 31_536_000)
+                .unwrap_or_else(|| {
+                    problems.push(Problem {
+                        variable: vars::ROTATION_OVERLAP_SECONDS,
+                        code: "invalid",
+                        hint: "must be a whole number of seconds up to one year",
+                    });
+                    86_400
+                }),
+        };
+        let (mut serve_keys, mut rotate) = (true, true);
+        if let Some(list) = get(vars::SECRETS_FN_ACTIONS) {
+            serve_keys = false;
+            rotate = false;
+            for action in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+                match action {
+                    GET_KEYS => serve_keys = true,
+                    "rotate" => rotate = true,
+                    _ => problems.push(Problem {
+                        variable: vars::SECRETS_FN_ACTIONS,
+                        code: "invalid",
+                        hint: "list `get_keys` and/or `rotate`, comma-separated",
+                    }),
+                }
+            }
+            if !serve_keys && !rotate {
+                problems.push(Problem {
+                    variable: vars::SECRETS_FN_ACTIONS,
+                    code: "invalid",
+                    hint: "list at least one of `get_keys`, `rotate`",
+                });
+            }
+        }
         let allow_symmetric = match get(vars::ALLOW_SYMMETRIC_KEYS).as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -141,6 +202,9 @@ impl Config {
             cache_ttl: Duration::from_secs(ttl),
             max_stale: Duration::from_secs(max_stale.max(ttl)),
             allow_symmetric,
+            serve_keys,
+            rotate,
+            rotation_overlap: Duration::from_secs(overlap),
         })
     }
 }
@@ -153,8 +217,11 @@ pub enum Error {
     #[error("invalid configuration: {}", describe(.0))]
     Config(Vec<Problem>),
     /// An event this function does not handle.
-    #[error("unsupported event: expected {{\"action\": \"get_keys\"}}")]
+    #[error("unsupported event: expected {{\"action\": \"get_keys\"}} or a Secrets Manager rotation event ({{\"Step\", \"SecretId\", \"ClientRequestToken\"}})")]
     UnsupportedEvent,
+    /// An action this deployment is not configured to answer.
+    #[error("this function does not answer `{0}` (SECRETS_FN_ACTIONS)")]
+    ActionNotAllowed(&'static str),
     /// A Secrets Manager call failed.
     #[error("Secrets Manager {operation} failed for stage {stage}")]
     SecretsManager {
@@ -181,6 +248,9 @@ pub enum Error {
     /// The two versions share a `kid`.
     #[error("the key sets of AWSCURRENT and AWSPREVIOUS were refused: {0}")]
     Merge(#[source] jwt_session::KeyError),
+    /// A rotation step was refused.
+    #[error(transparent)]
+    Rotation(#[from] rotation::RotationError),
 }
 
 fn describe(problems: &[Problem]) -> String {
@@ -197,6 +267,8 @@ impl Error {
         match self {
             Error::Config(_) => "config",
             Error::UnsupportedEvent => "unsupported_event",
+            Error::ActionNotAllowed(_) => "action_not_allowed",
+            Error::Rotation(e) => e.code(),
             Error::SecretsManager { .. } => "secrets_manager",
             Error::SecretNotString(_) => "secret_not_string",
             Error::KeySet { source, .. } => source.code(),
@@ -215,17 +287,32 @@ impl From<Error> for lambda_runtime::Diagnostic {
 }
 
 /// What a request asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// The public key set.
-    GetKeys,
+    /// The public key set; `refresh` asks for a revalidation of the cache first.
+    GetKeys {
+        /// Revalidate the cached set before answering.
+        refresh: bool,
+    },
+    /// A Secrets Manager rotation step.
+    Rotate(SecretsManagerSecretRotationEvent),
 }
 
 impl Action {
     /// Reads the event.
     pub fn from_event(event: &Value) -> Result<Action, Error> {
+        if event.get("Step").is_some() {
+            return SecretsManagerSecretRotationEvent::deserialize(event)
+                .map(Action::Rotate)
+                .map_err(|_| Error::UnsupportedEvent);
+        }
         match event.get("action").and_then(Value::as_str) {
-            Some(GET_KEYS) => Ok(Action::GetKeys),
+            Some(GET_KEYS) => Ok(Action::GetKeys {
+                refresh: event
+                    .get("refresh")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            }),
             _ => Err(Error::UnsupportedEvent),
         }
     }
@@ -237,6 +324,8 @@ pub struct Loaded {
     pub keys: JwkSet,
     /// The public answer, built once per load.
     pub public: Value,
+    /// The versions they came from.
+    pub versions: Versions,
 }
 
 impl fmt::Debug for Loaded {
@@ -247,50 +336,71 @@ impl fmt::Debug for Loaded {
     }
 }
 
-/// Reads one version's key set. `Ok(None)` when the stage does not exist (no AWSPREVIOUS
-/// before the first rotation).
-#[tracing::instrument(skip_all, fields(stage))]
-async fn read_stage(
-    client: &Client,
-    secret_id: &str,
-    stage: &'static str,
-) -> Result<Option<JwkSet>, Error> {
-    let out = match client
-        .get_secret_value()
-        .secret_id(secret_id)
-        .version_stage(stage)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e)
-            if stage != stages::CURRENT
-                && e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => {
-            return Err(Error::SecretsManager {
-                operation: "GetSecretValue",
-                stage,
-                source: Box::new(e),
-            })
-        }
-    };
-    let text = out.secret_string().ok_or(Error::SecretNotString(stage))?;
-    let text = zeroize::Zeroizing::new(text.to_owned());
-    JwkSet::parse(&text, Visibility::Private)
-        .map(Some)
-        .map_err(|source| Error::KeySet { stage, source })
+/// The version ids that hold `AWSCURRENT` and `AWSPREVIOUS`, from `DescribeSecret`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    /// `AWSCURRENT`.
+    pub current: String,
+    /// `AWSPREVIOUS`, if any.
+    pub previous: Option<String>,
 }
 
-/// Loads `AWSCURRENT` and `AWSPREVIOUS` and validates them together.
-pub async fn load(client: &Client, cfg: &Config) -> Result<Loaded, Error> {
-    let current = read_stage(client, &cfg.secret_id, stages::CURRENT)
-        .await?
-        .ok_or(Error::SecretNotString(stages::CURRENT))?;
-    let previous = read_stage(client, &cfg.secret_id, stages::PREVIOUS).await?;
+/// `DescribeSecret`, reduced to what the serving path needs.
+pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versions, Error> {
+    let out = client
+        .describe_secret()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| Error::SecretsManager {
+            operation: "DescribeSecret",
+            stage: stages::CURRENT,
+            source: Box::new(e),
+        })?;
+    let find = |stage: &str| {
+        out.version_ids_to_stages().and_then(|m| {
+            m.iter()
+                .find(|(_, stages)| stages.iter().any(|s| s == stage))
+                .map(|(id, _)| id.clone())
+        })
+    };
+    Ok(Versions {
+        current: find(stages::CURRENT).ok_or(Error::SecretNotString(stages::CURRENT))?,
+        previous: find(stages::PREVIOUS),
+    })
+}
+
+/// Reads one version's key set by id.
+#[tracing::instrument(skip_all, fields(stage))]
+async fn read_version(
+    client: &Client,
+    secret_id: &str,
+    version_id: &str,
+    stage: &'static str,
+) -> Result<JwkSet, Error> {
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .version_id(version_id)
+        .send()
+        .await
+        .map_err(|e| Error::SecretsManager {
+            operation: "GetSecretValue",
+            stage,
+            source: Box::new(e),
+        })?;
+    let text = out.secret_string().ok_or(Error::SecretNotString(stage))?;
+    let text = zeroize::Zeroizing::new(text.to_owned());
+    JwkSet::parse(&text, Visibility::Private).map_err(|source| Error::KeySet { stage, source })
+}
+
+/// Loads the two versions and validates them together.
+pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<Loaded, Error> {
+    let current = read_version(client, &cfg.secret_id, &versions.current, stages::CURRENT).await?;
+    let previous = match &versions.previous {
+        Some(id) => Some(read_version(client, &cfg.secret_id, id, stages::PREVIOUS).await?),
+        None => None,
+    };
     let keys =
         JwkSet::merge(std::iter::once(&current).chain(previous.as_ref())).map_err(Error::Merge)?;
     let answer = KeysResponse {
@@ -300,13 +410,29 @@ pub async fn load(client: &Client, cfg: &Config) -> Result<Loaded, Error> {
     let public = serde_json::to_value(&answer).unwrap_or(Value::Null);
     tracing::info!(
         event = "keys_loaded",
+        current_version = %versions.current,
+        previous_version = versions.previous.as_deref(),
         current = current.keys.len(),
         previous = previous.as_ref().map_or(0, |p| p.keys.len()),
         served = answer.keys.keys.len(),
         signing_kid = current.keys.first().map(|k| k.kid.as_str()),
         "key set loaded from Secrets Manager"
     );
-    Ok(Loaded { keys, public })
+    Ok(Loaded {
+        keys,
+        public,
+        versions: versions.clone(),
+    })
+}
+
+/// Smallest interval between two revalidations asked by `refresh: true`.
+const MIN_REVALIDATE: Duration = Duration::from_millis(200);
+
+#[derive(Debug)]
+struct Cached {
+    /// When the versions were last confirmed.
+    checked_at: Instant,
+    loaded: Arc<Loaded>,
 }
 
 /// The function's state: SDK client and key cache, built once per container.
@@ -314,7 +440,7 @@ pub async fn load(client: &Client, cfg: &Config) -> Result<Loaded, Error> {
 pub struct SecretsFn {
     cfg: Config,
     client: Client,
-    cache: Mutex<Option<(Instant, Arc<Loaded>)>>,
+    cache: Mutex<Option<Cached>>,
 }
 
 impl SecretsFn {
@@ -327,30 +453,45 @@ impl SecretsFn {
         }
     }
 
-    /// The keys, from cache while fresh, else from Secrets Manager; on failure the last keys
-    /// serve until `SECRET_MAX_STALE_SECONDS`.
-    pub async fn keys(&self) -> Result<Arc<Loaded>, Error> {
+    /// The keys. Within `SECRET_CACHE_TTL_SECONDS` they come from memory; after it (or when
+    /// `revalidate` is asked, at most once a second) `DescribeSecret` tells whether the
+    /// versions changed, and only then are they read again. With a TTL of 0 every request
+    /// reads both versions. While Secrets Manager fails, the last keys serve until
+    /// `SECRET_MAX_STALE_SECONDS` after they were last confirmed.
+    pub async fn keys(&self, revalidate: bool) -> Result<Arc<Loaded>, Error> {
         let mut cache = self.cache.lock().await;
         let now = Instant::now();
-        if let Some((at, loaded)) = cache.as_ref() {
-            if now.saturating_duration_since(*at) < self.cfg.cache_ttl {
-                return Ok(Arc::clone(loaded));
+        if let Some(c) = cache.as_ref() {
+            let age = now.saturating_duration_since(c.checked_at);
+            if (!revalidate && age < self.cfg.cache_ttl) || (revalidate && age < MIN_REVALIDATE) {
+                return Ok(Arc::clone(&c.loaded));
             }
         }
-        match load(&self.client, &self.cfg).await {
+        let result = match describe_versions(&self.client, &self.cfg.secret_id).await {
+            Ok(versions) => match cache.as_ref() {
+                Some(c) if c.loaded.versions == versions && !self.cfg.cache_ttl.is_zero() => {
+                    Ok(Arc::clone(&c.loaded))
+                }
+                _ => load(&self.client, &self.cfg, &versions).await.map(Arc::new),
+            },
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(loaded) => {
-                let loaded = Arc::new(loaded);
-                *cache = Some((now, Arc::clone(&loaded)));
+                *cache = Some(Cached {
+                    checked_at: now,
+                    loaded: Arc::clone(&loaded),
+                });
                 Ok(loaded)
             }
             Err(e) => {
                 let stale = cache
                     .as_ref()
-                    .filter(|(at, _)| now.saturating_duration_since(*at) < self.cfg.max_stale);
+                    .filter(|c| now.saturating_duration_since(c.checked_at) < self.cfg.max_stale);
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(event = "keys_load_failed", code = e.code(), error = %e, cause, serving_stale = stale.is_some(), "could not load the key set");
                 match stale {
-                    Some((_, loaded)) => Ok(Arc::clone(loaded)),
+                    Some(c) => Ok(Arc::clone(&c.loaded)),
                     None => Err(e),
                 }
             }
@@ -367,9 +508,23 @@ impl SecretsFn {
             );
         })?;
         match action {
-            Action::GetKeys => {
-                let loaded = self.keys().await?;
+            Action::GetKeys { refresh } => {
+                if !self.cfg.serve_keys {
+                    return Err(Error::ActionNotAllowed(GET_KEYS));
+                }
+                let loaded = self.keys(refresh).await?;
                 Ok(loaded.public.clone())
+            }
+            Action::Rotate(event) => {
+                if !self.cfg.rotate {
+                    return Err(Error::ActionNotAllowed("rotate"));
+                }
+                let result = rotation::rotate(&self.client, &self.cfg, &event).await;
+                if let Err(e) = &result {
+                    let cause = std::error::Error::source(e).map(ToString::to_string);
+                    tracing::error!(event = "rotation_failed", step = %event.step, version = %event.client_request_token, code = e.code(), error = %e, cause, "rotation step failed");
+                }
+                Ok(serde_json::json!({"step": event.step, "result": result?}))
             }
         }
     }
@@ -416,20 +571,43 @@ mod tests {
     }
 
     #[test]
-    fn only_get_keys_is_understood_and_the_error_says_what_was_expected() {
+    fn key_requests_and_rotation_events_are_understood_and_anything_else_is_explained() {
         assert_eq!(
             Action::from_event(&serde_json::json!({"action": "get_keys"})).unwrap(),
-            Action::GetKeys
+            Action::GetKeys { refresh: false }
         );
+        assert_eq!(
+            Action::from_event(&serde_json::json!({"action": "get_keys", "refresh": true}))
+                .unwrap(),
+            Action::GetKeys { refresh: true }
+        );
+        let rot = Action::from_event(&serde_json::json!({
+            "Step": "createSecret", "SecretId": "s", "ClientRequestToken": "t"
+        }))
+        .unwrap();
+        assert!(matches!(rot, Action::Rotate(e) if e.step == "createSecret"));
         for e in [
             serde_json::json!({}),
             serde_json::json!(null),
             serde_json::json!({"action": "sign"}),
+            serde_json::json!({"Step": 1}),
         ] {
             let err = Action::from_event(&e).unwrap_err();
             assert!(err.to_string().contains("get_keys"));
+            assert!(err.to_string().contains("ClientRequestToken"));
             let d = lambda_runtime::Diagnostic::from(err);
             assert_eq!(d.error_type, "unsupported_event");
         }
+    }
+
+    #[test]
+    fn actions_can_be_restricted_per_deployment() {
+        let c = cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "get_keys")]).unwrap();
+        assert!(c.serve_keys && !c.rotate);
+        let c = cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "rotate")]).unwrap();
+        assert!(!c.serve_keys && c.rotate);
+        let c = cfg(&[("SECRET_ID", "s")]).unwrap();
+        assert!(c.serve_keys && c.rotate);
+        assert!(cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "sign")]).is_err());
     }
 }

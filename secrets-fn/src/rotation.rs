@@ -1,0 +1,317 @@
+//! Key rotation with Secrets Manager's four-step protocol.
+//!
+//! Secrets Manager calls the rotation function with `Step` = `createSecret`, `setSecret`,
+//! `testSecret`, `finishSecret`, the `SecretId` and a `ClientRequestToken` (the id of the new
+//! version, which it has already labelled `AWSPENDING`). Every step:
+//!
+//! - checks that the secret is the one this function is configured for, that rotation is
+//!   enabled on it, and that the token names a version of it labelled `AWSPENDING` (a version
+//!   already `AWSCURRENT` means the step has nothing left to do);
+//! - is safe to repeat;
+//! - logs what it did, never key material.
+//!
+//! `createSecret` puts the new version: a newly generated key of the current signing key's
+//! algorithm first (it signs once the version is current), then the current signing key, and
+//! the other current keys if the current version is younger than `ROTATION_OVERLAP_SECONDS`
+//! (they were retired when it was created). `setSecret` has nothing external to set.
+//! `testSecret` signs and verifies a token with the new key and checks that the new version,
+//! served together with the current one, passes every rule the serving path applies.
+//! `finishSecret` moves `AWSCURRENT` to the new version (Secrets Manager labels the old one
+//! `AWSPREVIOUS`) and removes `AWSPENDING`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
+use aws_sdk_secretsmanager::Client;
+use jwt_session::keygen::generate;
+use jwt_session::mint::{random_token, SessionClaims, SigningKey};
+use jwt_session::{JwkSet, Visibility};
+
+use crate::{stages, Config};
+
+/// Why a rotation step was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RotationError {
+    /// A Secrets Manager call failed.
+    #[error("Secrets Manager {0} failed")]
+    SecretsManager(
+        &'static str,
+        #[source] Box<dyn std::error::Error + Send + Sync>,
+    ),
+    /// Rotation is not enabled on the secret.
+    #[error("rotation is not enabled on the secret")]
+    RotationDisabled,
+    /// The event names another secret than `SECRET_ID`.
+    #[error("the event's secret is not the one this function rotates (SECRET_ID)")]
+    WrongSecret,
+    /// The token is not a version of the secret.
+    #[error("version {0} is not a version of the secret")]
+    UnknownVersion(String),
+    /// The token's version is neither `AWSPENDING` nor `AWSCURRENT`.
+    #[error("version {0} is not labelled AWSPENDING")]
+    NotPending(String),
+    /// `Step` is none of the four.
+    #[error("unknown step `{0}`: expected createSecret, setSecret, testSecret or finishSecret")]
+    UnknownStep(String),
+    /// A version's keys were refused.
+    #[error("the {0} version was refused: {1}")]
+    KeySet(&'static str, #[source] jwt_session::KeySetError),
+    /// The new version does not work.
+    #[error("the pending version failed its test: {0}")]
+    TestFailed(&'static str),
+    /// A new key could not be made.
+    #[error("key generation failed")]
+    KeyGeneration(#[source] jwt_session::Error),
+}
+
+impl RotationError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RotationError::SecretsManager(..) => "secrets_manager",
+            RotationError::RotationDisabled => "rotation_disabled",
+            RotationError::WrongSecret => "wrong_secret",
+            RotationError::UnknownVersion(_) => "unknown_version",
+            RotationError::NotPending(_) => "not_pending",
+            RotationError::UnknownStep(_) => "unknown_step",
+            RotationError::KeySet(_, e) => e.code(),
+            RotationError::TestFailed(_) => "rotation_test_failed",
+            RotationError::KeyGeneration(_) => "key_generation",
+        }
+    }
+}
+
+fn sm<E: std::error::Error + Send + Sync + 'static>(
+    op: &'static str,
+) -> impl FnOnce(E) -> RotationError {
+    move |e| RotationError::SecretsManager(op, Box::new(e))
+}
+
+struct Version {
+    set: JwkSet,
+    created: Option<i64>,
+}
+
+async fn read(
+    client: &Client,
+    secret_id: &str,
+    version_id: Option<&str>,
+    stage: &'static str,
+) -> Result<Option<Version>, RotationError> {
+    let mut req = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .version_stage(stage);
+    if let Some(v) = version_id {
+        req = req.version_id(v);
+    }
+    let out = match req.send().await {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(sm("GetSecretValue")(e)),
+    };
+    let text = zeroize::Zeroizing::new(out.secret_string().unwrap_or_default().to_owned());
+    let set =
+        JwkSet::parse(&text, Visibility::Private).map_err(|e| RotationError::KeySet(stage, e))?;
+    Ok(Some(Version {
+        set,
+        created: out.created_date().map(|d| d.secs()),
+    }))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Runs one rotation step. Returns what it did: `created`, `already_created`, `nothing_to_set`,
+/// `tested`, `finished`, `already_current`.
+pub async fn rotate(
+    client: &Client,
+    cfg: &Config,
+    event: &SecretsManagerSecretRotationEvent,
+) -> Result<&'static str, RotationError> {
+    let token = event.client_request_token.as_str();
+    let meta = client
+        .describe_secret()
+        .secret_id(&event.secret_id)
+        .send()
+        .await
+        .map_err(sm("DescribeSecret"))?;
+    let configured = cfg.secret_id.as_str();
+    if meta.name() != Some(configured)
+        && meta.arn() != Some(configured)
+        && event.secret_id != configured
+    {
+        return Err(RotationError::WrongSecret);
+    }
+    if meta.rotation_enabled() != Some(true) {
+        return Err(RotationError::RotationDisabled);
+    }
+    let versions = meta.version_ids_to_stages();
+    let stages_of = |id: &str| versions.and_then(|m| m.get(id)).cloned();
+    let token_stages =
+        stages_of(token).ok_or_else(|| RotationError::UnknownVersion(token.to_owned()))?;
+    let secret = meta.arn().unwrap_or(configured).to_owned();
+    let result = if token_stages.iter().any(|s| s == stages::CURRENT) {
+        "already_current"
+    } else if !token_stages.iter().any(|s| s == stages::PENDING) {
+        return Err(RotationError::NotPending(token.to_owned()));
+    } else {
+        match event.step.as_str() {
+            "createSecret" => create(client, cfg, &secret, token).await?,
+            "setSecret" => "nothing_to_set",
+            "testSecret" => test(client, &secret, token).await?,
+            "finishSecret" => {
+                let current = versions.and_then(|m| {
+                    m.iter()
+                        .find(|(_, st)| st.iter().any(|s| s == stages::CURRENT))
+                        .map(|(id, _)| id.clone())
+                });
+                finish(client, &secret, token, current.as_deref()).await?
+            }
+            other => return Err(RotationError::UnknownStep(other.chars().take(32).collect())),
+        }
+    };
+    tracing::info!(event = "rotation", step = %event.step, version = token, result, "rotation step done");
+    Ok(result)
+}
+
+async fn create(
+    client: &Client,
+    cfg: &Config,
+    secret: &str,
+    token: &str,
+) -> Result<&'static str, RotationError> {
+    if read(client, secret, Some(token), stages::PENDING)
+        .await?
+        .is_some()
+    {
+        return Ok("already_created");
+    }
+    let current =
+        read(client, secret, None, stages::CURRENT)
+            .await?
+            .ok_or(RotationError::TestFailed(
+                "the secret has no AWSCURRENT value",
+            ))?;
+    let signing = current.set.keys.first().ok_or(RotationError::TestFailed(
+        "the current version holds no key",
+    ))?;
+    let new_key = generate(signing.alg).map_err(RotationError::KeyGeneration)?;
+    let young = current.created.is_some_and(|c| {
+        unix_now().saturating_sub(c)
+            < i64::try_from(cfg.rotation_overlap.as_secs()).unwrap_or(i64::MAX)
+    });
+    let mut next = JwkSet::default();
+    let new_kid = new_key.kid.clone();
+    next.keys.push(new_key);
+    for (i, key) in current.set.keys.iter().enumerate() {
+        if (i == 0 || young) && key.kid != new_kid {
+            next.keys.push(key.clone());
+        }
+    }
+    let text = zeroize::Zeroizing::new(
+        serde_json::to_string(&next).map_err(|_| RotationError::TestFailed("serialisation"))?,
+    );
+    client
+        .put_secret_value()
+        .secret_id(secret)
+        .client_request_token(token)
+        .secret_string(text.as_str())
+        .version_stages(stages::PENDING)
+        .send()
+        .await
+        .map_err(sm("PutSecretValue"))?;
+    tracing::info!(event = "rotation_key_created", version = token, new_kid = %new_kid, alg = %signing.alg, carried = next.keys.len() - 1, "pending version created");
+    Ok("created")
+}
+
+async fn test(client: &Client, secret: &str, token: &str) -> Result<&'static str, RotationError> {
+    let pending = read(client, secret, Some(token), stages::PENDING)
+        .await?
+        .ok_or(RotationError::TestFailed(
+            "the pending version has no value",
+        ))?;
+    let current = read(client, secret, None, stages::CURRENT).await?;
+    // Served together after finishSecret: pending as AWSCURRENT, current as AWSPREVIOUS.
+    JwkSet::merge(std::iter::once(&pending.set).chain(current.as_ref().map(|c| &c.set))).map_err(
+        |_| {
+            RotationError::TestFailed(
+                "the pending and current versions reuse a kid for different keys",
+            )
+        },
+    )?;
+    let key = pending
+        .set
+        .keys
+        .first()
+        .ok_or(RotationError::TestFailed("no key"))?;
+    let signer = SigningKey::from_jwk(key)
+        .map_err(|_| RotationError::TestFailed("the new key cannot sign"))?;
+    let jti = random_token(16).map_err(|_| RotationError::TestFailed("random"))?;
+    let now = u64::try_from(unix_now()).unwrap_or(0);
+    let claims = SessionClaims {
+        issuer: "rotation-test",
+        audience: "rotation-test",
+        subject: "rotation-test",
+        issued_at: now,
+        lifetime: 60,
+        jti: Some(&jti),
+        csrf: None,
+        scope: None,
+    };
+    let token_text = signer
+        .mint(&claims.to_map(), Some("JWT"))
+        .map_err(|_| RotationError::TestFailed("the new key cannot sign"))?;
+    let public = if key.alg.is_symmetric() {
+        Some(key.clone())
+    } else {
+        key.to_public()
+    };
+    let decoding = public
+        .and_then(|p| p.decoding_key().ok())
+        .ok_or(RotationError::TestFailed(
+            "the new key has no verification key",
+        ))?;
+    let mut validation = jsonwebtoken::Validation::new(key.alg.to_jsonwebtoken());
+    validation.set_audience(&["rotation-test"]);
+    validation.set_issuer(&["rotation-test"]);
+    jsonwebtoken::decode::<serde_json::Value>(token_text.expose(), &decoding, &validation)
+        .map_err(|_| RotationError::TestFailed("a token signed by the new key does not verify"))?;
+    Ok("tested")
+}
+
+async fn finish(
+    client: &Client,
+    secret: &str,
+    token: &str,
+    current: Option<&str>,
+) -> Result<&'static str, RotationError> {
+    let mut req = client
+        .update_secret_version_stage()
+        .secret_id(secret)
+        .version_stage(stages::CURRENT)
+        .move_to_version_id(token);
+    if let Some(c) = current {
+        req = req.remove_from_version_id(c);
+    }
+    req.send().await.map_err(sm("UpdateSecretVersionStage"))?;
+    client
+        .update_secret_version_stage()
+        .secret_id(secret)
+        .version_stage(stages::PENDING)
+        .remove_from_version_id(token)
+        .send()
+        .await
+        .map_err(sm("UpdateSecretVersionStage"))?;
+    Ok("finished")
+}
