@@ -9,12 +9,16 @@ VENV := .venv
 VENV_BIN := $(CURDIR)/$(VENV)/bin
 MOTO_VERSION := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
+CFN_GUARD_VERSION := 3.2.1
+SAM_CLI_VERSION := 1.170.0
+CFN_GUARD := $(CURDIR)/.tools/bin/cfn-guard
+STAGE ?= dev
 STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv build-debug demo watch test lint unit e2e build bench fuzz clean
+.PHONY: help venv build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,7 +55,20 @@ e2e: venv build-debug ## End-to-end suite through cargo lambda watch and moto
 	@echo "==> end-to-end suite"
 	cargo test --locked -p e2e --tests -- --test-threads=2
 
-test: lint unit e2e ## Every check
+soak: venv build-debug ## 10,000 sequential authorizations through cargo lambda watch (RSS, Secrets Manager calls)
+	cargo test --locked -p e2e --test lifecycle -- --ignored --nocapture soak
+
+$(CFN_GUARD):
+	@echo "==> installing cfn-guard $(CFN_GUARD_VERSION) into .tools/"
+	cargo install --locked --quiet --root .tools cfn-guard --version $(CFN_GUARD_VERSION)
+
+infra-check: venv $(CFN_GUARD) ## Lint the SAM template and prove the policy rules (with widened copies)
+	@echo "==> cfn-lint infra/template.yaml (SAM transform applied)"
+	$(VENV_BIN)/cfn-lint infra/template.yaml
+	@echo "==> cfn-guard rules and their negative cases"
+	$(VENV_BIN)/python infra/tests/policy_cases.py $(CFN_GUARD) infra/policy/least-privilege.guard infra/template.yaml
+
+test: lint unit infra-check e2e ## Every check
 	@echo "==> all checks passed"
 
 bench: ## Criterion benchmarks: the whole decision beside the bare signature check
@@ -72,9 +89,21 @@ fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) with AddressSanitize
 	  if [ $$rc -ne 0 ]; then tail -40 target/fuzz-$$t.log; exit 1; fi; \
 	done
 
-build: ## Release zips for arm64 Lambda (cargo lambda build)
+build: venv ## Release zips for arm64 Lambda (cargo lambda build), with their sizes
+	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	@echo "==> cargo lambda build --release --arm64"
-	$(VENV_BIN)/cargo-lambda lambda build --release --arm64 --output-format zip -p authorizer -p secrets-fn
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/cargo-lambda lambda build --release --arm64 --output-format zip --bin authorizer --bin secrets-fn
+	@for f in target/lambda/*/bootstrap.zip; do printf '%-40s %8d bytes\n' "$$f" "$$(stat -c %s $$f)"; done
+
+$(VENV_BIN)/sam:
+	$(VENV_BIN)/pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)'
+
+deploy: venv $(VENV_BIN)/sam ## sam build + deploy of STAGE (dev, test, prod): needs AWS credentials
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam build --template-file infra/template.yaml --config-file infra/samconfig.toml --config-env $(STAGE)
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam deploy --config-file infra/samconfig.toml --config-env $(STAGE)
+
+destroy: venv $(VENV_BIN)/sam ## Delete the stack of STAGE
+	$(VENV_BIN)/sam delete --config-file infra/samconfig.toml --config-env $(STAGE)
 
 clean: ## Remove build output and the venv
 	cargo clean

@@ -70,25 +70,30 @@ pub fn record(
 pub const METRICS_NAMESPACE: &str = "CookieJwtAuthorizer";
 
 /// Writes audit events as single JSON lines that are also CloudWatch Embedded Metric Format
-/// records: metric `Decisions` (Count) by `decision` and by `reason`, and `latency_us`
-/// (Microseconds). One line per attempt serves both the audit trail and the alarms.
-#[derive(Debug, Clone, Copy)]
+/// records: metric `Decisions` (Count) by `function`, by `function` and `decision`, and by
+/// `function` and `reason`, and `latency_us` (Microseconds). One line per attempt serves both
+/// the audit trail and the alarms.
+#[derive(Debug, Clone)]
 pub struct AuditLayer<W = fn() -> std::io::Stdout> {
     make_writer: W,
+    function: String,
 }
 
 impl Default for AuditLayer {
     fn default() -> Self {
-        AuditLayer {
-            make_writer: std::io::stdout,
-        }
+        Self::with_writer(std::io::stdout)
     }
 }
 
 impl<W> AuditLayer<W> {
-    /// Writes records to `make_writer`'s writers (benchmarks use `std::io::sink`).
+    /// Writes records to `make_writer`'s writers (benchmarks use `std::io::sink`). The
+    /// `function` dimension is `AWS_LAMBDA_FUNCTION_NAME`, read once here.
     pub fn with_writer(make_writer: W) -> Self {
-        AuditLayer { make_writer }
+        AuditLayer {
+            make_writer,
+            function: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|_| "authorizer".to_owned()),
+        }
     }
 }
 
@@ -116,9 +121,11 @@ impl tracing::field::Visit for JsonFields {
 /// The audit record for an event's fields, with the EMF metadata added.
 pub fn emf_record(
     fields: serde_json::Map<String, serde_json::Value>,
+    function: &str,
     unix_ms: u128,
 ) -> serde_json::Value {
     let mut m = fields;
+    m.insert("function".into(), function.into());
     m.insert("level".into(), "INFO".into());
     m.insert("target".into(), TARGET.into());
     m.insert("Decisions".into(), 1.into());
@@ -128,7 +135,7 @@ pub fn emf_record(
             "Timestamp": unix_ms as u64,
             "CloudWatchMetrics": [{
                 "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["decision"], ["reason"]],
+                "Dimensions": [["function"], ["function", "decision"], ["function", "reason"]],
                 "Metrics": [
                     {"Name": "Decisions", "Unit": "Count"},
                     {"Name": "latency_us", "Unit": "Microseconds"}
@@ -164,7 +171,7 @@ where
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let mut line =
-            serde_json::to_vec(&emf_record(fields.0, now.as_millis())).unwrap_or_default();
+            serde_json::to_vec(&emf_record(fields.0, &self.function, now.as_millis())).unwrap_or_default();
         line.push(b'\n');
         use std::io::Write as _;
         let _ = self.make_writer.make_writer().write_all(&line);
@@ -181,7 +188,8 @@ mod tests {
         f.insert("decision".into(), "deny".into());
         f.insert("reason".into(), "bad_sig".into());
         f.insert("latency_us".into(), 12.into());
-        let v = emf_record(f, 1_700_000_000_000);
+        let v = emf_record(f, "prod-authorizer", 1_700_000_000_000);
+        assert_eq!(v["function"], "prod-authorizer");
         assert_eq!(v["Decisions"], 1);
         assert_eq!(v["reason"], "bad_sig");
         let cw = &v["_aws"]["CloudWatchMetrics"][0];

@@ -24,6 +24,7 @@
 //! | `ALLOW_SYMMETRIC_KEYS` | `true` to serve `oct` keys (they are secrets) | `false` |
 //! | `SECRETS_FN_ACTIONS` | what this deployment answers: `get_keys`, `rotate`, comma-separated | `get_keys,rotate` |
 //! | `ROTATION_OVERLAP_SECONDS` | how long a retired signing key stays in new versions (≥ the longest token lifetime) | `86400` |
+//! | `ROTATION_ALGORITHM` | algorithm of the first key when rotation starts on an empty secret | `EdDSA` |
 //!
 //! Region, credentials and endpoint come from the AWS SDK chain
 //! (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally).
@@ -73,6 +74,8 @@ pub mod vars {
     pub const SECRETS_FN_ACTIONS: &str = "SECRETS_FN_ACTIONS";
     /// How long a retired signing key is carried into new versions.
     pub const ROTATION_OVERLAP_SECONDS: &str = "ROTATION_OVERLAP_SECONDS";
+    /// Algorithm of the first key written into an empty secret.
+    pub const ROTATION_ALGORITHM: &str = "ROTATION_ALGORITHM";
 }
 
 /// One configuration problem.
@@ -103,6 +106,8 @@ pub struct Config {
     pub rotate: bool,
     /// How long a retired signing key is carried into new versions.
     pub rotation_overlap: Duration,
+    /// Algorithm of the first key written into an empty secret.
+    pub rotation_algorithm: jwt_session::Alg,
 }
 
 impl Config {
@@ -159,6 +164,17 @@ impl Config {
                     86_400
                 }),
         };
+        let rotation_algorithm = match get(vars::ROTATION_ALGORITHM) {
+            None => jwt_session::Alg::EdDSA,
+            Some(a) => a.parse().unwrap_or_else(|_| {
+                problems.push(Problem {
+                    variable: vars::ROTATION_ALGORITHM,
+                    code: "invalid",
+                    hint: "must be one of EdDSA, ES256, ES384, RS256..PS512, HS256..HS512",
+                });
+                jwt_session::Alg::EdDSA
+            }),
+        };
         let (mut serve_keys, mut rotate) = (true, true);
         if let Some(list) = get(vars::SECRETS_FN_ACTIONS) {
             serve_keys = false;
@@ -205,6 +221,7 @@ impl Config {
             serve_keys,
             rotate,
             rotation_overlap: Duration::from_secs(overlap),
+            rotation_algorithm,
         })
     }
 }

@@ -11,7 +11,9 @@
 //! - logs what it did, never key material.
 //!
 //! `createSecret` puts the new version: a newly generated key of the current signing key's
-//! algorithm first (it signs once the version is current), then the current signing key, and
+//! algorithm first (it signs once the version is current; `ROTATION_ALGORITHM` when the secret
+//! has no value yet, which is how a new deployment gets its first key), then the current
+//! signing key, and
 //! the other current keys if the current version is younger than `ROTATION_OVERLAP_SECONDS`
 //! (they were retired when it was created). `setSecret` has nothing external to set.
 //! `testSecret` signs and verifies a token with the new key and checks that the new version,
@@ -197,26 +199,24 @@ async fn create(
     {
         return Ok("already_created");
     }
-    let current =
-        read(client, secret, None, stages::CURRENT)
-            .await?
-            .ok_or(RotationError::TestFailed(
-                "the secret has no AWSCURRENT value",
-            ))?;
-    let signing = current.set.keys.first().ok_or(RotationError::TestFailed(
-        "the current version holds no key",
-    ))?;
-    let new_key = generate(signing.alg).map_err(RotationError::KeyGeneration)?;
-    let young = current.created.is_some_and(|c| {
-        unix_now().saturating_sub(c)
-            < i64::try_from(cfg.rotation_overlap.as_secs()).unwrap_or(i64::MAX)
-    });
+    let current = read(client, secret, None, stages::CURRENT).await?;
+    let alg = current
+        .as_ref()
+        .and_then(|c| c.set.keys.first())
+        .map_or(cfg.rotation_algorithm, |k| k.alg);
+    let new_key = generate(alg).map_err(RotationError::KeyGeneration)?;
     let mut next = JwkSet::default();
     let new_kid = new_key.kid.clone();
     next.keys.push(new_key);
-    for (i, key) in current.set.keys.iter().enumerate() {
-        if (i == 0 || young) && key.kid != new_kid {
-            next.keys.push(key.clone());
+    if let Some(current) = &current {
+        let overlap = i64::try_from(cfg.rotation_overlap.as_secs()).unwrap_or(i64::MAX);
+        let young = current
+            .created
+            .is_some_and(|c| unix_now().saturating_sub(c) < overlap);
+        for (i, key) in current.set.keys.iter().enumerate() {
+            if (i == 0 || young) && key.kid != new_kid {
+                next.keys.push(key.clone());
+            }
         }
     }
     let text = zeroize::Zeroizing::new(
@@ -231,7 +231,15 @@ async fn create(
         .send()
         .await
         .map_err(sm("PutSecretValue"))?;
-    tracing::info!(event = "rotation_key_created", version = token, new_kid = %new_kid, alg = %signing.alg, carried = next.keys.len() - 1, "pending version created");
+    tracing::info!(
+        event = "rotation_key_created",
+        version = token,
+        new_kid = %new_kid,
+        alg = %alg,
+        carried = next.keys.len() - 1,
+        first_version = current.is_none(),
+        "pending version created"
+    );
     Ok("created")
 }
 
