@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench fuzz clean
+.PHONY: help venv build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-peers bench-cold fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ venv: $(STAMP) ## Install the local stand-ins for AWS into .venv
 
 build-debug: ## Build the two functions and the jwt-session tool (debug)
 	@echo "==> building authorizer, secrets-fn, jwt-session"
-	cargo build --locked -p authorizer -p secrets-fn -p jwt-session --features jwt-session/cli
+	cargo build --locked -p authorizer -p secrets-fn -p login-example -p jwt-session --features jwt-session/cli
 
 demo: venv build-debug ## Run the pair locally and print its decisions
 	@cargo run --locked --quiet -p e2e --bin demo
@@ -73,6 +73,17 @@ test: lint unit infra-check e2e ## Every check
 
 bench: ## Criterion benchmarks: the whole decision beside the bare signature check
 	cargo bench --locked -p authorizer --bench decision
+
+PYJWT_VERSION := 2.15.1
+CRYPTOGRAPHY_VERSION := 50.0.2
+bench-peers: venv ## This project's validation beside aws-jwt-verify, jose (Node.js) and PyJWT
+	@test -d bench/peers/node_modules || (echo "==> npm install (aws-jwt-verify, jose)" && cd bench/peers && npm install --no-audit --no-fund --silent)
+	@$(VENV_BIN)/python -c 'import jwt, cryptography' 2>/dev/null || $(VENV_BIN)/pip install --quiet --disable-pip-version-check 'PyJWT==$(PYJWT_VERSION)' 'cryptography==$(CRYPTOGRAPHY_VERSION)'
+	cargo run --locked --release --quiet -p authorizer --example peers -- bench/peers $(VENV_BIN)/python
+
+bench-cold: venv build ## Cold start of the release binaries: init, first invoke, peak RSS, zip sizes
+	cargo build --locked --release -p authorizer -p secrets-fn -p jwt-session --features jwt-session/cli
+	E2E_BIN_DIR=$(CURDIR)/target/release cargo run --locked --release --quiet -p e2e --bin bench_cold
 
 FUZZ_SECONDS ?= 60
 CARGO_FUZZ_VERSION := 0.13.2

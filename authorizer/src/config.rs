@@ -47,6 +47,8 @@ pub mod vars {
     pub const ROUTE_SCOPES: &str = "ROUTE_SCOPES";
     /// `true`: also require `Authorization: Bearer` with a matching token.
     pub const DOUBLE_TOKEN: &str = "DOUBLE_TOKEN";
+    /// Public JWK Set supplied at deploy time: no key fetch at cold start.
+    pub const KEYS_BOOTSTRAP_JWKS: &str = "KEYS_BOOTSTRAP_JWKS";
 }
 
 /// Defaults for the variables the contract lets us choose.
@@ -123,6 +125,8 @@ pub struct Config {
     pub route_rules: RouteRules,
     /// Require a matching `Authorization: Bearer` token as well as the cookie.
     pub double_token: bool,
+    /// Public keys supplied at deploy time, used until the first refresh.
+    pub bootstrap_keys: Option<jwt_session::JwkSet>,
 }
 
 /// One configuration problem.
@@ -382,6 +386,24 @@ impl Config {
                 false
             }
         };
+        let bootstrap_keys = match c.get(KEYS_BOOTSTRAP_JWKS) {
+            None => None,
+            Some(text) => match jwt_session::JwkSet::parse(&text, jwt_session::Visibility::Public) {
+                Ok(set) if set.keys.iter().any(|k| k.alg.is_symmetric()) => {
+                    c.problem(
+                        KEYS_BOOTSTRAP_JWKS,
+                        "invalid",
+                        "must not hold `oct` keys: HMAC secrets do not belong in environment variables",
+                    );
+                    None
+                }
+                Ok(set) => Some(set),
+                Err(e) => {
+                    c.problem(KEYS_BOOTSTRAP_JWKS, "invalid", e.to_string());
+                    None
+                }
+            },
+        };
         if !c.problems.is_empty() {
             return Err(ConfigError {
                 problems: c.problems,
@@ -406,6 +428,7 @@ impl Config {
             allowed_origins,
             route_rules,
             double_token,
+            bootstrap_keys,
         })
     }
 }
@@ -479,6 +502,23 @@ mod tests {
                 assert!(r.is_err(), "{bad} accepted");
             }
         }
+    }
+
+    #[test]
+    fn bootstrap_keys_must_be_a_public_asymmetric_set() {
+        use jwt_session::keygen::generate;
+        let set = jwt_session::JwkSet {
+            keys: vec![generate(Alg::EdDSA).unwrap()],
+        };
+        let public = serde_json::to_string(&set.to_public(false)).unwrap();
+        let c = cfg(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("KEYS_BOOTSTRAP_JWKS", &public)]).unwrap();
+        assert_eq!(c.bootstrap_keys.unwrap().keys.len(), 1);
+        let private = serde_json::to_string(&set).unwrap();
+        let err = cfg(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("KEYS_BOOTSTRAP_JWKS", &private)]).unwrap_err();
+        assert!(err.to_string().contains("KEYS_BOOTSTRAP_JWKS"));
+        let hmac = jwt_session::JwkSet { keys: vec![generate(Alg::HS256).unwrap()] };
+        let text = serde_json::to_string(&hmac.to_public(true)).unwrap();
+        assert!(cfg(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("KEYS_BOOTSTRAP_JWKS", &text)]).is_err());
     }
 
     #[test]

@@ -88,6 +88,7 @@ mod tests {
             scope: None,
             scopes: Vec::new(),
             csrf: csrf.map(str::to_owned),
+            renew: false,
         }
     }
 

@@ -257,6 +257,14 @@ impl KeyCache {
         }
     }
 
+    /// Seeds the cache with keys supplied at deploy time (`KEYS_BOOTSTRAP_JWKS`): they count as
+    /// fetched now, so the first refresh happens after the TTL (or for an unknown `kid`).
+    pub async fn seed(&self, set: &jwt_session::JwkSet) {
+        let mut state = self.state.lock().await;
+        state.record_success(Instant::now(), KeyRing::from_set(set));
+        tracing::info!(event = "keys_seeded", keys = set.keys.len(), "verification keys from KEYS_BOOTSTRAP_JWKS");
+    }
+
     /// Fetches keys now (used once at start-up so the first request does not pay for it).
     pub async fn warm(&self) {
         let mut state = self.state.lock().await;

@@ -336,9 +336,13 @@ impl Authorizer {
         &self.cfg
     }
 
-    /// Fetches keys ahead of the first request.
+    /// Readies the key cache before the first request: from `KEYS_BOOTSTRAP_JWKS` when set
+    /// (no network at cold start), else by fetching from secrets-fn.
     pub async fn warm(&self) {
-        self.keys.warm().await;
+        match &self.cfg.bootstrap_keys {
+            Some(set) => self.keys.seed(set).await,
+            None => self.keys.warm().await,
+        }
     }
 
     /// Decides one request. Never fails and never panics on any input.

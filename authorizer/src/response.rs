@@ -33,6 +33,7 @@ pub fn context(v: &Verified) -> Map<String, Value> {
     if let Some(j) = &v.jti {
         m.insert("jti".into(), Value::String(j.clone()));
     }
+    m.insert("renew".into(), Value::String(v.renew.to_string()));
     m
 }
 
@@ -145,6 +146,7 @@ mod tests {
             scope: Some("read".into()),
             scopes: vec!["read".into()],
             csrf: Some("secret-csrf".into()),
+            renew: false,
         }
     }
 
@@ -172,7 +174,7 @@ mod tests {
         assert_eq!(st["Resource"], json!(["arn:aws:execute-api:r:1:a/s/GET/x"]));
         assert_eq!(
             v["context"],
-            json!({"sub": "user-1", "exp": "1900000000", "kid": "k1", "scope": "read", "jti": "j1"})
+            json!({"sub": "user-1", "exp": "1900000000", "kid": "k1", "scope": "read", "jti": "j1", "renew": "false"})
         );
         assert!(!v.to_string().contains("secret-csrf"));
     }

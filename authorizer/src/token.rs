@@ -193,6 +193,9 @@ pub struct Verified {
     pub scopes: Vec<String>,
     /// `csrf`, when present.
     pub csrf: Option<String>,
+    /// Whether the token is in the last third of its lifetime (`exp - iat`): a route may ask
+    /// the signer for a fresh one (sliding sessions).
+    pub renew: bool,
 }
 
 /// A refusal, with what may be logged: `sub` and `jti` only once the signature verified.
@@ -367,6 +370,7 @@ fn check_claims(
         scope,
         scopes,
         csrf,
+        renew: iat.is_some_and(|iat| exp.saturating_sub(now).saturating_mul(3) < exp.saturating_sub(iat)),
     })
 }
 

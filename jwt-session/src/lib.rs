@@ -18,6 +18,7 @@ pub mod jwk;
 pub mod keygen;
 pub mod logging;
 pub mod mint;
+pub mod password;
 pub mod secret;
 pub mod wire;
 

@@ -12,6 +12,8 @@
 //!   meets an unknown `kid`, so a freshly rotated key is served at once.
 //! - A Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`): see
 //!   [`rotation`].
+//! - `{"action": "sign", ...}` and `{"action": "renew", ...}`: see [`signer`] (only where
+//!   `SECRETS_FN_ACTIONS` lists `sign`).
 //! - Anything else is answered with an error that says what was expected.
 //!
 //! # Configuration
@@ -25,6 +27,11 @@
 //! | `SECRETS_FN_ACTIONS` | what this deployment answers: `get_keys`, `rotate`, comma-separated | `get_keys,rotate` |
 //! | `ROTATION_OVERLAP_SECONDS` | how long a retired signing key stays in new versions (≥ the longest token lifetime) | `86400` |
 //! | `ROTATION_ALGORITHM` | algorithm of the first key when rotation starts on an empty secret | `EdDSA` |
+//! | `SIGN_ISSUER`, `SIGN_AUDIENCE` | `iss` and `aud` of issued tokens (signing role) | required with `sign` |
+//! | `SIGN_LIFETIME_SECONDS` | lifetime of one issued token | `900` |
+//! | `SESSION_MAX_SECONDS` | absolute session lifetime from the first login (`auth_time`) | `43200` |
+//! | `SESSION_COOKIE_NAME`, `SESSION_SAME_SITE` | the cookie in `set_cookie` | `__Host-session`, `Strict` |
+//! | `SIGN_MAX_CLAIMS_BYTES` | largest accepted JSON of the caller's claims | `2048` |
 //!
 //! Region, credentials and endpoint come from the AWS SDK chain
 //! (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally).
@@ -37,6 +44,7 @@
 //! `key_generation`.
 
 pub mod rotation;
+pub mod signer;
 
 use std::fmt;
 use std::sync::Arc;
@@ -76,6 +84,20 @@ pub mod vars {
     pub const ROTATION_OVERLAP_SECONDS: &str = "ROTATION_OVERLAP_SECONDS";
     /// Algorithm of the first key written into an empty secret.
     pub const ROTATION_ALGORITHM: &str = "ROTATION_ALGORITHM";
+    /// `iss` of issued tokens (signing role).
+    pub const SIGN_ISSUER: &str = "SIGN_ISSUER";
+    /// `aud` of issued tokens (signing role).
+    pub const SIGN_AUDIENCE: &str = "SIGN_AUDIENCE";
+    /// Lifetime of one issued token.
+    pub const SIGN_LIFETIME_SECONDS: &str = "SIGN_LIFETIME_SECONDS";
+    /// Absolute session lifetime.
+    pub const SESSION_MAX_SECONDS: &str = "SESSION_MAX_SECONDS";
+    /// Session cookie name.
+    pub const SESSION_COOKIE_NAME: &str = "SESSION_COOKIE_NAME";
+    /// Session cookie `SameSite`.
+    pub const SESSION_SAME_SITE: &str = "SESSION_SAME_SITE";
+    /// Largest accepted size of a caller's claims.
+    pub const SIGN_MAX_CLAIMS_BYTES: &str = "SIGN_MAX_CLAIMS_BYTES";
 }
 
 /// One configuration problem.
@@ -108,6 +130,8 @@ pub struct Config {
     pub rotation_overlap: Duration,
     /// Algorithm of the first key written into an empty secret.
     pub rotation_algorithm: jwt_session::Alg,
+    /// Signing settings, when this deployment signs.
+    pub sign: Option<signer::SignConfig>,
 }
 
 impl Config {
@@ -175,7 +199,7 @@ impl Config {
                 jwt_session::Alg::EdDSA
             }),
         };
-        let (mut serve_keys, mut rotate) = (true, true);
+        let (mut serve_keys, mut rotate, mut sign) = (true, true, false);
         if let Some(list) = get(vars::SECRETS_FN_ACTIONS) {
             serve_keys = false;
             rotate = false;
@@ -183,21 +207,81 @@ impl Config {
                 match action {
                     GET_KEYS => serve_keys = true,
                     "rotate" => rotate = true,
+                    "sign" => sign = true,
                     _ => problems.push(Problem {
                         variable: vars::SECRETS_FN_ACTIONS,
                         code: "invalid",
-                        hint: "list `get_keys` and/or `rotate`, comma-separated",
+                        hint: "list `get_keys`, `rotate` and/or `sign`, comma-separated",
                     }),
                 }
             }
-            if !serve_keys && !rotate {
+            if !serve_keys && !rotate && !sign {
                 problems.push(Problem {
                     variable: vars::SECRETS_FN_ACTIONS,
                     code: "invalid",
-                    hint: "list at least one of `get_keys`, `rotate`",
+                    hint: "list at least one of `get_keys`, `rotate`, `sign`",
                 });
             }
         }
+        let sign = if sign {
+            let mut required = |var: &'static str| {
+                get(var).unwrap_or_else(|| {
+                    problems.push(Problem {
+                        variable: var,
+                        code: "missing",
+                        hint: "required when SECRETS_FN_ACTIONS lists `sign`",
+                    });
+                    String::new()
+                })
+            };
+            let issuer = required(vars::SIGN_ISSUER);
+            let audience = required(vars::SIGN_AUDIENCE);
+            let mut number = |var: &'static str, default: u64, max: u64| match get(var) {
+                None => default,
+                Some(t) => t.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).unwrap_or_else(|| {
+                    problems.push(Problem {
+                        variable: var,
+                        code: "invalid",
+                        hint: "must be a positive whole number within its documented bound",
+                    });
+                    default
+                }),
+            };
+            let lifetime = number(vars::SIGN_LIFETIME_SECONDS, 900, 86_400);
+            let session_max = number(vars::SESSION_MAX_SECONDS, 43_200, 2_592_000);
+            let max_claims_bytes = number(vars::SIGN_MAX_CLAIMS_BYTES, 2048, 8192) as usize;
+            let cookie_name = get(vars::SESSION_COOKIE_NAME)
+                .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned());
+            if !jwt_session::cookie::is_valid_cookie_name(&cookie_name) {
+                problems.push(Problem {
+                    variable: vars::SESSION_COOKIE_NAME,
+                    code: "invalid",
+                    hint: "must be a cookie name",
+                });
+            }
+            let same_site = match get(vars::SESSION_SAME_SITE) {
+                None => jwt_session::cookie::SameSite::Strict,
+                Some(v) => v.parse().unwrap_or_else(|_| {
+                    problems.push(Problem {
+                        variable: vars::SESSION_SAME_SITE,
+                        code: "invalid",
+                        hint: "must be `Strict` or `Lax`",
+                    });
+                    jwt_session::cookie::SameSite::Strict
+                }),
+            };
+            Some(signer::SignConfig {
+                issuer,
+                audience,
+                lifetime,
+                session_max,
+                cookie_name,
+                same_site,
+                max_claims_bytes,
+            })
+        } else {
+            None
+        };
         let allow_symmetric = match get(vars::ALLOW_SYMMETRIC_KEYS).as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -222,6 +306,7 @@ impl Config {
             rotate,
             rotation_overlap: Duration::from_secs(overlap),
             rotation_algorithm,
+            sign,
         })
     }
 }
@@ -268,6 +353,9 @@ pub enum Error {
     /// A rotation step was refused.
     #[error(transparent)]
     Rotation(#[from] rotation::RotationError),
+    /// A signing request was refused.
+    #[error(transparent)]
+    Sign(#[from] signer::SignError),
 }
 
 fn describe(problems: &[Problem]) -> String {
@@ -286,6 +374,7 @@ impl Error {
             Error::UnsupportedEvent => "unsupported_event",
             Error::ActionNotAllowed(_) => "action_not_allowed",
             Error::Rotation(e) => e.code(),
+            Error::Sign(e) => e.code(),
             Error::SecretsManager { .. } => "secrets_manager",
             Error::SecretNotString(_) => "secret_not_string",
             Error::KeySet { source, .. } => source.code(),
@@ -313,6 +402,8 @@ pub enum Action {
     },
     /// A Secrets Manager rotation step.
     Rotate(SecretsManagerSecretRotationEvent),
+    /// `sign` or `renew` (signing role).
+    Sign,
 }
 
 impl Action {
@@ -330,6 +421,7 @@ impl Action {
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
             }),
+            Some("sign" | "renew") => Ok(Action::Sign),
             _ => Err(Error::UnsupportedEvent),
         }
     }
@@ -531,6 +623,20 @@ impl SecretsFn {
                 }
                 let loaded = self.keys(refresh).await?;
                 Ok(loaded.public.clone())
+            }
+            Action::Sign => {
+                let Some(sign) = &self.cfg.sign else {
+                    return Err(Error::ActionNotAllowed("sign"));
+                };
+                let loaded = self.keys(false).await?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                signer::handle(event, &loaded.keys, sign, now).map_err(|e| {
+                    tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
+                    Error::Sign(e)
+                })
             }
             Action::Rotate(event) => {
                 if !self.cfg.rotate {

@@ -51,6 +51,8 @@ enum Command {
     },
     /// Mint a token with the first key of a key set (or the key `--kid`).
     Mint(Box<MintArgs>),
+    /// Hash a password read from standard input (for the example login's user store).
+    HashPassword,
     /// Print the Set-Cookie value that stores a token.
     Cookie {
         /// The token.
@@ -254,6 +256,11 @@ fn run(cli: Cli) -> Result<String, String> {
             let cookie = set_cookie(&cookie_name, token.expose(), max_age, SameSite::Strict)
                 .map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"token": token.expose(), "csrf": csrf, "kid": signer.kid(), "set_cookie": cookie}).to_string())
+        }
+        Command::HashPassword => {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+            jwt_session::password::hash(line.trim_end_matches(['\n', '\r'])).map_err(|e| e.to_string())
         }
         Command::Cookie {
             token,

@@ -1,0 +1,222 @@
+//! **Example only.** A login function for the cookie authorizer, to show the flow end to end;
+//! replace the user store with your identity provider before using any of it.
+//!
+//! HTTP API (payload 2.0) routes:
+//!
+//! - `POST /login` with `{"username", "password"}`: checks the credentials against the
+//!   stand-in store (`LOGIN_USERS`), asks the signer (`SIGNER_FUNCTION_NAME`) for a token and
+//!   answers with its `Set-Cookie` and a body holding only what the page needs:
+//!   `{"sub", "csrf", "expires_at", "session_expires_at"}`. Never the token.
+//! - `POST /renew`, behind the authorizer: when the authorizer's context says `renew: "true"`
+//!   (the token is in the last third of its lifetime), asks the signer to renew the session
+//!   cookie and sets the new one; otherwise answers 204.
+//! - `POST /logout`: expires the cookie.
+//!
+//! `LOGIN_USERS` is JSON: `{"alice": {"password": "pbkdf2-sha256$<iterations>$<salt>$<hash>",
+//! "scope": "orders:read"}}` (hashes from `jwt-session hash-password`).
+
+use std::collections::HashMap;
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use aws_sdk_lambda::primitives::Blob;
+use base64::Engine as _;
+use jwt_session::cookie::{expire_cookie, SameSite};
+use jwt_session::password;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// One user of the stand-in store.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    /// PBKDF2 hash.
+    pub password: String,
+    /// Scopes to put in the token.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// Configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The stand-in user store.
+    pub users: HashMap<String, User>,
+    /// The signing function.
+    pub signer: String,
+    /// Session cookie name.
+    pub cookie_name: String,
+}
+
+/// Configuration problems.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads `LOGIN_USERS`, `SIGNER_FUNCTION_NAME`, `SESSION_COOKIE_NAME`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let users = match lookup("LOGIN_USERS") {
+            Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| {
+                problems.push("LOGIN_USERS [invalid]: must be a JSON object of users");
+                HashMap::new()
+            }),
+            None => {
+                problems.push("LOGIN_USERS [missing]: the stand-in user store");
+                HashMap::new()
+            }
+        };
+        let signer = lookup("SIGNER_FUNCTION_NAME").unwrap_or_else(|| {
+            problems.push("SIGNER_FUNCTION_NAME [missing]: the signing function");
+            String::new()
+        });
+        if !problems.is_empty() {
+            return Err(ConfigError(problems.join("; ")));
+        }
+        Ok(Config {
+            users,
+            signer,
+            cookie_name: lookup("SESSION_COOKIE_NAME")
+                .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned()),
+        })
+    }
+}
+
+fn response(status: i64, body: Value, cookies: Vec<String>) -> ApiGatewayV2httpResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    let mut r = ApiGatewayV2httpResponse::default();
+    r.status_code = status;
+    r.headers = headers;
+    r.cookies = cookies;
+    r.body = Some(Body::Text(body.to_string()));
+    r
+}
+
+fn body_json(req: &ApiGatewayV2httpRequest) -> Option<Value> {
+    let raw = req.body.as_deref()?;
+    let bytes = if req.is_base64_encoded {
+        base64::engine::general_purpose::STANDARD.decode(raw).ok()?
+    } else {
+        raw.as_bytes().to_vec()
+    };
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The login function.
+#[derive(Debug)]
+pub struct Login {
+    cfg: Config,
+    lambda: aws_sdk_lambda::Client,
+}
+
+impl Login {
+    /// Builds it.
+    pub fn new(cfg: Config, lambda: aws_sdk_lambda::Client) -> Self {
+        Login { cfg, lambda }
+    }
+
+    async fn call_signer(&self, request: Value) -> Result<Value, &'static str> {
+        let out = self
+            .lambda
+            .invoke()
+            .function_name(&self.cfg.signer)
+            .payload(Blob::new(request.to_string()))
+            .send()
+            .await
+            .map_err(|_| "the signer could not be reached")?;
+        if out.function_error().is_some() {
+            return Err("the signer refused");
+        }
+        out.payload()
+            .and_then(|p| serde_json::from_slice(p.as_ref()).ok())
+            .ok_or("the signer answered nonsense")
+    }
+
+    /// The answer to a signer result: cookie in `Set-Cookie`, the rest in the body.
+    fn session_response(signed: &Value) -> ApiGatewayV2httpResponse {
+        let cookie = signed["set_cookie"].as_str().unwrap_or_default().to_owned();
+        response(
+            200,
+            json!({
+                "csrf": signed["csrf"],
+                "expires_at": signed["expires_at"],
+                "session_expires_at": signed["session_expires_at"],
+            }),
+            vec![cookie],
+        )
+    }
+
+    /// Handles one request.
+    pub async fn handle(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let path = req.raw_path.as_deref().unwrap_or("/");
+        let method = req.request_context.http.method.as_str();
+        match (method, path.rsplit('/').next().unwrap_or("")) {
+            ("POST", "login") => self.login(req).await,
+            ("POST", "renew") => self.renew(req).await,
+            ("POST", "logout") => {
+                let cookie = expire_cookie(&self.cfg.cookie_name, SameSite::Strict).unwrap_or_default();
+                response(200, json!({"logged_out": true}), vec![cookie])
+            }
+            _ => response(404, json!({"error": "not found"}), vec![]),
+        }
+    }
+
+    async fn login(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let body = body_json(req).unwrap_or(Value::Null);
+        let (Some(username), Some(password)) = (body["username"].as_str(), body["password"].as_str()) else {
+            return response(400, json!({"error": "expected {\"username\", \"password\"}"}), vec![]);
+        };
+        let user = self.cfg.users.get(username);
+        // Unknown users cost the same as a wrong password.
+        let ok = password::verify(password, user.map_or(password::DUMMY_HASH, |u| u.password.as_str()));
+        let Some(user) = user.filter(|_| ok) else {
+            tracing::info!(event = "login_failed", "invalid credentials");
+            return response(401, json!({"error": "invalid credentials"}), vec![]);
+        };
+        let mut claims = serde_json::Map::new();
+        if let Some(scope) = &user.scope {
+            claims.insert("scope".into(), scope.clone().into());
+        }
+        match self.call_signer(json!({"action": "sign", "sub": username, "claims": claims})).await {
+            Ok(signed) => {
+                tracing::info!(event = "login", sub = username, jti = signed["jti"].as_str(), "logged in");
+                let mut r = Self::session_response(&signed);
+                r.body = Some(Body::Text(
+                    json!({
+                        "sub": username,
+                        "csrf": signed["csrf"],
+                        "expires_at": signed["expires_at"],
+                        "session_expires_at": signed["session_expires_at"],
+                    })
+                    .to_string(),
+                ));
+                r
+            }
+            Err(e) => response(502, json!({"error": e}), vec![]),
+        }
+    }
+
+    async fn renew(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let due = req
+            .request_context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.fields.get("renew"))
+            .and_then(Value::as_str)
+            == Some("true");
+        if !due {
+            return response(204, json!({"renewed": false}), vec![]);
+        }
+        let prefix = format!("{}=", self.cfg.cookie_name);
+        let Some(token) = req.cookies.iter().flatten().find_map(|c| c.strip_prefix(prefix.as_str())) else {
+            return response(401, json!({"error": "no session"}), vec![]);
+        };
+        match self.call_signer(json!({"action": "renew", "token": token})).await {
+            Ok(signed) => Self::session_response(&signed),
+            Err(e) => response(401, json!({"error": e}), vec![]),
+        }
+    }
+}

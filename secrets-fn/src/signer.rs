@@ -1,0 +1,309 @@
+//! Signing as a service: tokens for a trusted caller (the login function), signed with the
+//! current signing key, which never leaves this function.
+//!
+//! Requests (`SECRETS_FN_ACTIONS` must list `sign`):
+//!
+//! - `{"action": "sign", "sub": "alice", "claims": {"scope": "orders:read"}}`: a new session.
+//! - `{"action": "renew", "token": "<the current session token>"}`: a fresh token for the same
+//!   session (sliding expiration). The token is verified here first; its `sub`, its extra
+//!   claims and its `auth_time` (when the session began) carry over.
+//!
+//! The answer: `{"token", "set_cookie", "csrf", "kid", "jti", "expires_at", "session_expires_at"}`.
+//! `set_cookie` is the exact `Set-Cookie` value to send; `csrf` is what the page needs for the
+//! CSRF header (the token's `csrf` claim, random per token).
+//!
+//! Policy is enforced here, not trusted from the caller: `iss`, `aud`, `iat`, `nbf`, `exp`,
+//! `jti`, `csrf` and `auth_time` are set by the signer and a request that tries to set any of
+//! them is refused; the lifetime is `SIGN_LIFETIME_SECONDS`, never past `auth_time` +
+//! `SESSION_MAX_SECONDS`; the caller's claims are capped at `SIGN_MAX_CLAIMS_BYTES`. Every
+//! issuance is logged with `sub`, `jti`, `kid` and lifetime, never the token.
+
+use jwt_session::cookie::{set_cookie, SameSite};
+use jwt_session::mint::{random_token, SigningKey};
+use jwt_session::{Jwk, JwkSet};
+use serde_json::{json, Map, Value};
+
+/// Claims only the signer sets.
+pub const RESERVED_CLAIMS: [&str; 8] = ["iss", "aud", "iat", "nbf", "exp", "jti", "csrf", "auth_time"];
+
+/// Signing settings.
+#[derive(Debug, Clone)]
+pub struct SignConfig {
+    /// `iss` of every token.
+    pub issuer: String,
+    /// `aud` of every token.
+    pub audience: String,
+    /// Lifetime of one token, seconds.
+    pub lifetime: u64,
+    /// Absolute session lifetime from `auth_time`, seconds.
+    pub session_max: u64,
+    /// Cookie name.
+    pub cookie_name: String,
+    /// Cookie `SameSite`.
+    pub same_site: SameSite,
+    /// Largest accepted JSON size of the caller's claims.
+    pub max_claims_bytes: usize,
+}
+
+/// Why a signing request was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The request is not a valid sign or renew request.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// The caller tried to set a claim only the signer sets.
+    #[error("claim `{0}` is set by the signer and cannot be given")]
+    ReservedClaim(String),
+    /// The caller's claims are too large.
+    #[error("the claims are {0} bytes; at most {1} are accepted")]
+    ClaimsTooLarge(usize, usize),
+    /// The token to renew does not verify, or is not ours.
+    #[error("the token to renew is not valid")]
+    InvalidToken,
+    /// The session reached its absolute lifetime.
+    #[error("the session has reached its maximum lifetime; log in again")]
+    SessionOver,
+    /// No key can sign.
+    #[error("no signing key")]
+    NoKey,
+    /// Signing failed.
+    #[error("signing failed")]
+    Signing(#[source] jwt_session::Error),
+}
+
+impl SignError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignError::BadRequest(_) => "bad_request",
+            SignError::ReservedClaim(_) => "reserved_claim",
+            SignError::ClaimsTooLarge(..) => "claims_too_large",
+            SignError::InvalidToken => "invalid_token",
+            SignError::SessionOver => "session_over",
+            SignError::NoKey => "no_signing_key",
+            SignError::Signing(_) => "signing",
+        }
+    }
+}
+
+/// The caller's part of a new session.
+#[derive(Debug)]
+pub struct SignRequest {
+    /// `sub`.
+    pub sub: String,
+    /// Extra claims (never a reserved one).
+    pub claims: Map<String, Value>,
+}
+
+impl SignRequest {
+    /// Reads and checks a `sign` request.
+    pub fn from_event(event: &Value, cfg: &SignConfig) -> Result<SignRequest, SignError> {
+        let sub = event
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty() && s.len() <= 1024)
+            .ok_or(SignError::BadRequest("`sub` must be a non-empty string of at most 1 KiB"))?;
+        let claims = match event.get("claims") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(SignError::BadRequest("`claims` must be an object")),
+        };
+        check_claims(&claims, cfg)?;
+        Ok(SignRequest {
+            sub: sub.to_owned(),
+            claims,
+        })
+    }
+}
+
+fn check_claims(claims: &Map<String, Value>, cfg: &SignConfig) -> Result<(), SignError> {
+    if let Some(name) = claims.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str()) || *k == "sub") {
+        return Err(SignError::ReservedClaim(name.chars().take(32).collect()));
+    }
+    let size = serde_json::to_vec(claims).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size > cfg.max_claims_bytes {
+        return Err(SignError::ClaimsTooLarge(size, cfg.max_claims_bytes));
+    }
+    Ok(())
+}
+
+/// Issues a token for `sub` with `claims`, for a session that began at `auth_time`.
+pub fn issue(
+    keys: &JwkSet,
+    cfg: &SignConfig,
+    sub: &str,
+    claims: &Map<String, Value>,
+    auth_time: u64,
+    now: u64,
+) -> Result<Value, SignError> {
+    let session_end = auth_time.saturating_add(cfg.session_max);
+    if session_end <= now {
+        return Err(SignError::SessionOver);
+    }
+    let exp = now.saturating_add(cfg.lifetime).min(session_end);
+    let signing = keys.keys.first().ok_or(SignError::NoKey)?;
+    let signer = SigningKey::from_jwk(signing).map_err(SignError::Signing)?;
+    let jti = random_token(16).map_err(SignError::Signing)?;
+    let csrf = random_token(24).map_err(SignError::Signing)?;
+    let mut all = claims.clone();
+    all.insert("sub".into(), sub.into());
+    all.insert("iss".into(), cfg.issuer.clone().into());
+    all.insert("aud".into(), cfg.audience.clone().into());
+    all.insert("iat".into(), now.into());
+    all.insert("nbf".into(), now.into());
+    all.insert("exp".into(), exp.into());
+    all.insert("auth_time".into(), auth_time.into());
+    all.insert("jti".into(), jti.clone().into());
+    all.insert("csrf".into(), csrf.clone().into());
+    let token = signer.mint(&all, Some("JWT")).map_err(SignError::Signing)?;
+    let lifetime = exp - now;
+    let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site).map_err(SignError::Signing)?;
+    tracing::info!(event = "token_issued", sub, jti = %jti, kid = signer.kid(), lifetime, auth_time, "session token issued");
+    Ok(json!({
+        "token": token.expose(),
+        "set_cookie": cookie,
+        "csrf": csrf,
+        "kid": signer.kid(),
+        "jti": jti,
+        "expires_at": exp,
+        "session_expires_at": session_end,
+    }))
+}
+
+/// Verifies a token to renew with our own keys (current and previous) and returns its claims.
+pub fn verify_for_renewal(keys: &JwkSet, cfg: &SignConfig, token: &str, now: u64) -> Result<Map<String, Value>, SignError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| SignError::InvalidToken)?;
+    let kid = header.kid.ok_or(SignError::InvalidToken)?;
+    let jwk: &Jwk = keys.get(&kid).ok_or(SignError::InvalidToken)?;
+    if header.alg != jwk.alg.to_jsonwebtoken() {
+        return Err(SignError::InvalidToken);
+    }
+    let public = if jwk.alg.is_symmetric() { Some(jwk.clone()) } else { jwk.to_public() };
+    let key = public.and_then(|p| p.decoding_key().ok()).ok_or(SignError::InvalidToken)?;
+    let mut validation = jsonwebtoken::Validation::new(jwk.alg.to_jsonwebtoken());
+    validation.set_issuer(&[&cfg.issuer]);
+    validation.set_audience(&[&cfg.audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = 0;
+    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|_| SignError::InvalidToken)?;
+    let exp = data.claims.get("exp").and_then(Value::as_u64).ok_or(SignError::InvalidToken)?;
+    if exp <= now {
+        return Err(SignError::InvalidToken);
+    }
+    Ok(data.claims)
+}
+
+/// Handles `sign` and `renew` against the loaded keys.
+pub fn handle(event: &Value, keys: &JwkSet, cfg: &SignConfig, now: u64) -> Result<Value, SignError> {
+    match event.get("action").and_then(Value::as_str) {
+        Some("sign") => {
+            let req = SignRequest::from_event(event, cfg)?;
+            issue(keys, cfg, &req.sub, &req.claims, now, now)
+        }
+        Some("renew") => {
+            let token = event
+                .get("token")
+                .and_then(Value::as_str)
+                .filter(|t| t.len() <= 4096)
+                .ok_or(SignError::BadRequest("`token` must be the current session token"))?;
+            let mut claims = verify_for_renewal(keys, cfg, token, now)?;
+            let auth_time = claims
+                .get("auth_time")
+                .and_then(Value::as_u64)
+                .ok_or(SignError::InvalidToken)?;
+            let sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or(SignError::InvalidToken)?;
+            claims.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
+            let out = issue(keys, cfg, &sub, &claims, auth_time, now)?;
+            tracing::info!(event = "token_renewed", sub = %sub, auth_time, "session renewed");
+            Ok(out)
+        }
+        _ => Err(SignError::BadRequest("expected action `sign` or `renew`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jwt_session::keygen::generate;
+    use jwt_session::Alg;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn cfg() -> SignConfig {
+        SignConfig {
+            issuer: "https://auth.example".into(),
+            audience: "api".into(),
+            lifetime: 900,
+            session_max: 3600,
+            cookie_name: "__Host-session".into(),
+            same_site: SameSite::Strict,
+            max_claims_bytes: 256,
+        }
+    }
+
+    fn keys() -> JwkSet {
+        JwkSet { keys: vec![generate(Alg::EdDSA).unwrap()] }
+    }
+
+    #[test]
+    fn a_new_session_gets_every_registered_claim_from_the_signer() {
+        let k = keys();
+        let out = handle(&json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}), &k, &cfg(), NOW).unwrap();
+        assert_eq!(out["expires_at"], NOW + 900);
+        assert_eq!(out["session_expires_at"], NOW + 3600);
+        let cookie = out["set_cookie"].as_str().unwrap();
+        assert!(cookie.starts_with("__Host-session=") && cookie.contains("Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict"));
+        let claims = verify_for_renewal(&k, &cfg(), out["token"].as_str().unwrap(), NOW).unwrap();
+        assert_eq!(claims["csrf"], out["csrf"]);
+        assert_eq!(claims["auth_time"], NOW);
+        assert_eq!(claims["scope"], "read");
+        assert_eq!(claims["iss"], "https://auth.example");
+    }
+
+    #[test]
+    fn claims_that_would_override_the_signers_are_refused() {
+        for name in ["iss", "aud", "iat", "nbf", "exp", "jti", "csrf", "auth_time", "sub"] {
+            let ev = json!({"action": "sign", "sub": "alice", "claims": {name: 1}});
+            let err = handle(&ev, &keys(), &cfg(), NOW).unwrap_err();
+            assert_eq!(err.code(), "reserved_claim", "{name}");
+        }
+        let big = json!({"action": "sign", "sub": "alice", "claims": {"x": "y".repeat(300)}});
+        assert_eq!(handle(&big, &keys(), &cfg(), NOW).unwrap_err().code(), "claims_too_large");
+        assert_eq!(handle(&json!({"action": "sign"}), &keys(), &cfg(), NOW).unwrap_err().code(), "bad_request");
+    }
+
+    #[test]
+    fn renewal_keeps_the_session_start_and_stops_at_the_absolute_limit() {
+        let k = keys();
+        let first = handle(&json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}), &k, &cfg(), NOW).unwrap();
+        let later = NOW + 3000;
+        let tok = first["token"].as_str().unwrap();
+        // Expired by now: renewal needs a live token.
+        assert_eq!(handle(&json!({"action": "renew", "token": tok}), &k, &cfg(), later).unwrap_err().code(), "invalid_token");
+        let mid = handle(&json!({"action": "renew", "token": tok}), &k, &cfg(), NOW + 800).unwrap();
+        assert_eq!(mid["expires_at"], NOW + 800 + 900);
+        let second = handle(&json!({"action": "renew", "token": mid["token"]}), &k, &cfg(), NOW + 1600).unwrap();
+        let third = handle(&json!({"action": "renew", "token": second["token"]}), &k, &cfg(), NOW + 2400).unwrap();
+        assert_eq!(third["expires_at"], NOW + 3300);
+        let fourth = handle(&json!({"action": "renew", "token": third["token"]}), &k, &cfg(), NOW + 3200).unwrap();
+        assert_eq!(fourth["expires_at"], NOW + 3600, "capped at auth_time + SESSION_MAX_SECONDS");
+        let claims = verify_for_renewal(&k, &cfg(), fourth["token"].as_str().unwrap(), NOW + 3300).unwrap();
+        assert_eq!(claims["auth_time"], NOW);
+        assert_eq!(claims["scope"], "read");
+        assert_ne!(claims["csrf"], first["csrf"]);
+    }
+
+    #[test]
+    fn a_forged_or_foreign_token_cannot_be_renewed() {
+        let k = keys();
+        let other = keys();
+        let foreign = handle(&json!({"action": "sign", "sub": "mallory"}), &other, &cfg(), NOW).unwrap();
+        let err = handle(&json!({"action": "renew", "token": foreign["token"]}), &k, &cfg(), NOW + 1).unwrap_err();
+        assert_eq!(err.code(), "invalid_token");
+    }
+}

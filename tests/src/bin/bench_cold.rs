@@ -1,0 +1,267 @@
+//! `make bench-cold`: cold start of the release binaries through a minimal Lambda Runtime API.
+//!
+//! For each case the binary is started afresh `RUNS` times against a loopback Runtime API of
+//! our own (which also answers the Lambda Invoke API, instantly, for the authorizer's key
+//! fetch). Reported, as medians: init (process start → first `GET /next`, which the runtime
+//! sends once `main` has built everything), first invoke (event handed out → response
+//! posted), and peak RSS (`VmHWM`) after the first response. Zip sizes come from
+//! `target/lambda/*/bootstrap.zip` (`make build`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use e2e::{Paths, Stack};
+use serde_json::{json, Value};
+
+const RUNS: usize = 15;
+
+struct Request {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { method, path, body })
+}
+
+fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
+    let mut out = format!("HTTP/1.1 {status} OK\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    let _ = stream.write_all(out.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+enum Seen {
+    Next(Instant),
+    Response(Instant),
+    Error(String),
+}
+
+/// A Runtime API that hands out one event, plus an Invoke API answering `keys`.
+fn runtime_api(event: Vec<u8>, keys: Vec<u8>) -> (u16, mpsc::Receiver<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut handed = false;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let tx = tx.clone();
+            let event = event.clone();
+            let keys = keys.clone();
+            let first = !handed;
+            if let Some(req) = read_request(&mut stream) {
+                let now = Instant::now();
+                if req.path.ends_with("/invocation/next") {
+                    if !first {
+                        // Park further polls: the measurement is over.
+                        std::thread::spawn(move || {
+                            std::thread::sleep(Duration::from_secs(60));
+                            drop(stream);
+                        });
+                        continue;
+                    }
+                    handed = true;
+                    let _ = tx.send(Seen::Next(now));
+                    let deadline = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis()
+                        + 30_000;
+                    respond(
+                        &mut stream,
+                        200,
+                        &[
+                            ("lambda-runtime-aws-request-id", "bench-1".into()),
+                            ("lambda-runtime-deadline-ms", deadline.to_string()),
+                            ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:bench".into()),
+                            ("content-type", "application/json".into()),
+                        ],
+                        &event,
+                    );
+                } else if req.path.ends_with("/response") {
+                    let _ = tx.send(Seen::Response(now));
+                    respond(&mut stream, 202, &[], b"");
+                } else if req.path.contains("/error") {
+                    let _ = tx.send(Seen::Error(String::from_utf8_lossy(&req.body).into_owned()));
+                    respond(&mut stream, 202, &[], b"");
+                } else if req.method == "POST" && req.path.contains("/functions/") {
+                    respond(&mut stream, 200, &[("content-type", "application/json".into())], &keys);
+                } else {
+                    respond(&mut stream, 404, &[], b"");
+                }
+            }
+        }
+    });
+    (port, rx)
+}
+
+struct Sample {
+    init: Duration,
+    first: Duration,
+    rss_kib: u64,
+}
+
+fn vm_hwm(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn run_once(binary: &PathBuf, env: &[(String, String)], event: &[u8], keys: &[u8]) -> Sample {
+    let (port, rx) = runtime_api(event.to_vec(), keys.to_vec());
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .envs(env.iter().cloned())
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start function");
+    let mut next = None;
+    let mut sample = None;
+    while let Ok(seen) = rx.recv_timeout(Duration::from_secs(20)) {
+        match seen {
+            Seen::Next(t) => next = Some(t),
+            Seen::Response(t) => {
+                let n = next.expect("next before response");
+                sample = Some(Sample {
+                    init: n - started,
+                    first: t - n,
+                    rss_kib: vm_hwm(child.id()),
+                });
+                break;
+            }
+            Seen::Error(e) => panic!("the function answered an error: {e}"),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    sample.expect("no response")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn zip_size(name: &str, root: &std::path::Path) -> String {
+    let p = root.join("target/lambda").join(name).join("bootstrap.zip");
+    std::fs::metadata(&p)
+        .map(|m| format!("{:.2} MiB", m.len() as f64 / 1_048_576.0))
+        .unwrap_or_else(|_| "(run make build)".into())
+}
+
+#[tokio::main]
+async fn main() {
+    let paths = Paths::discover();
+    let release = paths.root.join("target/release");
+    // Keys and a token, made now.
+    let stack = Stack::start();
+    let keys = stack.keygen("keys.json", &["EdDSA"]);
+    stack.create_secret(&keys.text()).await;
+    let public = stack.cli(&["public", "--keys", &keys.path.to_string_lossy()]);
+    let token = keys.mint(&[]).token;
+    let event = serde_json::to_vec(&e2e::events::rest("GET", Some(&format!("__Host-session={token}")), &[])).unwrap();
+    let mut keys_answer: Value = serde_json::from_str(&public).unwrap();
+    keys_answer["cache_ttl_seconds"] = json!(60);
+    let keys_answer = serde_json::to_vec(&keys_answer).unwrap();
+    let base: Vec<(String, String)> = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("JWT_ISSUER", e2e::ISSUER),
+        ("JWT_AUDIENCE", e2e::AUDIENCE),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut with_bootstrap = base.clone();
+    with_bootstrap.push(("KEYS_BOOTSTRAP_JWKS".into(), public.clone()));
+    let mut secrets_env = base.clone();
+    secrets_env.push(("SECRET_ID".into(), e2e::SECRET_ID.into()));
+    secrets_env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), format!("http://127.0.0.1:{}", stack.moto_port)));
+    let keys_event = br#"{"action":"get_keys"}"#.to_vec();
+    let cases: Vec<(&str, PathBuf, Vec<(String, String)>, Vec<u8>)> = vec![
+        ("authorizer, keys fetched at init", release.join("authorizer"), base, event.clone()),
+        ("authorizer, KEYS_BOOTSTRAP_JWKS", release.join("authorizer"), with_bootstrap, event),
+        ("secrets-fn (first invoke reads moto)", release.join("secrets-fn"), secrets_env, keys_event),
+    ];
+    println!("machine: {} cores, {}; {RUNS} cold starts per case, medians", num_cpus(), cpu_model());
+    println!("{:<40} {:>10} {:>14} {:>12}", "case", "init", "first invoke", "peak RSS");
+    for (name, bin, env, ev) in cases {
+        assert!(bin.exists(), "{} missing: run `cargo build --release`", bin.display());
+        let samples: Vec<Sample> = (0..RUNS).map(|_| run_once(&bin, &env, &ev, &keys_answer)).collect();
+        let init = median(samples.iter().map(|s| s.init).collect());
+        let first = median(samples.iter().map(|s| s.first).collect());
+        let mut rss: Vec<u64> = samples.iter().map(|s| s.rss_kib).collect();
+        rss.sort();
+        println!(
+            "{:<40} {:>8.2}ms {:>12.2}ms {:>8.1} MiB",
+            name,
+            init.as_secs_f64() * 1e3,
+            first.as_secs_f64() * 1e3,
+            rss[rss.len() / 2] as f64 / 1024.0
+        );
+    }
+    println!(
+        "arm64 zips: authorizer {}, secrets-fn {}",
+        zip_size("authorizer", &paths.root),
+        zip_size("secrets-fn", &paths.root)
+    );
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into())
+}
