@@ -5,7 +5,12 @@
 //!
 //! Usage: `cargo run --release -p authorizer --example peers -- <bench/peers dir> <python>`
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -25,6 +30,7 @@ const BATCH: usize = 400;
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| "bench/peers".into()));
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let python = args.next().unwrap_or_else(|| "python3".into());
     let now = authorizer::unix_now();
     let mut cases = Vec::new();
@@ -32,18 +38,49 @@ fn main() {
     for alg in [Alg::EdDSA, Alg::ES256, Alg::RS256] {
         let jwk = generate(alg).unwrap();
         let claims = SessionClaims {
-            issuer: ISS, audience: AUD, subject: "alice", issued_at: now, lifetime: 3600,
-            jti: Some("jti-1"), csrf: Some("csrf-1"), scope: None,
+            issuer: ISS,
+            audience: AUD,
+            subject: "alice",
+            issued_at: now,
+            lifetime: 3600,
+            jti: Some("jti-1"),
+            csrf: Some("csrf-1"),
+            scope: None,
         };
-        let token = SigningKey::from_jwk(&jwk).unwrap().mint(&claims.to_map(), Some("JWT")).unwrap().expose().to_owned();
-        let public = JwkSet { keys: vec![jwk.clone()] }.to_public(false);
+        let token = SigningKey::from_jwk(&jwk)
+            .unwrap()
+            .mint(&claims.to_map(), Some("JWT"))
+            .unwrap()
+            .expose()
+            .to_owned();
+        let public = JwkSet {
+            keys: vec![jwk.clone()],
+        }
+        .to_public(false);
         let ring = KeyRing::from_set(&public);
-        let pairs = [("JWT_ISSUER", ISS), ("JWT_AUDIENCE", AUD), ("JWT_ALGORITHMS", alg.as_str())];
-        let cfg = Config::from_lookup(|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
+        let pairs = [
+            ("JWT_ISSUER", ISS),
+            ("JWT_AUDIENCE", AUD),
+            ("JWT_ALGORITHMS", alg.as_str()),
+        ];
+        let cfg = Config::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
         let check = || {
             let header = inspect(&token, &cfg).unwrap();
             let key = ring.get(&header.kid).unwrap();
-            verify(black_box(&token), &header, key, &cfg, authorizer::unix_now()).unwrap()
+            verify(
+                black_box(&token),
+                &header,
+                key,
+                &cfg,
+                authorizer::unix_now(),
+            )
+            .unwrap()
         };
         assert_eq!(check().sub, "alice");
         for _ in 0..BATCH {
@@ -63,25 +100,57 @@ fn main() {
         cases.push(json!({"alg": alg.as_str(), "token": token, "jwk": serde_json::to_value(&public.keys[0]).unwrap()}));
     }
     let fixtures = dir.join("fixtures.json");
-    std::fs::write(&fixtures, json!({"issuer": ISS, "audience": AUD, "batches": BATCHES, "batch": BATCH, "cases": cases}).to_string()).unwrap();
+    std::fs::write(
+        &fixtures,
+        json!({"issuer": ISS, "audience": AUD, "batches": BATCHES, "batch": BATCH, "cases": cases})
+            .to_string(),
+    )
+    .unwrap();
     let mut peers: Vec<Value> = Vec::new();
     for (cmd, script) in [("node", "peers.mjs"), (python.as_str(), "peers.py")] {
-        let out = std::process::Command::new(cmd).arg(dir.join(script)).arg(&fixtures).current_dir(&dir).output();
+        let out = std::process::Command::new(cmd)
+            .arg(dir.join(script))
+            .arg(&fixtures)
+            .current_dir(&dir)
+            .output();
         match out {
-            Ok(o) if o.status.success() => peers.extend(String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| serde_json::from_str(l).ok())),
+            Ok(o) if o.status.success() => peers.extend(
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .filter_map(|l| serde_json::from_str(l).ok()),
+            ),
             Ok(o) => eprintln!("{script} failed: {}", String::from_utf8_lossy(&o.stderr)),
             Err(e) => eprintln!("{script}: cannot run {cmd}: {e}"),
         }
     }
     let _ = std::fs::remove_file(&fixtures);
     println!("median time per verification (issuer, audience, expiry, algorithm pinned, key preloaded); {BATCHES} batches of {BATCH}");
-    println!("{:<28} {:<6} {:>12} {:>10}", "library", "alg", "median", "vs ours");
+    println!(
+        "{:<28} {:<6} {:>12} {:>10}",
+        "library", "alg", "median", "vs ours"
+    );
     for (alg, ns) in &ours {
-        println!("{:<28} {:<6} {:>10.1}µs {:>10}", "this project (Rust)", alg, ns / 1e3, "1.00x");
+        println!(
+            "{:<28} {:<6} {:>10.1}µs {:>10}",
+            "this project (Rust)",
+            alg,
+            ns / 1e3,
+            "1.00x"
+        );
         for p in peers.iter().filter(|p| p["alg"] == *alg) {
             let pns = p["ns"].as_f64().unwrap_or(f64::NAN);
-            let ok = if p["ok"] == true { "" } else { " (did not verify!)" };
-            println!("{:<28} {:<6} {:>10.1}µs {:>9.2}x{ok}", p["lib"].as_str().unwrap_or("?"), alg, pns / 1e3, pns / ns);
+            let ok = if p["ok"] == true {
+                ""
+            } else {
+                " (did not verify!)"
+            };
+            println!(
+                "{:<28} {:<6} {:>10.1}µs {:>9.2}x{ok}",
+                p["lib"].as_str().unwrap_or("?"),
+                alg,
+                pns / 1e3,
+                pns / ns
+            );
         }
     }
 }

@@ -170,8 +170,8 @@ where
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let mut line =
-            serde_json::to_vec(&emf_record(fields.0, &self.function, now.as_millis())).unwrap_or_default();
+        let mut line = serde_json::to_vec(&emf_record(fields.0, &self.function, now.as_millis()))
+            .unwrap_or_default();
         line.push(b'\n');
         use std::io::Write as _;
         let _ = self.make_writer.make_writer().write_all(&line);
@@ -196,7 +196,11 @@ mod tests {
         assert_eq!(cw["Namespace"], METRICS_NAMESPACE);
         assert_eq!(
             cw["Dimensions"],
-            serde_json::json!([["decision"], ["reason"]])
+            serde_json::json!([
+                ["function"],
+                ["function", "decision"],
+                ["function", "reason"]
+            ])
         );
         assert_eq!(cw["Metrics"][0]["Name"], "Decisions");
         assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000_u64);

@@ -388,21 +388,23 @@ impl Config {
         };
         let bootstrap_keys = match c.get(KEYS_BOOTSTRAP_JWKS) {
             None => None,
-            Some(text) => match jwt_session::JwkSet::parse(&text, jwt_session::Visibility::Public) {
-                Ok(set) if set.keys.iter().any(|k| k.alg.is_symmetric()) => {
-                    c.problem(
+            Some(text) => {
+                match jwt_session::JwkSet::parse(&text, jwt_session::Visibility::Public) {
+                    Ok(set) if set.keys.iter().any(|k| k.alg.is_symmetric()) => {
+                        c.problem(
                         KEYS_BOOTSTRAP_JWKS,
                         "invalid",
                         "must not hold `oct` keys: HMAC secrets do not belong in environment variables",
                     );
-                    None
+                        None
+                    }
+                    Ok(set) => Some(set),
+                    Err(e) => {
+                        c.problem(KEYS_BOOTSTRAP_JWKS, "invalid", e.to_string());
+                        None
+                    }
                 }
-                Ok(set) => Some(set),
-                Err(e) => {
-                    c.problem(KEYS_BOOTSTRAP_JWKS, "invalid", e.to_string());
-                    None
-                }
-            },
+            }
         };
         if !c.problems.is_empty() {
             return Err(ConfigError {
@@ -511,14 +513,31 @@ mod tests {
             keys: vec![generate(Alg::EdDSA).unwrap()],
         };
         let public = serde_json::to_string(&set.to_public(false)).unwrap();
-        let c = cfg(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("KEYS_BOOTSTRAP_JWKS", &public)]).unwrap();
+        let c = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_BOOTSTRAP_JWKS", &public),
+        ])
+        .unwrap();
         assert_eq!(c.bootstrap_keys.unwrap().keys.len(), 1);
         let private = serde_json::to_string(&set).unwrap();
-        let err = cfg(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("KEYS_BOOTSTRAP_JWKS", &private)]).unwrap_err();
+        let err = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_BOOTSTRAP_JWKS", &private),
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("KEYS_BOOTSTRAP_JWKS"));
-        let hmac = jwt_session::JwkSet { keys: vec![generate(Alg::HS256).unwrap()] };
+        let hmac = jwt_session::JwkSet {
+            keys: vec![generate(Alg::HS256).unwrap()],
+        };
         let text = serde_json::to_string(&hmac.to_public(true)).unwrap();
-        assert!(cfg(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), ("KEYS_BOOTSTRAP_JWKS", &text)]).is_err());
+        assert!(cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_BOOTSTRAP_JWKS", &text)
+        ])
+        .is_err());
     }
 
     #[test]

@@ -262,7 +262,11 @@ impl KeyCache {
     pub async fn seed(&self, set: &jwt_session::JwkSet) {
         let mut state = self.state.lock().await;
         state.record_success(Instant::now(), KeyRing::from_set(set));
-        tracing::info!(event = "keys_seeded", keys = set.keys.len(), "verification keys from KEYS_BOOTSTRAP_JWKS");
+        tracing::info!(
+            event = "keys_seeded",
+            keys = set.keys.len(),
+            "verification keys from KEYS_BOOTSTRAP_JWKS"
+        );
     }
 
     /// Fetches keys now (used once at start-up so the first request does not pay for it).

@@ -370,7 +370,9 @@ fn check_claims(
         scope,
         scopes,
         csrf,
-        renew: iat.is_some_and(|iat| exp.saturating_sub(now).saturating_mul(3) < exp.saturating_sub(iat)),
+        renew: iat.is_some_and(|iat| {
+            exp.saturating_sub(now).saturating_mul(3) <= exp.saturating_sub(iat)
+        }),
     })
 }
 

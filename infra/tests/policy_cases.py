@@ -112,7 +112,30 @@ def cmk_wildcard_action(t):
     cmk_statement(t, "RotationRole")["Action"] = ["kms:*"]
 
 
+def login_invokes_key_server(t):
+    stmts(t, "LoginRole")[0]["Resource"] = {"Fn::GetAtt": ["KeyServerFunction", "Arn"]}
+
+
+def signer_can_write(t):
+    stmts(t, "SignerRole")[0]["Action"].append("secretsmanager:PutSecretValue")
+
+
+def no_signer_resource_policy(t):
+    del t["Resources"]["SignerInvokedByLoginOnly"]
+
+
+def signer_callable_by_authorizer(t):
+    res(t, "SignerInvokedByLoginOnly")["Properties"]["Principal"] = {"Fn::GetAtt": ["AuthorizerRole", "Arn"]}
+
+
+def login_reads_secret(t):
+    stmts(t, "LoginRole").append(
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "SigningKeysSecret"}})
+
+
 CASES = [
+    login_invokes_key_server, signer_can_write, no_signer_resource_policy,
+    signer_callable_by_authorizer, login_reads_secret,
     authorizer_reads_secret, key_server_resource_star, key_server_any_secret,
     no_key_server_resource_policy, key_server_callable_by_anyone, rotation_wildcard_action,
     backend_star_action, rotation_can_delete, authorizer_invokes_anything,

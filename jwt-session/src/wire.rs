@@ -103,3 +103,85 @@ mod tests {
         assert!(KeysResponse::parse(br#"{"keys": []}"#).is_err());
     }
 }
+
+/// A request to the signer (secrets-fn with `SECRETS_FN_ACTIONS` listing `sign`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum SignerRequest {
+    /// A new session for `sub`, with extra claims (never a registered one).
+    Sign {
+        /// The authenticated user.
+        sub: String,
+        /// Extra claims, such as `scope`.
+        #[serde(default)]
+        claims: serde_json::Map<String, Value>,
+    },
+    /// A fresh token for the session `token` belongs to.
+    Renew {
+        /// The current session token (the cookie's value).
+        token: crate::SecretString,
+    },
+}
+
+/// The signer's answer. `token` and `set_cookie` hold the token: send `set_cookie` as the
+/// `Set-Cookie` header and never put either in a response body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignResponse {
+    /// The token.
+    pub token: crate::SecretString,
+    /// The exact `Set-Cookie` value.
+    pub set_cookie: crate::SecretString,
+    /// The token's `csrf` claim, for the page's CSRF header.
+    pub csrf: String,
+    /// The signing key's id.
+    pub kid: String,
+    /// The token's id.
+    pub jti: String,
+    /// `exp`.
+    pub expires_at: u64,
+    /// When the session ends at the latest (`auth_time` + the absolute lifetime).
+    pub session_expires_at: u64,
+}
+
+#[cfg(test)]
+mod signer_wire_tests {
+    use super::*;
+
+    #[test]
+    fn signer_requests_have_the_documented_json() {
+        let r: SignerRequest =
+            serde_json::from_str(r#"{"action":"sign","sub":"alice","claims":{"scope":"read"}}"#)
+                .unwrap();
+        assert!(
+            matches!(&r, SignerRequest::Sign { sub, claims } if sub == "alice" && claims["scope"] == "read")
+        );
+        let back: SignerRequest =
+            serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        let renew: SignerRequest =
+            serde_json::from_str(r#"{"action":"renew","token":"a.b.c"}"#).unwrap();
+        assert!(matches!(&renew, SignerRequest::Renew { token } if token.expose() == "a.b.c"));
+        assert!(
+            !format!("{renew:?}").contains("a.b.c"),
+            "Debug must not show the token"
+        );
+        assert!(serde_json::from_str::<SignerRequest>(r#"{"action":"sign"}"#).is_err());
+    }
+
+    #[test]
+    fn sign_response_round_trips_and_hides_the_token_from_debug() {
+        let r = SignResponse {
+            token: crate::SecretString::new("t.o.k".into()),
+            set_cookie: crate::SecretString::new("__Host-session=t.o.k; Max-Age=1".into()),
+            csrf: "c".into(),
+            kid: "k".into(),
+            jti: "j".into(),
+            expires_at: 2,
+            session_expires_at: 3,
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(text.contains("\"set_cookie\":\"__Host-session=t.o.k; Max-Age=1\""));
+        assert_eq!(serde_json::from_str::<SignResponse>(&text).unwrap(), r);
+        assert!(!format!("{r:?}").contains("t.o.k"));
+    }
+}

@@ -238,14 +238,18 @@ impl Config {
             let audience = required(vars::SIGN_AUDIENCE);
             let mut number = |var: &'static str, default: u64, max: u64| match get(var) {
                 None => default,
-                Some(t) => t.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).unwrap_or_else(|| {
-                    problems.push(Problem {
-                        variable: var,
-                        code: "invalid",
-                        hint: "must be a positive whole number within its documented bound",
-                    });
-                    default
-                }),
+                Some(t) => t
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .unwrap_or_else(|| {
+                        problems.push(Problem {
+                            variable: var,
+                            code: "invalid",
+                            hint: "must be a positive whole number within its documented bound",
+                        });
+                        default
+                    }),
             };
             let lifetime = number(vars::SIGN_LIFETIME_SECONDS, 900, 86_400);
             let session_max = number(vars::SESSION_MAX_SECONDS, 43_200, 2_592_000);
@@ -712,7 +716,7 @@ mod tests {
         for e in [
             serde_json::json!({}),
             serde_json::json!(null),
-            serde_json::json!({"action": "sign"}),
+            serde_json::json!({"action": "delete"}),
             serde_json::json!({"Step": 1}),
         ] {
             let err = Action::from_event(&e).unwrap_err();

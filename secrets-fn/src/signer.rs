@@ -20,11 +20,22 @@
 
 use jwt_session::cookie::{set_cookie, SameSite};
 use jwt_session::mint::{random_token, SigningKey};
-use jwt_session::{Jwk, JwkSet};
-use serde_json::{json, Map, Value};
+use jwt_session::wire::{SignResponse, SignerRequest};
+use jwt_session::{Jwk, JwkSet, SecretString};
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 /// Claims only the signer sets.
-pub const RESERVED_CLAIMS: [&str; 8] = ["iss", "aud", "iat", "nbf", "exp", "jti", "csrf", "auth_time"];
+pub const RESERVED_CLAIMS: [&str; 8] = [
+    "iss",
+    "aud",
+    "iat",
+    "nbf",
+    "exp",
+    "jti",
+    "csrf",
+    "auth_time",
+];
 
 /// Signing settings.
 #[derive(Debug, Clone)]
@@ -87,41 +98,16 @@ impl SignError {
     }
 }
 
-/// The caller's part of a new session.
-#[derive(Debug)]
-pub struct SignRequest {
-    /// `sub`.
-    pub sub: String,
-    /// Extra claims (never a reserved one).
-    pub claims: Map<String, Value>,
-}
-
-impl SignRequest {
-    /// Reads and checks a `sign` request.
-    pub fn from_event(event: &Value, cfg: &SignConfig) -> Result<SignRequest, SignError> {
-        let sub = event
-            .get("sub")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty() && s.len() <= 1024)
-            .ok_or(SignError::BadRequest("`sub` must be a non-empty string of at most 1 KiB"))?;
-        let claims = match event.get("claims") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
-            Some(_) => return Err(SignError::BadRequest("`claims` must be an object")),
-        };
-        check_claims(&claims, cfg)?;
-        Ok(SignRequest {
-            sub: sub.to_owned(),
-            claims,
-        })
-    }
-}
-
 fn check_claims(claims: &Map<String, Value>, cfg: &SignConfig) -> Result<(), SignError> {
-    if let Some(name) = claims.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str()) || *k == "sub") {
+    if let Some(name) = claims
+        .keys()
+        .find(|k| RESERVED_CLAIMS.contains(&k.as_str()) || *k == "sub")
+    {
         return Err(SignError::ReservedClaim(name.chars().take(32).collect()));
     }
-    let size = serde_json::to_vec(claims).map(|v| v.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(claims)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if size > cfg.max_claims_bytes {
         return Err(SignError::ClaimsTooLarge(size, cfg.max_claims_bytes));
     }
@@ -158,36 +144,54 @@ pub fn issue(
     all.insert("csrf".into(), csrf.clone().into());
     let token = signer.mint(&all, Some("JWT")).map_err(SignError::Signing)?;
     let lifetime = exp - now;
-    let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site).map_err(SignError::Signing)?;
+    let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site)
+        .map_err(SignError::Signing)?;
     tracing::info!(event = "token_issued", sub, jti = %jti, kid = signer.kid(), lifetime, auth_time, "session token issued");
-    Ok(json!({
-        "token": token.expose(),
-        "set_cookie": cookie,
-        "csrf": csrf,
-        "kid": signer.kid(),
-        "jti": jti,
-        "expires_at": exp,
-        "session_expires_at": session_end,
-    }))
+    let answer = SignResponse {
+        token,
+        set_cookie: SecretString::new(cookie),
+        csrf,
+        kid: signer.kid().to_owned(),
+        jti,
+        expires_at: exp,
+        session_expires_at: session_end,
+    };
+    serde_json::to_value(&answer).map_err(|_| SignError::BadRequest("serialisation"))
 }
 
 /// Verifies a token to renew with our own keys (current and previous) and returns its claims.
-pub fn verify_for_renewal(keys: &JwkSet, cfg: &SignConfig, token: &str, now: u64) -> Result<Map<String, Value>, SignError> {
+pub fn verify_for_renewal(
+    keys: &JwkSet,
+    cfg: &SignConfig,
+    token: &str,
+    now: u64,
+) -> Result<Map<String, Value>, SignError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| SignError::InvalidToken)?;
     let kid = header.kid.ok_or(SignError::InvalidToken)?;
     let jwk: &Jwk = keys.get(&kid).ok_or(SignError::InvalidToken)?;
     if header.alg != jwk.alg.to_jsonwebtoken() {
         return Err(SignError::InvalidToken);
     }
-    let public = if jwk.alg.is_symmetric() { Some(jwk.clone()) } else { jwk.to_public() };
-    let key = public.and_then(|p| p.decoding_key().ok()).ok_or(SignError::InvalidToken)?;
+    let public = if jwk.alg.is_symmetric() {
+        Some(jwk.clone())
+    } else {
+        jwk.to_public()
+    };
+    let key = public
+        .and_then(|p| p.decoding_key().ok())
+        .ok_or(SignError::InvalidToken)?;
     let mut validation = jsonwebtoken::Validation::new(jwk.alg.to_jsonwebtoken());
     validation.set_issuer(&[&cfg.issuer]);
     validation.set_audience(&[&cfg.audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 0;
-    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|_| SignError::InvalidToken)?;
-    let exp = data.claims.get("exp").and_then(Value::as_u64).ok_or(SignError::InvalidToken)?;
+    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+        .map_err(|_| SignError::InvalidToken)?;
+    let exp = data
+        .claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or(SignError::InvalidToken)?;
     if exp <= now {
         return Err(SignError::InvalidToken);
     }
@@ -195,19 +199,30 @@ pub fn verify_for_renewal(keys: &JwkSet, cfg: &SignConfig, token: &str, now: u64
 }
 
 /// Handles `sign` and `renew` against the loaded keys.
-pub fn handle(event: &Value, keys: &JwkSet, cfg: &SignConfig, now: u64) -> Result<Value, SignError> {
-    match event.get("action").and_then(Value::as_str) {
-        Some("sign") => {
-            let req = SignRequest::from_event(event, cfg)?;
-            issue(keys, cfg, &req.sub, &req.claims, now, now)
+pub fn handle(
+    event: &Value,
+    keys: &JwkSet,
+    cfg: &SignConfig,
+    now: u64,
+) -> Result<Value, SignError> {
+    let request = SignerRequest::deserialize(event).map_err(|_| {
+        SignError::BadRequest("expected {\"action\": \"sign\", \"sub\", \"claims\"} or {\"action\": \"renew\", \"token\"}")
+    })?;
+    match request {
+        SignerRequest::Sign { sub, claims } => {
+            if sub.is_empty() || sub.len() > 1024 {
+                return Err(SignError::BadRequest(
+                    "`sub` must be a non-empty string of at most 1 KiB",
+                ));
+            }
+            check_claims(&claims, cfg)?;
+            issue(keys, cfg, &sub, &claims, now, now)
         }
-        Some("renew") => {
-            let token = event
-                .get("token")
-                .and_then(Value::as_str)
-                .filter(|t| t.len() <= 4096)
-                .ok_or(SignError::BadRequest("`token` must be the current session token"))?;
-            let mut claims = verify_for_renewal(keys, cfg, token, now)?;
+        SignerRequest::Renew { token } => {
+            if token.expose().len() > 4096 {
+                return Err(SignError::InvalidToken);
+            }
+            let mut claims = verify_for_renewal(keys, cfg, token.expose(), now)?;
             let auth_time = claims
                 .get("auth_time")
                 .and_then(Value::as_u64)
@@ -222,7 +237,6 @@ pub fn handle(event: &Value, keys: &JwkSet, cfg: &SignConfig, now: u64) -> Resul
             tracing::info!(event = "token_renewed", sub = %sub, auth_time, "session renewed");
             Ok(out)
         }
-        _ => Err(SignError::BadRequest("expected action `sign` or `renew`")),
     }
 }
 
@@ -231,6 +245,7 @@ mod tests {
     use super::*;
     use jwt_session::keygen::generate;
     use jwt_session::Alg;
+    use serde_json::json;
 
     const NOW: u64 = 1_800_000_000;
 
@@ -247,17 +262,28 @@ mod tests {
     }
 
     fn keys() -> JwkSet {
-        JwkSet { keys: vec![generate(Alg::EdDSA).unwrap()] }
+        JwkSet {
+            keys: vec![generate(Alg::EdDSA).unwrap()],
+        }
     }
 
     #[test]
     fn a_new_session_gets_every_registered_claim_from_the_signer() {
         let k = keys();
-        let out = handle(&json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}), &k, &cfg(), NOW).unwrap();
+        let out = handle(
+            &json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}),
+            &k,
+            &cfg(),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(out["expires_at"], NOW + 900);
         assert_eq!(out["session_expires_at"], NOW + 3600);
         let cookie = out["set_cookie"].as_str().unwrap();
-        assert!(cookie.starts_with("__Host-session=") && cookie.contains("Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict"));
+        assert!(
+            cookie.starts_with("__Host-session=")
+                && cookie.contains("Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict")
+        );
         let claims = verify_for_renewal(&k, &cfg(), out["token"].as_str().unwrap(), NOW).unwrap();
         assert_eq!(claims["csrf"], out["csrf"]);
         assert_eq!(claims["auth_time"], NOW);
@@ -267,32 +293,90 @@ mod tests {
 
     #[test]
     fn claims_that_would_override_the_signers_are_refused() {
-        for name in ["iss", "aud", "iat", "nbf", "exp", "jti", "csrf", "auth_time", "sub"] {
+        for name in [
+            "iss",
+            "aud",
+            "iat",
+            "nbf",
+            "exp",
+            "jti",
+            "csrf",
+            "auth_time",
+            "sub",
+        ] {
             let ev = json!({"action": "sign", "sub": "alice", "claims": {name: 1}});
             let err = handle(&ev, &keys(), &cfg(), NOW).unwrap_err();
             assert_eq!(err.code(), "reserved_claim", "{name}");
         }
         let big = json!({"action": "sign", "sub": "alice", "claims": {"x": "y".repeat(300)}});
-        assert_eq!(handle(&big, &keys(), &cfg(), NOW).unwrap_err().code(), "claims_too_large");
-        assert_eq!(handle(&json!({"action": "sign"}), &keys(), &cfg(), NOW).unwrap_err().code(), "bad_request");
+        assert_eq!(
+            handle(&big, &keys(), &cfg(), NOW).unwrap_err().code(),
+            "claims_too_large"
+        );
+        assert_eq!(
+            handle(&json!({"action": "sign"}), &keys(), &cfg(), NOW)
+                .unwrap_err()
+                .code(),
+            "bad_request"
+        );
     }
 
     #[test]
     fn renewal_keeps_the_session_start_and_stops_at_the_absolute_limit() {
         let k = keys();
-        let first = handle(&json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}), &k, &cfg(), NOW).unwrap();
+        let first = handle(
+            &json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}),
+            &k,
+            &cfg(),
+            NOW,
+        )
+        .unwrap();
         let later = NOW + 3000;
         let tok = first["token"].as_str().unwrap();
         // Expired by now: renewal needs a live token.
-        assert_eq!(handle(&json!({"action": "renew", "token": tok}), &k, &cfg(), later).unwrap_err().code(), "invalid_token");
-        let mid = handle(&json!({"action": "renew", "token": tok}), &k, &cfg(), NOW + 800).unwrap();
+        assert_eq!(
+            handle(&json!({"action": "renew", "token": tok}), &k, &cfg(), later)
+                .unwrap_err()
+                .code(),
+            "invalid_token"
+        );
+        let mid = handle(
+            &json!({"action": "renew", "token": tok}),
+            &k,
+            &cfg(),
+            NOW + 800,
+        )
+        .unwrap();
         assert_eq!(mid["expires_at"], NOW + 800 + 900);
-        let second = handle(&json!({"action": "renew", "token": mid["token"]}), &k, &cfg(), NOW + 1600).unwrap();
-        let third = handle(&json!({"action": "renew", "token": second["token"]}), &k, &cfg(), NOW + 2400).unwrap();
+        let second = handle(
+            &json!({"action": "renew", "token": mid["token"]}),
+            &k,
+            &cfg(),
+            NOW + 1600,
+        )
+        .unwrap();
+        let third = handle(
+            &json!({"action": "renew", "token": second["token"]}),
+            &k,
+            &cfg(),
+            NOW + 2400,
+        )
+        .unwrap();
         assert_eq!(third["expires_at"], NOW + 3300);
-        let fourth = handle(&json!({"action": "renew", "token": third["token"]}), &k, &cfg(), NOW + 3200).unwrap();
-        assert_eq!(fourth["expires_at"], NOW + 3600, "capped at auth_time + SESSION_MAX_SECONDS");
-        let claims = verify_for_renewal(&k, &cfg(), fourth["token"].as_str().unwrap(), NOW + 3300).unwrap();
+        let fourth = handle(
+            &json!({"action": "renew", "token": third["token"]}),
+            &k,
+            &cfg(),
+            NOW + 3200,
+        )
+        .unwrap();
+        assert_eq!(
+            fourth["expires_at"],
+            NOW + 3600,
+            "capped at auth_time + SESSION_MAX_SECONDS"
+        );
+        let claims =
+            verify_for_renewal(&k, &cfg(), fourth["token"].as_str().unwrap(), NOW + 3300).unwrap();
         assert_eq!(claims["auth_time"], NOW);
         assert_eq!(claims["scope"], "read");
         assert_ne!(claims["csrf"], first["csrf"]);
@@ -302,8 +386,20 @@ mod tests {
     fn a_forged_or_foreign_token_cannot_be_renewed() {
         let k = keys();
         let other = keys();
-        let foreign = handle(&json!({"action": "sign", "sub": "mallory"}), &other, &cfg(), NOW).unwrap();
-        let err = handle(&json!({"action": "renew", "token": foreign["token"]}), &k, &cfg(), NOW + 1).unwrap_err();
+        let foreign = handle(
+            &json!({"action": "sign", "sub": "mallory"}),
+            &other,
+            &cfg(),
+            NOW,
+        )
+        .unwrap();
+        let err = handle(
+            &json!({"action": "renew", "token": foreign["token"]}),
+            &k,
+            &cfg(),
+            NOW + 1,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "invalid_token");
     }
 }

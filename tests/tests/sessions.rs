@@ -1,7 +1,12 @@
 //! Issuing cookies: the signer role of secrets-fn and the example login function, end to end
 //! with the authorizer.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::Duration;
 
@@ -41,7 +46,12 @@ fn token_of(set_cookie: &str) -> String {
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 async fn start() -> Stack {
@@ -56,10 +66,19 @@ async fn start() -> Stack {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_owned()
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_owned()
     };
-    let users = json!({"alice": {"password": hash, "scope": "orders:read orders:write"}}).to_string();
+    let users =
+        json!({"alice": {"password": hash, "scope": "orders:read orders:write"}}).to_string();
     let mut s_env = secrets_env();
     s_env.extend([
         ("SECRETS_FN_ACTIONS", "get_keys,sign"),
@@ -75,7 +94,10 @@ async fn start() -> Stack {
     stack.start_function(
         "login-example",
         "login-example",
-        &[("LOGIN_USERS", users), ("SIGNER_FUNCTION_NAME", "secrets-fn")],
+        &[
+            ("LOGIN_USERS", users),
+            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
+        ],
     );
     stack
 }
@@ -86,21 +108,49 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
 
     // Wrong password and unknown user: 401, no cookie.
     for (user, pw) in [("alice", "wrong"), ("mallory", PASSWORD)] {
-        let ans = stack.invoke("login-example", &login_event("/login", Some(json!({"username": user, "password": pw})), &[], None)).await;
+        let ans = stack
+            .invoke(
+                "login-example",
+                &login_event(
+                    "/login",
+                    Some(json!({"username": user, "password": pw})),
+                    &[],
+                    None,
+                ),
+            )
+            .await;
         assert_eq!(ans.json()["statusCode"], 401, "{user}");
-        assert!(ans.json()["cookies"].as_array().is_none_or(|c| c.is_empty()));
+        assert!(ans.json()["cookies"]
+            .as_array()
+            .is_none_or(|c| c.is_empty()));
     }
 
     // Login: the token only in Set-Cookie; the body has what the page needs.
-    let ans = stack.invoke("login-example", &login_event("/login", Some(json!({"username": "alice", "password": PASSWORD})), &[], None)).await;
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login_event(
+                "/login",
+                Some(json!({"username": "alice", "password": PASSWORD})),
+                &[],
+                None,
+            ),
+        )
+        .await;
     let v = ans.json();
     assert_eq!(v["statusCode"], 200);
     let set_cookie = v["cookies"][0].as_str().unwrap().to_owned();
     assert!(set_cookie.starts_with("__Host-session="));
-    assert!(set_cookie.contains("Max-Age=6; Path=/; Secure; HttpOnly; SameSite=Strict"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("Max-Age=6; Path=/; Secure; HttpOnly; SameSite=Strict"),
+        "{set_cookie}"
+    );
     let token = token_of(&set_cookie);
     let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
-    assert!(!v["body"].as_str().unwrap().contains(&token), "the token must never be in the body");
+    assert!(
+        !v["body"].as_str().unwrap().contains(&token),
+        "the token must never be in the body"
+    );
     let csrf = body["csrf"].as_str().unwrap().to_owned();
     let claims = claims_of(&token);
     assert_eq!(claims["csrf"], csrf.as_str());
@@ -110,38 +160,82 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
 
     // The authorizer accepts the signer's token; POST with the CSRF value from the body.
     let cookie = format!("{COOKIE}={token}");
-    let ans = stack.invoke("authorizer", &rest("GET", Some(&cookie), &[])).await;
-    assert_eq!(ans.json()["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    let ans = stack
+        .invoke("authorizer", &rest("GET", Some(&cookie), &[]))
+        .await;
+    assert_eq!(
+        ans.json()["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
     assert_eq!(ans.json()["context"]["renew"], "false");
-    let ans = stack.invoke("authorizer", &rest("POST", Some(&cookie), &[("X-CSRF-Token", &csrf)])).await;
-    assert_eq!(ans.json()["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    let ans = stack
+        .invoke(
+            "authorizer",
+            &rest("POST", Some(&cookie), &[("X-CSRF-Token", &csrf)]),
+        )
+        .await;
+    assert_eq!(
+        ans.json()["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
 
     // /renew before the last third of the lifetime does nothing.
-    let ans = stack.invoke("login-example", &login_event("/renew", None, &[&cookie], Some(json!({"renew": "false"})))).await;
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login_event("/renew", None, &[&cookie], Some(json!({"renew": "false"}))),
+        )
+        .await;
     assert_eq!(ans.json()["statusCode"], 204);
 
     // In the last third the authorizer says so, and /renew sets a fresh cookie.
     tokio::time::sleep(Duration::from_millis(4300)).await;
-    let ans = stack.invoke("authorizer", &http("GET", &[&cookie], &[])).await;
+    let ans = stack
+        .invoke("authorizer", &http("GET", &[&cookie], &[]))
+        .await;
     assert_eq!(ans.json()["context"]["renew"], "true");
     let ctx = ans.json()["context"].clone();
-    let ans = stack.invoke("login-example", &login_event("/renew", None, &[&cookie], Some(ctx))).await;
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login_event("/renew", None, &[&cookie], Some(ctx)),
+        )
+        .await;
     assert_eq!(ans.json()["statusCode"], 200, "{ans:?}");
     let renewed = token_of(ans.json()["cookies"][0].as_str().unwrap());
     assert_ne!(renewed, token);
     let rc = claims_of(&renewed);
     assert_eq!(rc["auth_time"], auth_time, "the session start carries over");
     assert_ne!(rc["jti"], claims["jti"]);
-    let ans = stack.invoke("authorizer", &rest("GET", Some(&format!("{COOKIE}={renewed}")), &[])).await;
-    assert_eq!(ans.json()["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    let ans = stack
+        .invoke(
+            "authorizer",
+            &rest("GET", Some(&format!("{COOKIE}={renewed}")), &[]),
+        )
+        .await;
+    assert_eq!(
+        ans.json()["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
 
     // Logout expires the cookie; without it (and with a tampered one) calls are refused.
-    let ans = stack.invoke("login-example", &login_event("/logout", None, &[&cookie], None)).await;
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login_event("/logout", None, &[&cookie], None),
+        )
+        .await;
     let cleared = ans.json()["cookies"][0].as_str().unwrap();
     assert!(cleared.starts_with("__Host-session=;") && cleared.contains("Max-Age=0"));
-    assert!(stack.invoke("authorizer", &rest("GET", None, &[])).await.is_unauthorized());
+    assert!(stack
+        .invoke("authorizer", &rest("GET", None, &[]))
+        .await
+        .is_unauthorized());
     let tampered = format!("{COOKIE}={}x", &renewed[..renewed.len() - 1]);
-    assert!(stack.invoke("authorizer", &rest("GET", Some(&tampered), &[])).await.is_unauthorized());
+    assert!(stack
+        .invoke("authorizer", &rest("GET", Some(&tampered), &[]))
+        .await
+        .is_unauthorized());
 
     // Issuance is logged with sub, jti, kid and lifetime; no token anywhere.
     let out = stack.all_output();
@@ -155,12 +249,28 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_signer_sets_the_registered_claims_itself() {
     let stack = start().await;
-    for claim in ["iss", "aud", "exp", "nbf", "iat", "jti", "csrf", "auth_time", "sub"] {
+    for claim in [
+        "iss",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "jti",
+        "csrf",
+        "auth_time",
+        "sub",
+    ] {
         let ans = stack
-            .invoke("secrets-fn", &json!({"action": "sign", "sub": "alice", "claims": {claim: "x"}}))
+            .invoke(
+                "secrets-fn",
+                &json!({"action": "sign", "sub": "alice", "claims": {claim: "x"}}),
+            )
             .await;
         match ans {
-            Invocation::Error { error_type, message } => {
+            Invocation::Error {
+                error_type,
+                message,
+            } => {
                 assert_eq!(error_type, "reserved_claim", "{claim}");
                 assert!(message.contains(claim));
             }
@@ -180,7 +290,10 @@ async fn the_signer_sets_the_registered_claims_itself() {
     // A deployment without `sign` refuses to sign.
     let mut stack = stack;
     stack.start_function("secrets-fn", "secrets-fn", &secrets_env());
-    match stack.invoke("secrets-fn", &json!({"action": "sign", "sub": "alice"})).await {
+    match stack
+        .invoke("secrets-fn", &json!({"action": "sign", "sub": "alice"}))
+        .await
+    {
         Invocation::Error { error_type, .. } => assert_eq!(error_type, "action_not_allowed"),
         other => panic!("{other:?}"),
     }

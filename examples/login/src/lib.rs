@@ -24,6 +24,7 @@ use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
 use jwt_session::cookie::{expire_cookie, SameSite};
 use jwt_session::password;
+use jwt_session::wire::{SignResponse, SignerRequest};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -118,12 +119,13 @@ impl Login {
         Login { cfg, lambda }
     }
 
-    async fn call_signer(&self, request: Value) -> Result<Value, &'static str> {
+    async fn call_signer(&self, request: SignerRequest) -> Result<SignResponse, &'static str> {
+        let body = serde_json::to_vec(&request).map_err(|_| "could not build the request")?;
         let out = self
             .lambda
             .invoke()
             .function_name(&self.cfg.signer)
-            .payload(Blob::new(request.to_string()))
+            .payload(Blob::new(body))
             .send()
             .await
             .map_err(|_| "the signer could not be reached")?;
@@ -135,18 +137,20 @@ impl Login {
             .ok_or("the signer answered nonsense")
     }
 
-    /// The answer to a signer result: cookie in `Set-Cookie`, the rest in the body.
-    fn session_response(signed: &Value) -> ApiGatewayV2httpResponse {
-        let cookie = signed["set_cookie"].as_str().unwrap_or_default().to_owned();
-        response(
-            200,
-            json!({
-                "csrf": signed["csrf"],
-                "expires_at": signed["expires_at"],
-                "session_expires_at": signed["session_expires_at"],
-            }),
-            vec![cookie],
-        )
+    /// The answer to a signer result: the token only in `Set-Cookie`, the rest in the body.
+    fn session_response(signed: &SignResponse, sub: Option<&str>) -> ApiGatewayV2httpResponse {
+        let mut body = serde_json::Map::new();
+        body.insert("csrf".into(), signed.csrf.clone().into());
+        body.insert("expires_at".into(), signed.expires_at.into());
+        body.insert(
+            "session_expires_at".into(),
+            signed.session_expires_at.into(),
+        );
+        if let Some(sub) = sub {
+            body.insert("sub".into(), sub.into());
+        }
+        let body = Value::Object(body);
+        response(200, body, vec![signed.set_cookie.expose().to_owned()])
     }
 
     /// Handles one request.
@@ -157,7 +161,8 @@ impl Login {
             ("POST", "login") => self.login(req).await,
             ("POST", "renew") => self.renew(req).await,
             ("POST", "logout") => {
-                let cookie = expire_cookie(&self.cfg.cookie_name, SameSite::Strict).unwrap_or_default();
+                let cookie =
+                    expire_cookie(&self.cfg.cookie_name, SameSite::Strict).unwrap_or_default();
                 response(200, json!({"logged_out": true}), vec![cookie])
             }
             _ => response(404, json!({"error": "not found"}), vec![]),
@@ -166,12 +171,22 @@ impl Login {
 
     async fn login(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
         let body = body_json(req).unwrap_or(Value::Null);
-        let (Some(username), Some(password)) = (body["username"].as_str(), body["password"].as_str()) else {
-            return response(400, json!({"error": "expected {\"username\", \"password\"}"}), vec![]);
+        let (Some(username), Some(password)) = (
+            body.get("username").and_then(Value::as_str),
+            body.get("password").and_then(Value::as_str),
+        ) else {
+            return response(
+                400,
+                json!({"error": "expected {\"username\", \"password\"}"}),
+                vec![],
+            );
         };
         let user = self.cfg.users.get(username);
         // Unknown users cost the same as a wrong password.
-        let ok = password::verify(password, user.map_or(password::DUMMY_HASH, |u| u.password.as_str()));
+        let ok = password::verify(
+            password,
+            user.map_or(password::DUMMY_HASH, |u| u.password.as_str()),
+        );
         let Some(user) = user.filter(|_| ok) else {
             tracing::info!(event = "login_failed", "invalid credentials");
             return response(401, json!({"error": "invalid credentials"}), vec![]);
@@ -180,20 +195,14 @@ impl Login {
         if let Some(scope) = &user.scope {
             claims.insert("scope".into(), scope.clone().into());
         }
-        match self.call_signer(json!({"action": "sign", "sub": username, "claims": claims})).await {
+        let request = SignerRequest::Sign {
+            sub: username.to_owned(),
+            claims,
+        };
+        match self.call_signer(request).await {
             Ok(signed) => {
-                tracing::info!(event = "login", sub = username, jti = signed["jti"].as_str(), "logged in");
-                let mut r = Self::session_response(&signed);
-                r.body = Some(Body::Text(
-                    json!({
-                        "sub": username,
-                        "csrf": signed["csrf"],
-                        "expires_at": signed["expires_at"],
-                        "session_expires_at": signed["session_expires_at"],
-                    })
-                    .to_string(),
-                ));
-                r
+                tracing::info!(event = "login", sub = username, jti = %signed.jti, "logged in");
+                Self::session_response(&signed, Some(username))
             }
             Err(e) => response(502, json!({"error": e}), vec![]),
         }
@@ -211,11 +220,19 @@ impl Login {
             return response(204, json!({"renewed": false}), vec![]);
         }
         let prefix = format!("{}=", self.cfg.cookie_name);
-        let Some(token) = req.cookies.iter().flatten().find_map(|c| c.strip_prefix(prefix.as_str())) else {
+        let Some(token) = req
+            .cookies
+            .iter()
+            .flatten()
+            .find_map(|c| c.strip_prefix(prefix.as_str()))
+        else {
             return response(401, json!({"error": "no session"}), vec![]);
         };
-        match self.call_signer(json!({"action": "renew", "token": token})).await {
-            Ok(signed) => Self::session_response(&signed),
+        let request = SignerRequest::Renew {
+            token: jwt_session::SecretString::new(token.to_owned()),
+        };
+        match self.call_signer(request).await {
+            Ok(signed) => Self::session_response(&signed, None),
             Err(e) => response(401, json!({"error": e}), vec![]),
         }
     }

@@ -9,8 +9,10 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_from_env().await;
     let login = Login::new(cfg, aws_sdk_lambda::Client::new(&sdk));
     let login = &login;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-        Ok::<_, Error>(login.handle(&event.payload).await)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, Error>(login.handle(&event.payload).await)
+        },
+    ))
     .await
 }

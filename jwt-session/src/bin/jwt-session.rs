@@ -259,8 +259,11 @@ fn run(cli: Cli) -> Result<String, String> {
         }
         Command::HashPassword => {
             let mut line = zeroize::Zeroizing::new(String::new());
-            std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
-            jwt_session::password::hash(line.trim_end_matches(['\n', '\r'])).map_err(|e| e.to_string())
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            jwt_session::password::hash(line.trim_end_matches(['\n', '\r']))
+                .map_err(|e| e.to_string())
         }
         Command::Cookie {
             token,

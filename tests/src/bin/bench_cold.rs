@@ -7,7 +7,12 @@
 //! posted), and peak RSS (`VmHWM`) after the first response. Zip sizes come from
 //! `target/lambda/*/bootstrap.zip` (`make build`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -106,7 +111,10 @@ fn runtime_api(event: Vec<u8>, keys: Vec<u8>) -> (u16, mpsc::Receiver<Seen>) {
                         &[
                             ("lambda-runtime-aws-request-id", "bench-1".into()),
                             ("lambda-runtime-deadline-ms", deadline.to_string()),
-                            ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:bench".into()),
+                            (
+                                "lambda-runtime-invoked-function-arn",
+                                "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
+                            ),
                             ("content-type", "application/json".into()),
                         ],
                         &event,
@@ -118,7 +126,12 @@ fn runtime_api(event: Vec<u8>, keys: Vec<u8>) -> (u16, mpsc::Receiver<Seen>) {
                     let _ = tx.send(Seen::Error(String::from_utf8_lossy(&req.body).into_owned()));
                     respond(&mut stream, 202, &[], b"");
                 } else if req.method == "POST" && req.path.contains("/functions/") {
-                    respond(&mut stream, 200, &[("content-type", "application/json".into())], &keys);
+                    respond(
+                        &mut stream,
+                        200,
+                        &[("content-type", "application/json".into())],
+                        &keys,
+                    );
                 } else {
                     respond(&mut stream, 404, &[], b"");
                 }
@@ -151,7 +164,10 @@ fn run_once(binary: &PathBuf, env: &[(String, String)], event: &[u8], keys: &[u8
         .env_clear()
         .envs(env.iter().cloned())
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://127.0.0.1:{port}"))
+        .env(
+            "AWS_ENDPOINT_URL_LAMBDA",
+            format!("http://127.0.0.1:{port}"),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -200,7 +216,12 @@ async fn main() {
     stack.create_secret(&keys.text()).await;
     let public = stack.cli(&["public", "--keys", &keys.path.to_string_lossy()]);
     let token = keys.mint(&[]).token;
-    let event = serde_json::to_vec(&e2e::events::rest("GET", Some(&format!("__Host-session={token}")), &[])).unwrap();
+    let event = serde_json::to_vec(&e2e::events::rest(
+        "GET",
+        Some(&format!("__Host-session={token}")),
+        &[],
+    ))
+    .unwrap();
     let mut keys_answer: Value = serde_json::from_str(&public).unwrap();
     keys_answer["cache_ttl_seconds"] = json!(60);
     let keys_answer = serde_json::to_vec(&keys_answer).unwrap();
@@ -222,18 +243,50 @@ async fn main() {
     with_bootstrap.push(("KEYS_BOOTSTRAP_JWKS".into(), public.clone()));
     let mut secrets_env = base.clone();
     secrets_env.push(("SECRET_ID".into(), e2e::SECRET_ID.into()));
-    secrets_env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), format!("http://127.0.0.1:{}", stack.moto_port)));
+    secrets_env.push((
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER".into(),
+        format!("http://127.0.0.1:{}", stack.moto_port),
+    ));
     let keys_event = br#"{"action":"get_keys"}"#.to_vec();
-    let cases: Vec<(&str, PathBuf, Vec<(String, String)>, Vec<u8>)> = vec![
-        ("authorizer, keys fetched at init", release.join("authorizer"), base, event.clone()),
-        ("authorizer, KEYS_BOOTSTRAP_JWKS", release.join("authorizer"), with_bootstrap, event),
-        ("secrets-fn (first invoke reads moto)", release.join("secrets-fn"), secrets_env, keys_event),
+    type Case = (&'static str, PathBuf, Vec<(String, String)>, Vec<u8>);
+    let cases: Vec<Case> = vec![
+        (
+            "authorizer, keys fetched at init",
+            release.join("authorizer"),
+            base,
+            event.clone(),
+        ),
+        (
+            "authorizer, KEYS_BOOTSTRAP_JWKS",
+            release.join("authorizer"),
+            with_bootstrap,
+            event,
+        ),
+        (
+            "secrets-fn (first invoke reads moto)",
+            release.join("secrets-fn"),
+            secrets_env,
+            keys_event,
+        ),
     ];
-    println!("machine: {} cores, {}; {RUNS} cold starts per case, medians", num_cpus(), cpu_model());
-    println!("{:<40} {:>10} {:>14} {:>12}", "case", "init", "first invoke", "peak RSS");
+    println!(
+        "machine: {} cores, {}; {RUNS} cold starts per case, medians",
+        num_cpus(),
+        cpu_model()
+    );
+    println!(
+        "{:<40} {:>10} {:>14} {:>12}",
+        "case", "init", "first invoke", "peak RSS"
+    );
     for (name, bin, env, ev) in cases {
-        assert!(bin.exists(), "{} missing: run `cargo build --release`", bin.display());
-        let samples: Vec<Sample> = (0..RUNS).map(|_| run_once(&bin, &env, &ev, &keys_answer)).collect();
+        assert!(
+            bin.exists(),
+            "{} missing: run `cargo build --release`",
+            bin.display()
+        );
+        let samples: Vec<Sample> = (0..RUNS)
+            .map(|_| run_once(&bin, &env, &ev, &keys_answer))
+            .collect();
         let init = median(samples.iter().map(|s| s.init).collect());
         let first = median(samples.iter().map(|s| s.first).collect());
         let mut rss: Vec<u64> = samples.iter().map(|s| s.rss_kib).collect();
@@ -254,7 +307,9 @@ async fn main() {
 }
 
 fn num_cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 fn cpu_model() -> String {

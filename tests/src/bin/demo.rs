@@ -58,7 +58,14 @@ async fn run(stack: &mut Stack) {
         e2e::SECRET_ID,
         stack.moto_port
     );
-    stack.start_function("secrets-fn", "secrets-fn", &secrets_env());
+    let mut s_env = secrets_env();
+    s_env.extend([
+        ("SECRETS_FN_ACTIONS", "get_keys,sign"),
+        ("SIGN_ISSUER", e2e::ISSUER),
+        ("SIGN_AUDIENCE", e2e::AUDIENCE),
+        ("SIGN_LIFETIME_SECONDS", "6"),
+    ]);
+    stack.start_function("secrets-fn", "secrets-fn", &s_env);
     stack.start_function("authorizer", "authorizer", &authorizer_env());
     println!(
         "==> secrets-fn and authorizer running under cargo lambda watch (127.0.0.1:{})\n",
@@ -178,6 +185,150 @@ async fn run(stack: &mut Stack) {
         "tokens in any log: {}",
         if leaked { "YES (bug)" } else { "none" }
     );
+    sessions(stack).await;
+}
+
+fn login_event(path: &str, body: Option<Value>, cookies: &[&str], ctx: Option<&Value>) -> Value {
+    let mut ev = http("POST", cookies, &[("content-type", "application/json")]);
+    for k in ["routeArn", "type", "identitySource"] {
+        ev.as_object_mut().map(|m| m.remove(k));
+    }
+    ev["rawPath"] = serde_json::json!(path);
+    ev["requestContext"]["http"]["path"] = serde_json::json!(path);
+    ev["isBase64Encoded"] = serde_json::json!(false);
+    if let Some(b) = body {
+        ev["body"] = serde_json::json!(b.to_string());
+    }
+    if let Some(c) = ctx {
+        ev["requestContext"]["authorizer"] = serde_json::json!({"lambda": c});
+    }
+    ev
+}
+
+fn cookie_from(answer: &Invocation) -> String {
+    answer.json()["cookies"][0]
+        .as_str()
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The cookie's life: log in, use it, renew it, log out.
+async fn sessions(stack: &mut Stack) {
+    println!("\n==> issuing cookies: the example login function asks secrets-fn (signing role) for a token");
+    let password = jwt_session::mint::random_token(18).unwrap_or_default();
+    let hash = jwt_session::password::hash(&password).unwrap_or_default();
+    let users =
+        serde_json::json!({"alice": {"password": hash, "scope": "orders:read orders:write"}})
+            .to_string();
+    stack.start_function(
+        "login-example",
+        "login-example",
+        &[
+            ("LOGIN_USERS", &users),
+            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
+        ],
+    );
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let creds = serde_json::json!({"username": "alice", "password": password});
+    let login = stack
+        .invoke(
+            "login-example",
+            &login_event("/login", Some(creds), &[], None),
+        )
+        .await;
+    let set_cookie = login.json()["cookies"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let shown = match set_cookie.split_once(';') {
+        Some((_, attrs)) => format!("__Host-session=<token>;{attrs}"),
+        None => set_cookie.clone(),
+    };
+    rows.push((
+        "POST /login (alice)".into(),
+        format!("{} Set-Cookie: {shown}", login.json()["statusCode"]),
+    ));
+    let body_text = login.json()["body"].as_str().unwrap_or_default().to_owned();
+    rows.push(("  response body (no token)".into(), body_text.clone()));
+    let body: Value = serde_json::from_str(&body_text).unwrap_or(Value::Null);
+    let csrf = body["csrf"].as_str().unwrap_or_default().to_owned();
+    let cookie = cookie_from(&login);
+    let get = stack
+        .invoke("authorizer", &http("GET", &[&cookie], &[]))
+        .await;
+    rows.push(("GET /orders with the cookie".into(), answer(&get)));
+    let post = stack
+        .invoke(
+            "authorizer",
+            &http("POST", &[&cookie], &[("X-CSRF-Token", &csrf)]),
+        )
+        .await;
+    rows.push(("POST /orders with X-CSRF-Token".into(), answer(&post)));
+    println!("    (waiting 4.5 s: the demo signer issues 6 s tokens; renewal is offered in their last third)");
+    tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
+    let get = stack
+        .invoke("authorizer", &http("GET", &[&cookie], &[]))
+        .await;
+    let ctx = get.json()["context"].clone();
+    rows.push((
+        "GET /orders, late in the token's life".into(),
+        format!("{}, context renew={}", answer(&get), ctx["renew"]),
+    ));
+    let renew = stack
+        .invoke(
+            "login-example",
+            &login_event("/renew", None, &[&cookie], Some(&ctx)),
+        )
+        .await;
+    let renewed = cookie_from(&renew);
+    rows.push((
+        "POST /renew".into(),
+        format!(
+            "{} new Set-Cookie (same session, new jti and csrf)",
+            renew.json()["statusCode"]
+        ),
+    ));
+    let get = stack
+        .invoke("authorizer", &http("GET", &[&renewed], &[]))
+        .await;
+    rows.push(("GET /orders with the renewed cookie".into(), answer(&get)));
+    let logout = stack
+        .invoke(
+            "login-example",
+            &login_event("/logout", None, &[&renewed], None),
+        )
+        .await;
+    let cleared = logout.json()["cookies"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    rows.push((
+        "POST /logout".into(),
+        format!("{} Set-Cookie: {cleared}", logout.json()["statusCode"]),
+    ));
+    let after = stack.invoke("authorizer", &http("GET", &[], &[])).await;
+    rows.push((
+        "GET /orders after logout (no cookie)".into(),
+        answer(&after),
+    ));
+    let tampered = format!("{}x", &renewed[..renewed.len().saturating_sub(1)]);
+    let bad = stack
+        .invoke("authorizer", &http("GET", &[&tampered], &[]))
+        .await;
+    rows.push(("GET /orders with a tampered cookie".into(), answer(&bad)));
+    for (what, result) in rows {
+        println!("{what:<40} {result}");
+    }
+    let records = stack.audit("authorizer");
+    let reasons: Vec<&str> = records
+        .iter()
+        .rev()
+        .take(7)
+        .rev()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    println!("their audit reasons: {}", reasons.join(", "));
 }
 
 #[tokio::main]
