@@ -674,6 +674,33 @@ pub mod events {
         ev
     }
 
+    /// An HTTP API request (payload 2.0) to the example login function: `POST path` with a
+    /// JSON body, `cookies`, and the authorizer context API Gateway would add.
+    pub fn login(
+        path: &str,
+        body: Option<Value>,
+        cookies: &[&str],
+        context: Option<&Value>,
+    ) -> Value {
+        let mut ev = http("POST", cookies, &[("content-type", "application/json")]);
+        if let Some(m) = ev.as_object_mut() {
+            for k in ["routeArn", "type", "identitySource"] {
+                m.remove(k);
+            }
+        }
+        ev["rawPath"] = json!(path);
+        ev["routeKey"] = json!(format!("POST {path}"));
+        ev["requestContext"]["http"]["path"] = json!(path);
+        ev["isBase64Encoded"] = json!(false);
+        if let Some(b) = body {
+            ev["body"] = json!(b.to_string());
+        }
+        if let Some(c) = context {
+            ev["requestContext"]["authorizer"] = json!({ "lambda": c });
+        }
+        ev
+    }
+
     /// An HTTP API authorizer event, payload 2.0, with these `cookies` entries.
     pub fn http(method: &str, cookies: &[&str], extra_headers: &[(&str, &str)]) -> Value {
         let mut ev = template("http-request.json");

@@ -461,9 +461,11 @@ async fn attack_catalogue_with_the_default_configuration() {
         rest_cookie(&format!("{h}.{p}")),
         Want::Deny("malformed"),
     ));
+    // A length of 1 mod 4 is never valid base64url, whatever the bits.
+    let cut = (1..=4).map(|n| s.len() - n).find(|l| l % 4 == 1).unwrap();
     cases.push(case(
-        "signature cut mid-character (not base64url)",
-        rest_cookie(&format!("{h}.{p}.{}", &s[..s.len() - 4])),
+        "signature cut to an impossible base64url length",
+        rest_cookie(&format!("{h}.{p}.{}", &s[..cut])),
         Want::Deny("malformed"),
     ));
     let short_sig = b64(&URL_SAFE_NO_PAD.decode(s).unwrap()[..48]);

@@ -18,24 +18,6 @@ use serde_json::{json, Value};
 const COOKIE: &str = "__Host-session";
 const PASSWORD: &str = "correct horse battery staple";
 
-fn login_event(path: &str, body: Option<Value>, cookies: &[&str], context: Option<Value>) -> Value {
-    let mut ev = http("POST", cookies, &[("content-type", "application/json")]);
-    ev.as_object_mut().unwrap().remove("routeArn");
-    ev.as_object_mut().unwrap().remove("type");
-    ev.as_object_mut().unwrap().remove("identitySource");
-    ev["rawPath"] = json!(path);
-    ev["routeKey"] = json!(format!("POST {path}"));
-    ev["requestContext"]["http"]["path"] = json!(path);
-    ev["isBase64Encoded"] = json!(false);
-    if let Some(b) = body {
-        ev["body"] = json!(b.to_string());
-    }
-    if let Some(c) = context {
-        ev["requestContext"]["authorizer"] = json!({"lambda": c});
-    }
-    ev
-}
-
 fn token_of(set_cookie: &str) -> String {
     set_cookie
         .strip_prefix(&format!("{COOKIE}="))
@@ -111,7 +93,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
         let ans = stack
             .invoke(
                 "login-example",
-                &login_event(
+                &e2e::events::login(
                     "/login",
                     Some(json!({"username": user, "password": pw})),
                     &[],
@@ -129,7 +111,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     let ans = stack
         .invoke(
             "login-example",
-            &login_event(
+            &e2e::events::login(
                 "/login",
                 Some(json!({"username": "alice", "password": PASSWORD})),
                 &[],
@@ -183,7 +165,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     let ans = stack
         .invoke(
             "login-example",
-            &login_event("/renew", None, &[&cookie], Some(json!({"renew": "false"}))),
+            &e2e::events::login("/renew", None, &[&cookie], Some(&json!({"renew": "false"}))),
         )
         .await;
     assert_eq!(ans.json()["statusCode"], 204);
@@ -198,7 +180,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     let ans = stack
         .invoke(
             "login-example",
-            &login_event("/renew", None, &[&cookie], Some(ctx)),
+            &e2e::events::login("/renew", None, &[&cookie], Some(&ctx)),
         )
         .await;
     assert_eq!(ans.json()["statusCode"], 200, "{ans:?}");
@@ -222,7 +204,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     let ans = stack
         .invoke(
             "login-example",
-            &login_event("/logout", None, &[&cookie], None),
+            &e2e::events::login("/logout", None, &[&cookie], None),
         )
         .await;
     let cleared = ans.json()["cookies"][0].as_str().unwrap();

@@ -188,23 +188,6 @@ async fn run(stack: &mut Stack) {
     sessions(stack).await;
 }
 
-fn login_event(path: &str, body: Option<Value>, cookies: &[&str], ctx: Option<&Value>) -> Value {
-    let mut ev = http("POST", cookies, &[("content-type", "application/json")]);
-    for k in ["routeArn", "type", "identitySource"] {
-        ev.as_object_mut().map(|m| m.remove(k));
-    }
-    ev["rawPath"] = serde_json::json!(path);
-    ev["requestContext"]["http"]["path"] = serde_json::json!(path);
-    ev["isBase64Encoded"] = serde_json::json!(false);
-    if let Some(b) = body {
-        ev["body"] = serde_json::json!(b.to_string());
-    }
-    if let Some(c) = ctx {
-        ev["requestContext"]["authorizer"] = serde_json::json!({"lambda": c});
-    }
-    ev
-}
-
 fn cookie_from(answer: &Invocation) -> String {
     answer.json()["cookies"][0]
         .as_str()
@@ -234,7 +217,7 @@ async fn sessions(stack: &mut Stack) {
     let login = stack
         .invoke(
             "login-example",
-            &login_event("/login", Some(creds), &[], None),
+            &e2e::events::login("/login", Some(creds), &[], None),
         )
         .await;
     let set_cookie = login.json()["cookies"][0]
@@ -278,7 +261,7 @@ async fn sessions(stack: &mut Stack) {
     let renew = stack
         .invoke(
             "login-example",
-            &login_event("/renew", None, &[&cookie], Some(&ctx)),
+            &e2e::events::login("/renew", None, &[&cookie], Some(&ctx)),
         )
         .await;
     let renewed = cookie_from(&renew);
@@ -296,7 +279,7 @@ async fn sessions(stack: &mut Stack) {
     let logout = stack
         .invoke(
             "login-example",
-            &login_event("/logout", None, &[&renewed], None),
+            &e2e::events::login("/logout", None, &[&renewed], None),
         )
         .await;
     let cleared = logout.json()["cookies"][0]
