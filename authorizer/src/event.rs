@@ -85,6 +85,42 @@ impl Request {
         }
     }
 
+    /// Reads an event from its JSON text, as the Lambda runtime hands it over. The common
+    /// case goes straight from the text to the `aws_lambda_events` type, with no intermediate
+    /// `serde_json::Value`; anything unusual takes the [`Request::from_value`] path. Never fails.
+    pub fn from_json(text: &str) -> Request {
+        #[derive(Deserialize)]
+        struct Probe<'a> {
+            #[serde(borrow, default)]
+            version: Option<std::borrow::Cow<'a, str>>,
+            #[serde(rename = "type", borrow, default)]
+            kind: Option<std::borrow::Cow<'a, str>>,
+            #[serde(rename = "methodArn", default)]
+            method_arn: Option<serde::de::IgnoredAny>,
+        }
+        let typed = match serde_json::from_str::<Probe<'_>>(text) {
+            Ok(p) if p.version.as_deref() == Some("2.0") => {
+                serde_json::from_str::<ApiGatewayV2CustomAuthorizerV2Request>(text)
+                    .ok()
+                    .map(Self::from_v2)
+            }
+            Ok(p)
+                if p.version.as_deref() != Some("2.0")
+                    && p.kind.as_deref() == Some("REQUEST")
+                    && p.method_arn.is_some() =>
+            {
+                serde_json::from_str::<ApiGatewayCustomAuthorizerRequestTypeRequest>(text)
+                    .ok()
+                    .map(Self::from_rest)
+            }
+            _ => None,
+        };
+        typed.unwrap_or_else(|| {
+            let raw: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            Self::from_value(&raw)
+        })
+    }
+
     /// Reads an event. Never fails: an event that cannot be read is a `malformed` request.
     pub fn from_value(raw: &Value) -> Request {
         let version = raw.get("version").and_then(Value::as_str);
@@ -198,6 +234,53 @@ mod tests {
         assert_eq!(r.method, Some(Method::POST));
         assert_eq!(r.cookies, vec!["__Host-session=x.y.z"]);
         assert_eq!(r.route.as_deref(), Some("POST /orders"));
+    }
+
+    #[test]
+    fn reading_from_text_agrees_with_reading_from_a_value() {
+        for raw in [
+            json!({"type": "REQUEST", "methodArn": "arn", "httpMethod": "POST", "resource": "/x",
+                   "headers": {"Cookie": "a=1", "X-Csrf-Token": "t"}, "multiValueHeaders": {"Cookie": ["a=1", "b=2"]},
+                   "requestContext": {"requestId": "r", "identity": {"sourceIp": "1.2.3.4"}}}),
+            json!({"version": "2.0", "routeArn": "arn", "routeKey": "GET /x", "cookies": ["a=1"],
+                   "headers": {"cookie": "b=2"}, "requestContext": {"requestId": "q", "http": {"method": "GET", "sourceIp": "5.6.7.8"}}}),
+            json!({"version": "2.0", "requestContext": {}}),
+            json!({"type": "REQUEST", "methodArn": "arn", "headers": null}),
+            json!({"type": "TOKEN", "methodArn": "arn"}),
+            json!(null),
+            json!([1]),
+        ] {
+            let a = Request::from_value(&raw);
+            let b = Request::from_json(&raw.to_string());
+            assert_eq!(
+                (
+                    a.payload,
+                    a.malformed,
+                    &a.resource_arn,
+                    &a.route,
+                    &a.method,
+                    &a.cookies,
+                    &a.request_id,
+                    &a.source_ip,
+                    &a.user_agent
+                ),
+                (
+                    b.payload,
+                    b.malformed,
+                    &b.resource_arn,
+                    &b.route,
+                    &b.method,
+                    &b.cookies,
+                    &b.request_id,
+                    &b.source_ip,
+                    &b.user_agent
+                ),
+                "{raw}"
+            );
+            assert_eq!(a.headers, b.headers, "{raw}");
+        }
+        let r = Request::from_json("not json");
+        assert!(r.malformed);
     }
 
     #[test]

@@ -267,8 +267,10 @@ pub fn handle_offline(
     now: u64,
     ring: &token::KeyRing,
 ) -> (Answer, Decision) {
-    let value: Value = serde_json::from_slice(event).unwrap_or(Value::Null);
-    let req = Request::from_value(&value);
+    let req = match std::str::from_utf8(event) {
+        Ok(text) => Request::from_json(text),
+        Err(_) => Request::from_value(&Value::Null),
+    };
     let decision = decide_offline(&req, cfg, now, ring);
     (response::build(&req, &decision, cfg), decision)
 }
@@ -353,15 +355,15 @@ impl Authorizer {
         .await
     }
 
-    /// Handles one invocation: decision, audit record, answer.
+    /// Handles one invocation (the event's JSON text): decision, audit record, answer.
     pub async fn handle(
         &self,
-        event: &Value,
+        event: &str,
         lambda_request_id: &str,
     ) -> Result<Value, Unauthorized> {
         let started = std::time::Instant::now();
         let now = unix_now();
-        let req = Request::from_value(event);
+        let req = Request::from_json(event);
         let decision = self.decide(&req, now).await;
         let answer = response::build(&req, &decision, &self.cfg);
         audit::record(&req, &decision, lambda_request_id, now, started.elapsed());

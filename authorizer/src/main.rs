@@ -2,7 +2,7 @@ use authorizer::config::Config;
 use authorizer::keys::{KeyCache, LambdaKeySource};
 use authorizer::Authorizer;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -18,10 +18,12 @@ async fn main() -> Result<(), Error> {
     let authorizer = Authorizer::new(cfg, KeyCache::new(source));
     authorizer.warm().await;
     let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        authorizer
-            .handle(&event.payload, &event.context.request_id)
-            .await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            authorizer
+                .handle(event.payload.get(), &event.context.request_id)
+                .await
+        },
+    ))
     .await
 }
