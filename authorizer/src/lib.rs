@@ -28,7 +28,6 @@ pub mod routes;
 pub mod token;
 
 use std::future::Future as _;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -312,13 +311,7 @@ fn has_required_scopes(req: &Request, token: &Verified, cfg: &Config) -> bool {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use jwt_session::unix_now;
 
 /// The authorizer: configuration and key cache, built once per container.
 #[derive(Debug)]

@@ -94,21 +94,12 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
         }
     }
     match header.get("kid") {
-        Some(Value::String(kid)) if is_plausible_kid(kid) => Ok(TokenHeader {
+        Some(Value::String(kid)) if jwt_session::jwk::is_valid_kid(kid) => Ok(TokenHeader {
             alg,
             kid: kid.clone(),
         }),
         _ => Err(Reason::UnknownKid),
     }
-}
-
-/// Kids we issue are short and printable; anything else cannot name one of our keys and
-/// must not cause a key refresh.
-fn is_plausible_kid(kid: &str) -> bool {
-    (1..=128).contains(&kid.len())
-        && kid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".-_~:+/=".contains(&b))
 }
 
 /// A verification key with its pinned validation.

@@ -358,7 +358,9 @@ pub struct JwkSet {
     pub keys: Vec<Jwk>,
 }
 
-fn is_valid_kid(kid: &str) -> bool {
+/// The `kid` rule of this project: 1 to 128 characters of `A-Z a-z 0-9 . _ - ~ : + / =`.
+/// Keys are refused without such a `kid`, and a token whose `kid` breaks it cannot name one.
+pub fn is_valid_kid(kid: &str) -> bool {
     (1..=128).contains(&kid.len())
         && kid
             .bytes()

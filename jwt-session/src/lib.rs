@@ -26,6 +26,14 @@ pub use jwk::{Alg, Jwk, JwkSet, KeyError, KeyProblem, KeySetError, Visibility};
 pub use mint::{SessionClaims, SigningKey};
 pub use secret::{SecretBytes, SecretString};
 
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// Errors of this crate. None of them carries key material or a token.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

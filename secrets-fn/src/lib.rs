@@ -633,10 +633,7 @@ impl SecretsFn {
                     return Err(Error::ActionNotAllowed("sign"));
                 };
                 let loaded = self.keys(false).await?;
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+                let now = jwt_session::unix_now();
                 signer::handle(event, &loaded.keys, sign, now).map_err(|e| {
                     tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
                     Error::Sign(e)

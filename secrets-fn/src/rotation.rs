@@ -21,8 +21,6 @@
 //! `finishSecret` moves `AWSCURRENT` to the new version (Secrets Manager labels the old one
 //! `AWSPREVIOUS`) and removes `AWSPENDING`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
 use aws_sdk_secretsmanager::Client;
 use jwt_session::keygen::generate;
@@ -128,10 +126,7 @@ async fn read(
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    i64::try_from(jwt_session::unix_now()).unwrap_or(i64::MAX)
 }
 
 /// Runs one rotation step. Returns what it did: `created`, `already_created`, `nothing_to_set`,

@@ -267,16 +267,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_new_session_gets_every_registered_claim_from_the_signer() {
-        let k = keys();
-        let out = handle(
+    fn sign_alice(k: &JwkSet) -> Value {
+        handle(
             &json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}),
-            &k,
+            k,
             &cfg(),
             NOW,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_session_gets_every_registered_claim_from_the_signer() {
+        let k = keys();
+        let out = sign_alice(&k);
         assert_eq!(out["expires_at"], NOW + 900);
         assert_eq!(out["session_expires_at"], NOW + 3600);
         let cookie = out["set_cookie"].as_str().unwrap();
@@ -324,13 +328,7 @@ mod tests {
     #[test]
     fn renewal_keeps_the_session_start_and_stops_at_the_absolute_limit() {
         let k = keys();
-        let first = handle(
-            &json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}),
-            &k,
-            &cfg(),
-            NOW,
-        )
-        .unwrap();
+        let first = sign_alice(&k);
         let later = NOW + 3000;
         let tok = first["token"].as_str().unwrap();
         // Expired by now: renewal needs a live token.

@@ -195,6 +195,14 @@ impl Invocation {
         matches!(self, Invocation::Error { message, .. } if message == "Unauthorized")
     }
 
+    /// The `Effect` of an IAM policy answer (`Allow`/`Deny`), if this is one.
+    pub fn effect(&self) -> Option<&str> {
+        match self {
+            Invocation::Ok(v) => v["policyDocument"]["Statement"][0]["Effect"].as_str(),
+            Invocation::Error { .. } => None,
+        }
+    }
+
     /// The JSON answer; panics on an error.
     pub fn json(&self) -> &Value {
         match self {

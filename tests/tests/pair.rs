@@ -92,10 +92,7 @@ async fn rest_and_http_api_decide_as_the_contract_says() {
     let ans = stack
         .invoke("authorizer", &rest("POST", Some(&cookie(&good.token)), &[]))
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Deny"
-    );
+    assert_eq!(ans.effect(), Some("Deny"));
     let ans = stack
         .invoke(
             "authorizer",
@@ -106,10 +103,7 @@ async fn rest_and_http_api_decide_as_the_contract_says() {
             ),
         )
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow"
-    );
+    assert_eq!(ans.effect(), Some("Allow"));
     let ans = stack
         .invoke(
             "authorizer",
@@ -250,10 +244,7 @@ async fn symmetric_keys_are_served_and_accepted_only_when_opted_in() {
     let ans = stack
         .invoke("authorizer", &rest("GET", Some(&cookie(&token)), &[]))
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow"
-    );
+    assert_eq!(ans.effect(), Some("Allow"));
 
     let (stack, keys) = stack_with_keys(&["HS256"], &[("JWT_ALGORITHMS", "HS256")], &[]).await;
     let token = keys.mint(&[]).token;
@@ -302,19 +293,11 @@ async fn a_new_secret_version_is_picked_up_after_the_ttl() {
     let ans = stack
         .invoke("authorizer", &rest("GET", Some(&cookie(&new_token)), &[]))
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow",
-        "new key after the TTL"
-    );
+    assert_eq!(ans.effect(), Some("Allow"), "new key after the TTL");
     let ans = stack
         .invoke("authorizer", &rest("GET", Some(&cookie(&old_token)), &[]))
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow",
-        "AWSPREVIOUS still verifies"
-    );
+    assert_eq!(ans.effect(), Some("Allow"), "AWSPREVIOUS still verifies");
 
     // A second rotation: the first key has left both versions.
     let newer = stack.keygen("newer.json", &["EdDSA"]);

@@ -145,10 +145,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     let ans = stack
         .invoke("authorizer", &rest("GET", Some(&cookie), &[]))
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow"
-    );
+    assert_eq!(ans.effect(), Some("Allow"));
     assert_eq!(ans.json()["context"]["renew"], "false");
     let ans = stack
         .invoke(
@@ -156,10 +153,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
             &rest("POST", Some(&cookie), &[("X-CSRF-Token", &csrf)]),
         )
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow"
-    );
+    assert_eq!(ans.effect(), Some("Allow"));
 
     // /renew before the last third of the lifetime does nothing.
     let ans = stack
@@ -195,10 +189,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
             &rest("GET", Some(&format!("{COOKIE}={renewed}")), &[]),
         )
         .await;
-    assert_eq!(
-        ans.json()["policyDocument"]["Statement"][0]["Effect"],
-        "Allow"
-    );
+    assert_eq!(ans.effect(), Some("Allow"));
 
     // Logout expires the cookie; without it (and with a tampered one) calls are refused.
     let ans = stack

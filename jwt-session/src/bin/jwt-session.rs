@@ -119,13 +119,6 @@ struct MintArgs {
     cookie_name: String,
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn read_keys(path: &PathBuf) -> Result<JwkSet, String> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path)
@@ -220,7 +213,7 @@ fn run(cli: Cli) -> Result<String, String> {
                 Some(j) => j,
                 None => random_token(16).map_err(|e| e.to_string())?,
             };
-            let issued_at = now().saturating_add_signed(issued_offset);
+            let issued_at = jwt_session::unix_now().saturating_add_signed(issued_offset);
             let claims = SessionClaims {
                 issuer: &iss,
                 audience: &aud,
@@ -252,7 +245,7 @@ fn run(cli: Cli) -> Result<String, String> {
                 .get("exp")
                 .and_then(Value::as_u64)
                 .unwrap_or(0)
-                .saturating_sub(now());
+                .saturating_sub(jwt_session::unix_now());
             let cookie = set_cookie(&cookie_name, token.expose(), max_age, SameSite::Strict)
                 .map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"token": token.expose(), "csrf": csrf, "kid": signer.kid(), "set_cookie": cookie}).to_string())
@@ -278,7 +271,7 @@ fn run(cli: Cli) -> Result<String, String> {
                 Some(m) => m,
                 None => token_exp(&token)
                     .ok_or("the token has no readable `exp`; pass --max-age")?
-                    .saturating_sub(now()),
+                    .saturating_sub(jwt_session::unix_now()),
             };
             set_cookie(&name, &token, max_age, same_site).map_err(|e| e.to_string())
         }
