@@ -8,7 +8,7 @@
 //!   rotation). `AWSPENDING` keys are never served. `oct` (HMAC) keys are left out unless
 //!   `ALLOW_SYMMETRIC_KEYS=true`.
 //! - `{"action": "get_keys", "refresh": true}`: the same, but the cached key set is revalidated
-//!   first (a cheap `DescribeSecret`; at most once per 200 ms). The authorizer sends it when it
+//!   first (one cheap `DescribeSecret`). The authorizer sends it when it
 //!   meets an unknown `kid`, so a freshly rotated key is served at once.
 //! - A Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`): see
 //!   [`rotation`].
@@ -538,9 +538,6 @@ pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<
     })
 }
 
-/// Smallest interval between two revalidations asked by `refresh: true`.
-const MIN_REVALIDATE: Duration = Duration::from_millis(200);
-
 #[derive(Debug)]
 struct Cached {
     /// When the versions were last confirmed.
@@ -576,7 +573,7 @@ impl SecretsFn {
         let now = Instant::now();
         if let Some(c) = cache.as_ref() {
             let age = now.saturating_duration_since(c.checked_at);
-            if (!revalidate && age < self.cfg.cache_ttl) || (revalidate && age < MIN_REVALIDATE) {
+            if !revalidate && age < self.cfg.cache_ttl {
                 return Ok(Arc::clone(&c.loaded));
             }
         }
