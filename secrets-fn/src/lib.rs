@@ -564,7 +564,7 @@ impl SecretsFn {
     }
 
     /// The keys. Within `SECRET_CACHE_TTL_SECONDS` they come from memory; after it (or when
-    /// `revalidate` is asked, at most once a second) `DescribeSecret` tells whether the
+    /// `revalidate` is asked) `DescribeSecret` tells whether the
     /// versions changed, and only then are they read again. With a TTL of 0 every request
     /// reads both versions. While Secrets Manager fails, the last keys serve until
     /// `SECRET_MAX_STALE_SECONDS` after they were last confirmed.
