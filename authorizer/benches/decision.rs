@@ -212,7 +212,7 @@ fn benches(c: &mut Criterion) {
                     // What the Lambda runtime does with the bytes, then the handler.
                     let raw: Box<serde_json::value::RawValue> =
                         serde_json::from_slice(black_box(event)).expect("json");
-                    let req = authorizer::event::Request::from_json(raw.get());
+                    let req = authorizer::event::Request::read(raw.get(), &cfg.read_headers);
                     let decision = authorizer::decide_offline(&req, &cfg, t, &ring);
                     let answer = authorizer::response::build(&req, &decision, &cfg);
                     authorizer::audit::record(&req, &decision, "bench", t, started.elapsed());
@@ -227,14 +227,16 @@ fn benches(c: &mut Criterion) {
         }
         if alg == Alg::EdDSA {
             // Where the time goes, REST event: the three stages of a decision on their own.
-            let req =
-                authorizer::event::Request::from_json(std::str::from_utf8(&rest).unwrap_or("null"));
+            let req = authorizer::event::Request::read(
+                std::str::from_utf8(&rest).unwrap_or("null"),
+                &cfg.read_headers,
+            );
             let decision = authorizer::decide_offline(&req, &cfg, t, &ring);
             g.bench_function("parts/1_read_event", |b| {
                 b.iter(|| {
                     let raw: Box<serde_json::value::RawValue> =
                         serde_json::from_slice(black_box(&rest)).expect("json");
-                    authorizer::event::Request::from_json(raw.get()).payload
+                    authorizer::event::Request::read(raw.get(), &cfg.read_headers).payload
                 })
             });
             g.bench_function("parts/2_cookie_and_token", |b| {

@@ -69,14 +69,27 @@ pub fn record(
 /// CloudWatch namespace of the decision metrics.
 pub const METRICS_NAMESPACE: &str = "CookieJwtAuthorizer";
 
+/// The EMF metadata after `Timestamp`: the metrics and their dimensions.
+const EMF_METRICS: &str = concat!(
+    r#","CloudWatchMetrics":[{"Namespace":"CookieJwtAuthorizer","#,
+    r#""Dimensions":[["function"],["function","decision"],["function","reason"]],"#,
+    r#""Metrics":[{"Name":"Decisions","Unit":"Count"},{"Name":"latency_us","Unit":"Microseconds"}]}]}}"#,
+);
+
 /// Writes audit events as single JSON lines that are also CloudWatch Embedded Metric Format
 /// records: metric `Decisions` (Count) by `function`, by `function` and `decision`, and by
 /// `function` and `reason`, and `latency_us` (Microseconds). One line per attempt serves both
 /// the audit trail and the alarms.
-#[derive(Debug, Clone)]
+///
+/// The line is written field by field into one reused buffer (no intermediate JSON value):
+/// `timestamp`, the event's fields in order, `function`, `level`, `target`, `Decisions`,
+/// `_aws`.
+#[derive(Debug)]
 pub struct AuditLayer<W = fn() -> std::io::Stdout> {
     make_writer: W,
-    function: String,
+    /// `,"function":"…","level":"INFO","target":"audit","Decisions":1,"_aws":{"Timestamp":`
+    fixed: String,
+    buf: std::sync::Mutex<Vec<u8>>,
 }
 
 impl Default for AuditLayer {
@@ -89,61 +102,102 @@ impl<W> AuditLayer<W> {
     /// Writes records to `make_writer`'s writers (benchmarks use `std::io::sink`). The
     /// `function` dimension is `AWS_LAMBDA_FUNCTION_NAME`, read once here.
     pub fn with_writer(make_writer: W) -> Self {
+        let function =
+            std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "authorizer".to_owned());
+        let function = serde_json::to_string(&function).unwrap_or_else(|_| "\"\"".into());
         AuditLayer {
             make_writer,
-            function: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
-                .unwrap_or_else(|_| "authorizer".to_owned()),
+            fixed: format!(
+                r#","function":{function},"level":"INFO","target":"{TARGET}","Decisions":1,"_aws":{{"Timestamp":"#
+            ),
+            buf: std::sync::Mutex::new(Vec::with_capacity(1024)),
         }
     }
 }
 
-struct JsonFields(serde_json::Map<String, serde_json::Value>);
+/// Appends `"name":value` members to a JSON object being written.
+struct JsonFields<'a>(&'a mut Vec<u8>);
 
-impl tracing::field::Visit for JsonFields {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.insert(field.name().into(), value.into());
+impl JsonFields<'_> {
+    fn key(&mut self, field: &tracing::field::Field) {
+        self.0.push(b',');
+        let _ = serde_json::to_writer(&mut *self.0, field.name());
+        self.0.push(b':');
     }
-    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
+    fn number(&mut self, field: &tracing::field::Field, n: impl std::fmt::Display) {
+        use std::io::Write as _;
+        self.key(field);
+        let _ = write!(self.0, "{n}");
     }
 }
 
-/// The audit record for an event's fields, with the EMF metadata added.
-pub fn emf_record(
-    fields: serde_json::Map<String, serde_json::Value>,
-    function: &str,
-    unix_ms: u128,
-) -> serde_json::Value {
-    let mut m = fields;
-    m.insert("function".into(), function.into());
-    m.insert("level".into(), "INFO".into());
-    m.insert("target".into(), TARGET.into());
-    m.insert("Decisions".into(), 1.into());
-    m.insert(
-        "_aws".into(),
-        serde_json::json!({
-            "Timestamp": unix_ms as u64,
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["function"], ["function", "decision"], ["function", "reason"]],
-                "Metrics": [
-                    {"Name": "Decisions", "Unit": "Count"},
-                    {"Name": "latency_us", "Unit": "Microseconds"}
-                ]
-            }]
-        }),
-    );
-    serde_json::Value::Object(m)
+impl tracing::field::Visit for JsonFields<'_> {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.key(field);
+        let _ = serde_json::to_writer(&mut *self.0, value);
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.number(field, value);
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.number(field, value);
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.number(field, value);
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.key(field);
+        let _ = serde_json::to_writer(&mut *self.0, &format_args!("{value:?}"));
+    }
+}
+
+impl<W> AuditLayer<W> {
+    /// Formats one record into `out` (cleared first): the whole line, newline included.
+    fn format(&self, event: &tracing::Event<'_>, out: &mut Vec<u8>) {
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        out.clear();
+        out.extend_from_slice(br#"{"timestamp":""#);
+        let mut timestamp = TimestampBuf::default();
+        let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
+            &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
+        );
+        out.extend_from_slice(timestamp.as_bytes());
+        out.push(b'"');
+        event.record(&mut JsonFields(out));
+        out.extend_from_slice(self.fixed.as_bytes());
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        use std::io::Write as _;
+        let _ = write!(out, "{unix_ms}");
+        out.extend_from_slice(EMF_METRICS.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// A fixed-size buffer for the RFC 3339 timestamp (no allocation).
+#[derive(Default)]
+struct TimestampBuf {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl TimestampBuf {
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for TimestampBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        // Only digits, '-', ':', '.', 'T' and 'Z' come here: nothing to escape.
+        let end = self.len + s.len();
+        let dst = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 impl<S, W> tracing_subscriber::Layer<S> for AuditLayer<W>
@@ -159,22 +213,20 @@ where
         if event.metadata().target() != TARGET {
             return;
         }
-        let mut fields = JsonFields(serde_json::Map::new());
-        let mut timestamp = String::new();
-        use tracing_subscriber::fmt::time::FormatTime as _;
-        let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
-            &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
-        );
-        fields.0.insert("timestamp".into(), timestamp.into());
-        event.record(&mut fields);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut line = serde_json::to_vec(&emf_record(fields.0, &self.function, now.as_millis()))
-            .unwrap_or_default();
-        line.push(b'\n');
         use std::io::Write as _;
-        let _ = self.make_writer.make_writer().write_all(&line);
+        // One Lambda invocation at a time: the lock is never contended there. If it ever is
+        // poisoned or busy, a fresh buffer is used rather than losing the record.
+        match self.buf.try_lock() {
+            Ok(mut buf) => {
+                self.format(event, &mut buf);
+                let _ = self.make_writer.make_writer().write_all(&buf);
+            }
+            Err(_) => {
+                let mut buf = Vec::with_capacity(1024);
+                self.format(event, &mut buf);
+                let _ = self.make_writer.make_writer().write_all(&buf);
+            }
+        }
     }
 }
 
@@ -183,15 +235,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emf_record_declares_the_decision_metrics_on_the_audit_fields() {
-        let mut f = serde_json::Map::new();
-        f.insert("decision".into(), "deny".into());
-        f.insert("reason".into(), "bad_sig".into());
-        f.insert("latency_us".into(), 12.into());
-        let v = emf_record(f, "prod-authorizer", 1_700_000_000_000);
-        assert_eq!(v["function"], "prod-authorizer");
-        assert_eq!(v["Decisions"], 1);
+    fn one_json_line_carries_the_fields_and_declares_the_decision_metrics() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = out.clone();
+        let layer = AuditLayer::with_writer(move || Capture(sink.clone()));
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: TARGET, decision = "deny", reason = "bad_sig",
+                user_agent = "quote \" and \\ and \u{1}", latency_us = 12_u64, "authorization");
+            tracing::info!(target: "other", "not an audit record");
+        });
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "only audit events are written, one line each"
+        );
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["decision"], "deny");
         assert_eq!(v["reason"], "bad_sig");
+        assert_eq!(v["user_agent"], "quote \" and \\ and \u{1}");
+        assert_eq!(v["latency_us"], 12);
+        assert_eq!(v["message"], "authorization");
+        assert_eq!(v["function"], "authorizer");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["Decisions"], 1);
+        assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
         let cw = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(cw["Namespace"], METRICS_NAMESPACE);
         assert_eq!(
@@ -203,7 +274,20 @@ mod tests {
             ])
         );
         assert_eq!(cw["Metrics"][0]["Name"], "Decisions");
-        assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000_u64);
+        assert_eq!(cw["Metrics"][1]["Unit"], "Microseconds");
+        assert!(v["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub struct Config {
     pub double_token: bool,
     /// Public keys supplied at deploy time, used until the first refresh.
     pub bootstrap_keys: Option<jwt_session::JwkSet>,
+    /// The headers read from an event: the ones a check uses (`cookie`, `authorization`, the
+    /// CSRF header, `origin`, `sec-fetch-site`, `user-agent`); others are skipped unread.
+    pub read_headers: crate::event::HeaderFilter,
 }
 
 /// One configuration problem.
@@ -426,11 +429,24 @@ impl Config {
             keys_connect_timeout: Duration::from_millis(connect_ms),
             keys_fetch_timeout: Duration::from_millis(fetch_ms),
             http_api_response,
-            csrf_header_name,
             allowed_origins,
             route_rules,
             double_token,
             bootstrap_keys,
+            read_headers: crate::event::HeaderFilter::Only(
+                [
+                    "cookie",
+                    "authorization",
+                    "origin",
+                    "sec-fetch-site",
+                    "user-agent",
+                    csrf_header_name.as_str(),
+                ]
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            ),
+            csrf_header_name,
         })
     }
 }

@@ -9,8 +9,10 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayV2CustomAuthorizerV2Request,
 };
 use aws_lambda_events::http::{HeaderMap, Method};
-use serde::Deserialize;
 use serde_json::Value;
+
+use crate::event_filter;
+pub use crate::event_filter::HeaderFilter;
 
 /// Which answer format the event calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,53 +87,76 @@ impl Request {
         }
     }
 
-    /// Reads an event from its JSON text, as the Lambda runtime hands it over. The common
-    /// case goes straight from the text to the `aws_lambda_events` type, with no intermediate
-    /// `serde_json::Value`; anything unusual takes the [`Request::from_value`] path. Never fails.
+    /// Reads an event from its JSON text, keeping every header (tests, tools).
     pub fn from_json(text: &str) -> Request {
-        #[derive(Deserialize)]
-        struct Probe<'a> {
-            #[serde(borrow, default)]
-            version: Option<std::borrow::Cow<'a, str>>,
-            #[serde(rename = "type", borrow, default)]
-            kind: Option<std::borrow::Cow<'a, str>>,
-            #[serde(rename = "methodArn", default)]
-            method_arn: Option<serde::de::IgnoredAny>,
+        Self::read(text, &HeaderFilter::All)
+    }
+
+    /// Reads an event from its JSON text, as the Lambda runtime hands it over, keeping the
+    /// headers `headers` names. The common case goes straight from the text to the
+    /// `aws_lambda_events` type in one pass, with no intermediate `serde_json::Value`,
+    /// skipping members no check reads ([`crate::event_filter`]); anything unusual takes the
+    /// [`Request::from_value_with`] path, which dispatches on `version`, `type` and
+    /// `methodArn` the same way. Never fails.
+    pub fn read(text: &str, headers: &HeaderFilter) -> Request {
+        fn end(mut de: serde_json::Deserializer<serde_json::de::StrRead<'_>>) -> Option<()> {
+            de.end().ok()
         }
-        let typed = match serde_json::from_str::<Probe<'_>>(text) {
-            Ok(p) if p.version.as_deref() == Some("2.0") => {
-                serde_json::from_str::<ApiGatewayV2CustomAuthorizerV2Request>(text)
-                    .ok()
-                    .map(Self::from_v2)
-            }
-            Ok(p)
-                if p.version.as_deref() != Some("2.0")
-                    && p.kind.as_deref() == Some("REQUEST")
-                    && p.method_arn.is_some() =>
-            {
-                serde_json::from_str::<ApiGatewayCustomAuthorizerRequestTypeRequest>(text)
-                    .ok()
-                    .map(Self::from_rest)
-            }
-            _ => None,
+        // Which type to try first: a hint from the first member name only; the checks after
+        // each read decide, exactly as a full look at `version`, `type` and `methodArn` would.
+        let v2_first = text
+            .trim_start()
+            .strip_prefix('{')
+            .is_some_and(|rest| rest.trim_start().starts_with("\"version\""));
+        let as_v2 = || {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let e: ApiGatewayV2CustomAuthorizerV2Request =
+                event_filter::deserialize(&mut de, headers).ok()?;
+            end(de)?;
+            (e.version.as_deref() == Some("2.0")).then(|| Self::from_v2(e))
+        };
+        let as_rest = || {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let (e, version): (ApiGatewayCustomAuthorizerRequestTypeRequest, _) =
+                event_filter::deserialize_noting_version(&mut de, headers).ok()?;
+            end(de)?;
+            (version != event_filter::Version::V2
+                && e.type_.as_deref() == Some("REQUEST")
+                && e.method_arn.is_some())
+            .then(|| Self::from_rest(e))
+        };
+        let typed = if v2_first {
+            as_v2().or_else(as_rest)
+        } else {
+            as_rest().or_else(as_v2)
         };
         typed.unwrap_or_else(|| {
             let raw: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-            Self::from_value(&raw)
+            Self::from_value_with(&raw, headers)
         })
     }
 
-    /// Reads an event. Never fails: an event that cannot be read is a `malformed` request.
+    /// Reads an event, keeping every header. Never fails: an event that cannot be read is a
+    /// `malformed` request.
     pub fn from_value(raw: &Value) -> Request {
+        Self::from_value_with(raw, &HeaderFilter::All)
+    }
+
+    /// Reads an event, keeping the headers `headers` names. Never fails.
+    pub fn from_value_with(raw: &Value, headers: &HeaderFilter) -> Request {
         let version = raw.get("version").and_then(Value::as_str);
         let kind = raw.get("type").and_then(Value::as_str);
         if version == Some("2.0") {
-            match ApiGatewayV2CustomAuthorizerV2Request::deserialize(raw) {
+            match event_filter::deserialize::<ApiGatewayV2CustomAuthorizerV2Request, _>(
+                raw, headers,
+            ) {
                 Ok(e) => Self::from_v2(e),
                 Err(_) => Self::unknown(raw, Payload::Http),
             }
         } else if kind == Some("REQUEST") && raw.get("methodArn").is_some() {
-            match ApiGatewayCustomAuthorizerRequestTypeRequest::deserialize(raw) {
+            match event_filter::deserialize::<ApiGatewayCustomAuthorizerRequestTypeRequest, _>(
+                raw, headers,
+            ) {
                 Ok(e) => Self::from_rest(e),
                 Err(_) => Self::unknown(raw, Payload::Rest),
             }
@@ -281,6 +306,118 @@ mod tests {
         }
         let r = Request::from_json("not json");
         assert!(r.malformed);
+    }
+
+    #[test]
+    fn only_the_headers_a_check_reads_are_kept_from_both_header_maps() {
+        let only = HeaderFilter::Only(vec!["cookie".into(), "x-csrf-token".into()]);
+        let raw = json!({
+            "type": "REQUEST", "methodArn": "arn", "httpMethod": "POST", "resource": "/x",
+            "headers": {"COOKIE": "a=1", "X-Csrf-Token": "t", "Accept": "text/html"},
+            "multiValueHeaders": {"Cookie": ["a=1", "b=2"], "Accept": ["text/html"],
+                                  "X-Forwarded-For": ["1.2.3.4"]},
+            "queryStringParameters": {"q": "1"},
+            "requestContext": {"requestId": "r", "identity": {"sourceIp": "1.2.3.4"}}
+        });
+        for r in [
+            Request::read(&raw.to_string(), &only),
+            Request::from_value_with(&raw, &only),
+        ] {
+            assert!(!r.malformed);
+            let names: Vec<&str> = r.headers.keys().map(|k| k.as_str()).collect();
+            assert_eq!(names, vec!["cookie", "x-csrf-token"]);
+            assert_eq!(r.headers.get_all("cookie").iter().count(), 2);
+            assert_eq!(r.request_id.as_deref(), Some("r"));
+        }
+        let v2 = json!({"version": "2.0", "routeArn": "arn", "cookies": ["s=1"],
+                        "headers": {"cookie": "c=2", "accept": "x", "user-agent": "ua"},
+                        "requestContext": {"http": {"method": "GET"}}});
+        let r = Request::read(&v2.to_string(), &only);
+        assert_eq!(r.headers.len(), 1);
+        assert_eq!(r.cookies, vec!["s=1"]);
+        let all = Request::read(&v2.to_string(), &HeaderFilter::All);
+        assert_eq!(all.headers.len(), 3);
+    }
+
+    #[test]
+    fn the_format_follows_version_type_and_method_arn_wherever_they_appear() {
+        let only = HeaderFilter::Only(vec!["cookie".into()]);
+        let cases = [
+            (
+                r#"{"type":"REQUEST","methodArn":"arn","requestContext":{}}"#,
+                Payload::Rest,
+                false,
+            ),
+            (
+                r#"{"version":"1.0","type":"REQUEST","methodArn":"arn","requestContext":{}}"#,
+                Payload::Rest,
+                false,
+            ),
+            (
+                r#"{"type":"REQUEST","methodArn":"arn","requestContext":{"http":{"method":"GET"}},"version":"2.0"}"#,
+                Payload::Http,
+                false,
+            ),
+            (
+                r#"{"version":"2.0","routeArn":"arn","requestContext":{"http":{"method":"GET"}}}"#,
+                Payload::Http,
+                false,
+            ),
+            (
+                r#"{"routeArn":"arn","requestContext":{"http":{"method":"GET"}},"version":"2.0"}"#,
+                Payload::Http,
+                false,
+            ),
+            (
+                r#"{"version":"1.0","version":"2.0","type":"REQUEST","methodArn":"arn","requestContext":{}}"#,
+                Payload::Http,
+                true,
+            ),
+            (
+                r#"{"version":"2.0","type":"TOKEN","methodArn":"arn"}"#,
+                Payload::Http,
+                true,
+            ),
+            (
+                r#"{"type":"TOKEN","methodArn":"arn","requestContext":{}}"#,
+                Payload::Unknown,
+                true,
+            ),
+        ];
+        for (text, payload, malformed) in cases {
+            let r = Request::read(text, &only);
+            assert_eq!((r.payload, r.malformed), (payload, malformed), "{text}");
+            let v: Value = serde_json::from_str(text).unwrap();
+            let from_value = Request::from_value_with(&v, &only);
+            if !text.contains(r#""version":"1.0","version""#) {
+                assert_eq!(
+                    (from_value.payload, from_value.malformed),
+                    (payload, malformed),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn members_no_check_reads_are_skipped_but_must_still_be_json() {
+        let only = HeaderFilter::Only(vec!["cookie".into()]);
+        let raw = r#"{"type": "REQUEST", "methodArn": "arn", "httpMethod": "GET",
+            "queryStringParameters": 5, "pathParameters": [1], "stageVariables": "x",
+            "headers": {"Accept": 7, "Cookie": "a=1"}, "requestContext": {}}"#;
+        let r = Request::read(raw, &only);
+        assert!(
+            !r.malformed,
+            "skipped members are not validated against their types"
+        );
+        assert_eq!(
+            r.headers.get("cookie").map(|v| v.as_bytes()),
+            Some(&b"a=1"[..])
+        );
+        let broken = r#"{"type": "REQUEST", "methodArn": "arn", "queryStringParameters": {,}}"#;
+        assert!(Request::read(broken, &only).malformed);
+        let kept_but_wrong = r#"{"type": "REQUEST", "methodArn": "arn", "headers": {"Cookie": 7}, "requestContext": {}}"#;
+        assert!(Request::read(kept_but_wrong, &only).malformed);
     }
 
     #[test]

@@ -6,10 +6,10 @@
 //! one component reads as `{"sub":"alice"}` is read as `{"sub":"admin"}` by another; refusing
 //! them removes the ambiguity.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
 
 /// Deepest nesting accepted (the object itself is depth 1).
 pub const MAX_DEPTH: usize = 10;
@@ -22,101 +22,297 @@ pub enum JsonError {
     Refused,
 }
 
-struct Strict {
+/// A member name or string, borrowed from the document when it has no escapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key<'de>(pub Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The value of a member the caller asked for, in the only shapes the checks accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Member<'a> {
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A non-negative integer that fits in 64 bits.
+    UInt(u64),
+    /// An array whose elements are all strings.
+    Strs(Vec<Cow<'a, str>>),
+    /// Anything else (another number, `true`, `null`, an object, a mixed array).
+    Other,
+}
+
+impl<'a> Member<'a> {
+    /// The string, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Member::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a value strictly and keeps nothing of it.
+struct Skip {
     depth: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Strict {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Strict {
-    type Value = Value;
-
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("JSON")
     }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(de::Error::custom("too deep"));
         }
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Strict {
-            depth: self.depth + 1,
-        })? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
+        while seq
+            .next_element_seed(Skip {
+                depth: self.depth + 1,
+            })?
+            .is_some()
+        {}
+        Ok(())
     }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(de::Error::custom("too deep"));
         }
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
+        let mut seen: Vec<Key<'de>> = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if seen.contains(&key) {
                 return Err(de::Error::custom("duplicate member"));
             }
-            let value = map.next_value_seed(Strict {
+            map.next_value_seed(Skip {
                 depth: self.depth + 1,
             })?;
-            out.insert(key, value);
+            seen.push(key);
         }
-        Ok(Value::Object(out))
+        Ok(())
     }
 }
 
-/// Parses `bytes` as one strict JSON object.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+/// Reads a wanted member's value (depth 1, the object being 0) into a [`Member`], checking it strictly.
+struct Want;
+
+impl<'de> DeserializeSeed<'de> for Want {
+    type Value = Member<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Member<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// An array element: its string, or `None` after checking any other value.
+struct Element;
+
+impl<'de> DeserializeSeed<'de> for Element {
+    type Value = Option<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Element {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Skip { depth: 2 }.visit_seq(seq).map(|()| None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Skip { depth: 2 }.visit_map(map).map(|()| None)
+    }
+}
+
+impl<'de> Visitor<'de> for Want {
+    type Value = Member<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Member<'de>, E> {
+        Ok(Member::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Member<'de>, E> {
+        Ok(Member::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Member<'de>, E> {
+        Ok(Member::UInt(v))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Member<'de>, E> {
+        Ok(Member::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Member<'de>, E> {
+        Ok(Member::Other)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Member<'de>, E> {
+        Ok(Member::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Member<'de>, E> {
+        Ok(Member::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member<'de>, A::Error> {
+        let mut strings = Vec::new();
+        let mut all_strings = true;
+        while let Some(element) = seq.next_element_seed(Element)? {
+            match element {
+                Some(s) if all_strings => strings.push(s),
+                Some(_) => {}
+                None => {
+                    all_strings = false;
+                    strings.clear();
+                }
+            }
+        }
+        Ok(if all_strings {
+            Member::Strs(strings)
+        } else {
+            Member::Other
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member<'de>, A::Error> {
+        Skip { depth: 1 }.visit_map(map).map(|()| Member::Other)
+    }
+}
+
+/// The members a caller asked for, by position in its list of names.
+struct Object<'n, 'de, const N: usize> {
+    names: &'n [&'n str; N],
+    found: [Option<Member<'de>>; N],
+}
+
+impl<'de, const N: usize> Visitor<'de> for Object<'_, 'de, N> {
+    type Value = [Option<Member<'de>>; N];
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen: Vec<Key<'de>> = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if seen.contains(&key) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            let slot = self
+                .names
+                .iter()
+                .position(|n| *n == key.0)
+                .and_then(|i| self.found.get_mut(i));
+            match slot {
+                Some(slot) => *slot = Some(map.next_value_seed(Want)?),
+                None => map.next_value_seed(Skip { depth: 1 })?,
+            }
+            seen.push(key);
+        }
+        Ok(self.found)
+    }
+}
+
+/// Parses `bytes` as one strict JSON object and returns the members named in `names` (by
+/// position), with strings borrowed from `bytes` where possible. Every other member is
+/// checked as strictly and dropped.
+pub fn members<'de, const N: usize>(
+    bytes: &'de [u8],
+    names: &[&str; N],
+) -> Result<[Option<Member<'de>>; N], JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = Strict { depth: 0 }
-        .deserialize(&mut de)
+    let found = de
+        .deserialize_map(Object {
+            names,
+            found: std::array::from_fn(|_| None),
+        })
         .map_err(|_| JsonError::Refused)?;
     de.end().map_err(|_| JsonError::Refused)?;
-    match value {
-        Value::Object(m) => Ok(m),
-        _ => Err(JsonError::Refused),
-    }
+    Ok(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn check(doc: &[u8]) -> Result<(), JsonError> {
+        members(doc, &[]).map(|_| ())
+    }
+
     #[test]
-    fn plain_objects_parse() {
-        let m = parse_object(br#"{"a":1,"b":[1,{"c":"d"}],"e":null,"f":1.5}"#).unwrap();
-        assert_eq!(m["b"][1]["c"], "d");
+    fn wanted_members_come_back_in_their_shapes() {
+        let [a, b, c, d, e, f, g, h] = members(
+            br#"{"a":1,"b":[1,{"c":"d"}],"c":"s","d":["x","y"],"e":-1,"f":1.5,"z":null,"g":{"k":1}}"#,
+            &["a", "b", "c", "d", "e", "f", "g", "h"],
+        )
+        .unwrap();
+        assert_eq!(a, Some(Member::UInt(1)));
+        assert_eq!(b, Some(Member::Other), "a mixed array");
+        assert_eq!(c, Some(Member::Str("s".into())));
+        assert_eq!(d, Some(Member::Strs(vec!["x".into(), "y".into()])));
+        assert_eq!(e, Some(Member::Other), "negative");
+        assert_eq!(f, Some(Member::Other), "not an integer");
+        assert_eq!(g, Some(Member::Other));
+        assert_eq!(h, None);
     }
 
     #[test]
@@ -126,9 +322,12 @@ mod tests {
             r#"{"sub":"alice","\u0073ub":"admin"}"#,
             r#"{"x":{"a":1,"a":1}}"#,
             r#"{"x":[{"a":1,"a":2}]}"#,
+            r#"{"aud":[{"a":1,"a":2}]}"#,
+            r#"{"sub":{"a":1,"a":2}}"#,
         ] {
+            assert_eq!(check(doc.as_bytes()), Err(JsonError::Refused), "{doc}");
             assert_eq!(
-                parse_object(doc.as_bytes()),
+                members(doc.as_bytes(), &["sub", "aud", "x"]).map(|_| ()),
                 Err(JsonError::Refused),
                 "{doc}"
             );
@@ -149,7 +348,7 @@ mod tests {
             b"",
             b"{",
         ] {
-            assert_eq!(parse_object(doc), Err(JsonError::Refused), "{doc:?}");
+            assert_eq!(check(doc), Err(JsonError::Refused), "{doc:?}");
         }
     }
 
@@ -160,20 +359,30 @@ mod tests {
             "{\"a\":".repeat(MAX_DEPTH - 1) + "{}",
             "}".repeat(MAX_DEPTH - 1)
         );
-        assert!(parse_object(ok.as_bytes()).is_ok());
+        assert!(check(ok.as_bytes()).is_ok());
+        assert!(members(ok.as_bytes(), &["a"]).is_ok());
         let deep = format!(
             "{}{}",
             "{\"a\":".repeat(MAX_DEPTH) + "{}",
             "}".repeat(MAX_DEPTH)
         );
-        assert_eq!(parse_object(deep.as_bytes()), Err(JsonError::Refused));
-        let arrays = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
-        assert_eq!(parse_object(arrays.as_bytes()), Err(JsonError::Refused));
+        assert_eq!(check(deep.as_bytes()), Err(JsonError::Refused));
+        assert_eq!(
+            members(deep.as_bytes(), &["a"]).map(|_| ()),
+            Err(JsonError::Refused)
+        );
+        for name in ["a", "b"] {
+            let arrays = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
+            assert_eq!(
+                members(arrays.as_bytes(), &[name]).map(|_| ()),
+                Err(JsonError::Refused)
+            );
+        }
     }
 
     #[test]
     fn whitespace_and_escapes_of_valid_json_are_accepted() {
-        let m = parse_object(b"{\r\n \"aud\" :\t\"\\u0061pi\"\r\n}").unwrap();
-        assert_eq!(m["aud"], "api");
+        let [aud] = members(b"{\r\n \"aud\" :\t\"\\u0061pi\"\r\n}", &["aud"]).unwrap();
+        assert_eq!(aud, Some(Member::Str("api".into())));
     }
 }

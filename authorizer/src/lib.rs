@@ -21,6 +21,7 @@ pub mod config;
 pub mod cookie;
 pub mod csrf;
 pub mod event;
+pub mod event_filter;
 pub mod json;
 pub mod keys;
 pub mod response;
@@ -267,7 +268,7 @@ pub fn handle_offline(
     ring: &token::KeyRing,
 ) -> (Answer, Decision) {
     let req = match std::str::from_utf8(event) {
-        Ok(text) => Request::from_json(text),
+        Ok(text) => Request::read(text, &cfg.read_headers),
         Err(_) => Request::from_value(&Value::Null),
     };
     let decision = decide_offline(&req, cfg, now, ring);
@@ -353,10 +354,10 @@ impl Authorizer {
         &self,
         event: &str,
         lambda_request_id: &str,
-    ) -> Result<Value, Unauthorized> {
+    ) -> Result<response::Response, Unauthorized> {
         let started = std::time::Instant::now();
         let now = unix_now();
-        let req = Request::from_json(event);
+        let req = Request::read(event, &self.cfg.read_headers);
         let decision = self.decide(&req, now).await;
         let answer = response::build(&req, &decision, &self.cfg);
         audit::record(&req, &decision, lambda_request_id, now, started.elapsed());

@@ -5,36 +5,86 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::config::{Config, HttpApiResponse};
 use crate::event::{Payload, Request};
 use crate::token::Verified;
 use crate::Decision;
 
+/// The context handed to the route: string values only, in this order; absent ones omitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    /// `sub` of the verified token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// `exp`, in decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<String>,
+    /// `kid` of the key that verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// `scope` (or `scp` joined with spaces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `jti`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// `"true"` in the last third of the token's lifetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renew: Option<Cow<'static, str>>,
+    /// The reason of a refusal (Deny policy, or `isAuthorized: false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'static, str>>,
+}
+
+/// A response, in the `aws_lambda_events` type the event and configuration call for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// REST API (payload 1.0): IAM policy.
+    Rest(ApiGatewayCustomAuthorizerResponse<Context>),
+    /// HTTP API payload 2.0, IAM policy.
+    HttpIam(ApiGatewayV2CustomAuthorizerIamPolicyResponse<Context>),
+    /// HTTP API payload 2.0, simple response.
+    Simple(ApiGatewayV2CustomAuthorizerSimpleResponse<Context>),
+}
+
 /// What the handler returns.
 #[derive(Debug, Clone, PartialEq)]
+// Built once per invocation and moved to the runtime: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Answer {
-    /// A JSON response.
-    Json(Value),
+    /// A response, serialized once by the runtime.
+    Json(Response),
     /// The `Unauthorized` error (401).
     Unauthorized,
 }
 
-/// The context handed to the route: string values only.
-pub fn context(v: &Verified) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("sub".into(), Value::String(v.sub.clone()));
-    m.insert("exp".into(), Value::String(v.exp.to_string()));
-    m.insert("kid".into(), Value::String(v.kid.clone()));
-    if let Some(s) = &v.scope {
-        m.insert("scope".into(), Value::String(s.clone()));
+impl Answer {
+    /// The response as a JSON value (`None` for `Unauthorized`): for tests and tools.
+    pub fn to_value(&self) -> Option<Value> {
+        match self {
+            Answer::Json(r) => serde_json::to_value(r).ok(),
+            Answer::Unauthorized => None,
+        }
     }
-    if let Some(j) = &v.jti {
-        m.insert("jti".into(), Value::String(j.clone()));
+}
+
+/// The context of a verified token.
+pub fn context(v: &Verified) -> Context {
+    Context {
+        sub: Some(v.sub.clone()),
+        exp: Some(v.exp.to_string()),
+        kid: Some(v.kid.clone()),
+        scope: v.scope.clone(),
+        jti: v.jti.clone(),
+        renew: Some(Cow::Borrowed(if v.renew { "true" } else { "false" })),
+        reason: None,
     }
-    m.insert("renew".into(), Value::String(v.renew.to_string()));
-    m
 }
 
 fn policy(effect: IamPolicyEffect, resource: &str) -> ApiGatewayCustomAuthorizerPolicy {
@@ -53,32 +103,29 @@ fn iam(
     principal: &str,
     effect: IamPolicyEffect,
     resource: &str,
-    ctx: Map<String, Value>,
+    ctx: Context,
 ) -> Answer {
     let policy_document = policy(effect, resource);
-    let value = if payload == Payload::Http {
-        let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Map<String, Value>>::default();
+    Answer::Json(if payload == Payload::Http {
+        let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Context>::default();
         r.principal_id = Some(principal.to_owned());
         r.policy_document = policy_document;
         r.context = ctx;
-        serde_json::to_value(r)
+        Response::HttpIam(r)
     } else {
-        let mut r = ApiGatewayCustomAuthorizerResponse::<Map<String, Value>>::default();
+        let mut r = ApiGatewayCustomAuthorizerResponse::<Context>::default();
         r.principal_id = Some(principal.to_owned());
         r.policy_document = policy_document;
         r.context = ctx;
-        serde_json::to_value(r)
-    };
-    value.map(Answer::Json).unwrap_or(Answer::Unauthorized)
+        Response::Rest(r)
+    })
 }
 
-fn simple(authorized: bool, ctx: Map<String, Value>) -> Answer {
-    let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::<Map<String, Value>>::default();
+fn simple(authorized: bool, ctx: Context) -> Answer {
+    let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::<Context>::default();
     r.is_authorized = authorized;
     r.context = ctx;
-    serde_json::to_value(r)
-        .map(Answer::Json)
-        .unwrap_or(Answer::Unauthorized)
+    Answer::Json(Response::Simple(r))
 }
 
 /// The answer for `decision` in the format the event and configuration call for.
@@ -94,8 +141,10 @@ pub fn build(req: &Request, decision: &Decision, cfg: &Config) -> Answer {
             (false, None) => Answer::Unauthorized,
         },
         Decision::Forbid(v, reason) => {
-            let mut ctx = context(v);
-            ctx.insert("reason".into(), Value::String(reason.as_str().into()));
+            let ctx = Context {
+                reason: Some(Cow::Borrowed(reason.as_str())),
+                ..context(v)
+            };
             match (simple_mode, resource) {
                 (true, _) => simple(false, ctx),
                 (false, Some(arn)) => iam(req.payload, &v.sub, IamPolicyEffect::Deny, arn, ctx),
@@ -104,12 +153,13 @@ pub fn build(req: &Request, decision: &Decision, cfg: &Config) -> Answer {
         }
         Decision::Deny(refusal) => {
             if simple_mode {
-                let mut ctx = Map::new();
-                ctx.insert(
-                    "reason".into(),
-                    Value::String(refusal.reason.as_str().into()),
-                );
-                simple(false, ctx)
+                simple(
+                    false,
+                    Context {
+                        reason: Some(Cow::Borrowed(refusal.reason.as_str())),
+                        ..Context::default()
+                    },
+                )
             } else {
                 Answer::Unauthorized
             }
@@ -150,6 +200,10 @@ mod tests {
         }
     }
 
+    fn value(a: Answer) -> Option<Value> {
+        a.to_value()
+    }
+
     fn rest() -> Request {
         Request::from_value(
             &json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x", "requestContext": {}}),
@@ -164,7 +218,7 @@ mod tests {
 
     #[test]
     fn rest_allow_is_an_allow_policy_for_the_method_arn_with_string_context() {
-        let Answer::Json(v) = build(&rest(), &Decision::Allow(verified()), &cfg("simple")) else {
+        let Some(v) = value(build(&rest(), &Decision::Allow(verified()), &cfg("simple"))) else {
             panic!()
         };
         assert_eq!(v["principalId"], "user-1");
@@ -181,11 +235,11 @@ mod tests {
 
     #[test]
     fn rest_forbid_is_a_deny_policy_and_deny_is_unauthorized() {
-        let Answer::Json(v) = build(
+        let Some(v) = value(build(
             &rest(),
             &Decision::Forbid(verified(), Reason::Csrf),
             &cfg("simple"),
-        ) else {
+        )) else {
             panic!()
         };
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
@@ -196,16 +250,16 @@ mod tests {
 
     #[test]
     fn http_simple_answers_is_authorized() {
-        let Answer::Json(v) = build(&http(), &Decision::Allow(verified()), &cfg("simple")) else {
+        let Some(v) = value(build(&http(), &Decision::Allow(verified()), &cfg("simple"))) else {
             panic!()
         };
         assert_eq!(v["isAuthorized"], true);
         assert_eq!(v["context"]["sub"], "user-1");
-        let Answer::Json(v) = build(
+        let Some(v) = value(build(
             &http(),
             &Decision::Deny(Reason::NoToken.into()),
             &cfg("simple"),
-        ) else {
+        )) else {
             panic!()
         };
         assert_eq!(v["isAuthorized"], false);
@@ -214,7 +268,7 @@ mod tests {
 
     #[test]
     fn http_iam_answers_like_rest_with_the_route_arn() {
-        let Answer::Json(v) = build(&http(), &Decision::Allow(verified()), &cfg("iam")) else {
+        let Some(v) = value(build(&http(), &Decision::Allow(verified()), &cfg("iam"))) else {
             panic!()
         };
         assert_eq!(
