@@ -115,13 +115,29 @@ impl<W> AuditLayer<W> {
     }
 }
 
+/// Appends `s` as a JSON string. Most values need no escaping: one branch-free pass finds
+/// out, and they are copied as they are; the others go through `serde_json`.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    let needs_escape = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if needs_escape {
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
 /// Appends `"name":value` members to a JSON object being written.
 struct JsonFields<'a>(&'a mut Vec<u8>);
 
 impl JsonFields<'_> {
     fn key(&mut self, field: &tracing::field::Field) {
         self.0.push(b',');
-        let _ = serde_json::to_writer(&mut *self.0, field.name());
+        push_json_str(self.0, field.name());
         self.0.push(b':');
     }
     fn number(&mut self, field: &tracing::field::Field, n: impl std::fmt::Display) {
@@ -134,7 +150,7 @@ impl JsonFields<'_> {
 impl tracing::field::Visit for JsonFields<'_> {
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
         self.key(field);
-        let _ = serde_json::to_writer(&mut *self.0, value);
+        push_json_str(self.0, value);
     }
     fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
         self.number(field, value);
@@ -287,6 +303,27 @@ mod tests {
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_does() {
+        for s in [
+            "plain",
+            "",
+            "quote \" here",
+            "back\\slash",
+            "tab\there",
+            "\u{1f}",
+            "é ✓ \u{7f}",
+            "</script>",
+        ] {
+            let mut out = Vec::new();
+            push_json_str(&mut out, s);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
         }
     }
 
