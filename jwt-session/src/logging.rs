@@ -2,18 +2,40 @@
 //!
 //! Records are always JSON (the audit contract needs JSON whatever `AWS_LAMBDA_LOG_FORMAT`
 //! says); set the function's log format to JSON so CloudWatch indexes their fields. The level
-//! comes from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
+//! comes from `AWS_LAMBDA_LOG_LEVEL` (`FATAL` read as `error`), else `RUST_LOG` (a level, or
+//! `target=level` directives separated by commas), else `info`.
+//!
+//! The filter is `tracing_subscriber`'s `Targets`, not `EnvFilter`: the same directive syntax
+//! without span and field filters, and without the regex engine in the binary.
 
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_subscriber::{Layer, Registry};
 
-fn level_filter() -> EnvFilter {
-    std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .and_then(|level| EnvFilter::try_new(level.to_ascii_lowercase()).ok())
-        .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new("info"))
+/// The filter for `AWS_LAMBDA_LOG_LEVEL` (a level) and `RUST_LOG` (directives) values; one
+/// that is unset, empty or not understood gives way to the next source.
+pub fn level_filter_from(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
+    let parse = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.parse::<Targets>().ok()).flatten()
+    };
+    lambda_level
+        .and_then(|l| match l.trim().to_ascii_lowercase().as_str() {
+            "fatal" => Some(LevelFilter::ERROR),
+            "" => None,
+            other => other.parse::<LevelFilter>().ok(),
+        })
+        .map(|level| Targets::new().with_default(level))
+        .or_else(|| rust_log.and_then(parse))
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
+fn level_filter() -> Targets {
+    level_filter_from(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    )
 }
 
 /// Installs the global subscriber. Call once, first thing in `main`.
@@ -38,4 +60,38 @@ pub fn init_with<L: Layer<Registry> + Send + Sync + 'static>(extra: L, own_targe
             own_target.is_empty() || m.target() != own_target
         }));
     tracing_subscriber::registry().with(extra).with(fmt).init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn the_level_comes_from_lambda_then_rust_log_then_info() {
+        let f = level_filter_from(Some("DEBUG"), Some("error"));
+        assert_eq!(f.default_level(), Some(LevelFilter::DEBUG));
+        let f = level_filter_from(Some("FATAL"), None);
+        assert_eq!(f.default_level(), Some(LevelFilter::ERROR));
+        let f = level_filter_from(None, Some("warn,secrets_fn=debug"));
+        assert_eq!(f.default_level(), Some(LevelFilter::WARN));
+        assert!(f.would_enable(
+            "secrets_fn",
+            &tracing_subscriber::filter::LevelFilter::DEBUG
+                .into_level()
+                .unwrap()
+        ));
+        for (lambda, rust) in [
+            (None, None),
+            (Some(""), Some("")),
+            (Some("loud"), Some("[span]=x")),
+        ] {
+            let f = level_filter_from(lambda, rust);
+            assert_eq!(
+                f.default_level(),
+                Some(LevelFilter::INFO),
+                "{lambda:?} {rust:?}"
+            );
+        }
+    }
 }
