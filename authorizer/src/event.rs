@@ -49,7 +49,7 @@ pub struct Request {
     pub route: Option<String>,
     /// HTTP method, when the event names one.
     pub method: Option<Method>,
-    /// Headers (names lower-cased, every value kept).
+    /// Headers the reading kept ([`HeaderFilter`]): names lower-cased, every value kept.
     pub headers: HeaderMap,
     /// Payload 2.0 `cookies` entries (`name=value`).
     pub cookies: Vec<String>,

@@ -55,8 +55,10 @@ where
 {
     T::deserialize(Top {
         de,
-        headers,
-        version: None,
+        opts: Opts {
+            headers,
+            version: None,
+        },
     })
 }
 
@@ -85,17 +87,26 @@ where
     let version = std::cell::Cell::new(None);
     let value = T::deserialize(Top {
         de,
-        headers,
-        version: Some(&version),
+        opts: Opts {
+            headers,
+            version: Some(&version),
+        },
     })?;
     Ok((value, version.get().unwrap_or_default()))
+}
+
+/// What the adapter was asked to do.
+#[derive(Clone, Copy)]
+struct Opts<'f> {
+    headers: &'f HeaderFilter,
+    /// Where to note a top-level `version` (which is then not passed on), if anywhere.
+    version: Option<&'f std::cell::Cell<Option<Version>>>,
 }
 
 /// The event object.
 struct Top<'f, D> {
     de: D,
-    headers: &'f HeaderFilter,
-    version: Option<&'f std::cell::Cell<Option<Version>>>,
+    opts: Opts<'f>,
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Top<'_, D> {
@@ -103,8 +114,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Top<'_, D> {
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
         self.de.deserialize_map(TopVisitor {
             inner: v,
-            headers: self.headers,
-            version: self.version,
+            opts: self.opts,
         })
     }
     serde::forward_to_deserialize_any! {
@@ -116,8 +126,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Top<'_, D> {
 
 struct TopVisitor<'f, V> {
     inner: V,
-    headers: &'f HeaderFilter,
-    version: Option<&'f std::cell::Cell<Option<Version>>>,
+    opts: Opts<'f>,
 }
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for TopVisitor<'_, V> {
@@ -128,8 +137,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for TopVisitor<'_, V> {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         self.inner.visit_map(TopMap {
             map,
-            headers: self.headers,
-            version: self.version,
+            opts: self.opts,
             header_value: false,
         })
     }
@@ -137,8 +145,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for TopVisitor<'_, V> {
 
 struct TopMap<'f, A> {
     map: A,
-    headers: &'f HeaderFilter,
-    version: Option<&'f std::cell::Cell<Option<Version>>>,
+    opts: Opts<'f>,
     header_value: bool,
 }
 
@@ -156,7 +163,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TopMap<'_, A> {
                 self.map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            if let (Some(seen), "version") = (self.version, key.as_ref()) {
+            if let (Some(seen), "version") = (self.opts.version, key.as_ref()) {
                 let Key(value) = self.map.next_value::<Key<'de>>()?;
                 if seen.get().is_some() {
                     return Err(serde::de::Error::custom("duplicate field `version`"));
@@ -176,7 +183,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TopMap<'_, A> {
         if self.header_value {
             self.map.next_value_seed(HeaderSeed {
                 inner: seed,
-                headers: self.headers,
+                headers: self.opts.headers,
             })
         } else {
             self.map.next_value_seed(seed)
@@ -205,25 +212,28 @@ struct HeaderDe<'f, D> {
     headers: &'f HeaderFilter,
 }
 
+impl<'f, D> HeaderDe<'f, D> {
+    fn wrap<V>(&self, inner: V) -> HeaderVisitor<'f, V> {
+        HeaderVisitor {
+            inner,
+            headers: self.headers,
+        }
+    }
+}
+
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for HeaderDe<'_, D> {
     type Error = D::Error;
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        self.de.deserialize_any(HeaderVisitor {
-            inner: v,
-            headers: self.headers,
-        })
+        let v = self.wrap(v);
+        self.de.deserialize_any(v)
     }
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        self.de.deserialize_option(HeaderVisitor {
-            inner: v,
-            headers: self.headers,
-        })
+        let v = self.wrap(v);
+        self.de.deserialize_option(v)
     }
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        self.de.deserialize_map(HeaderVisitor {
-            inner: v,
-            headers: self.headers,
-        })
+        let v = self.wrap(v);
+        self.de.deserialize_map(v)
     }
     fn is_human_readable(&self) -> bool {
         self.de.is_human_readable()

@@ -35,6 +35,15 @@ pub struct TokenHeader {
     pub kid: String,
 }
 
+/// Decodes a base64url segment into `buf` (no allocation); `Malformed` if it is not base64url
+/// or does not fit.
+fn decode_into<'b>(segment: &str, buf: &'b mut [u8]) -> Result<&'b [u8], Reason> {
+    let len = URL_SAFE_NO_PAD
+        .decode_slice(segment, &mut *buf)
+        .map_err(|_| Reason::Malformed)?;
+    buf.get(..len).ok_or(Reason::Malformed)
+}
+
 /// Whether every byte is in the base64url alphabet (one branch-free pass).
 fn is_b64url(segment: &str) -> bool {
     segment.bytes().fold(true, |ok, b| {
@@ -64,12 +73,8 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
         return Err(Reason::TooLarge);
     }
     let mut buf = [0u8; MAX_HEADER_SEGMENT];
-    let len = URL_SAFE_NO_PAD
-        .decode_slice(h, &mut buf)
-        .map_err(|_| Reason::Malformed)?;
-    let header_json = buf.get(..len).ok_or(Reason::Malformed)?;
     let [alg, typ, kid, crit, b64, cty, jwk, jku, x5u, x5c] = json::members(
-        header_json,
+        decode_into(h, &mut buf)?,
         &[
             "alg", "typ", "kid", "crit", "b64", "cty", "jwk", "jku", "x5u", "x5c",
         ],
@@ -323,12 +328,8 @@ pub fn verify(
     // Only now, with the signature verified, is the payload decoded and parsed.
     // The cookie reader bounds the token, so its payload fits on the stack.
     let mut buf = [0u8; crate::cookie::MAX_TOKEN_BYTES];
-    let len = URL_SAFE_NO_PAD
-        .decode_slice(payload, &mut buf)
-        .map_err(|_| Reason::Malformed)?;
-    let bytes = buf.get(..len).ok_or(Reason::Malformed)?;
     let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf] = json::members(
-        bytes,
+        decode_into(payload, &mut buf)?,
         &[
             "sub", "jti", "exp", "nbf", "iat", "iss", "aud", "scope", "scp", "csrf",
         ],
