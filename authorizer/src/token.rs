@@ -1,20 +1,18 @@
 //! Token checks, in order: shape and size, header, key selection, signature, claims.
 //!
 //! The signature is verified with the algorithm pinned to the one key the `kid` selects (the
-//! aws-lc-rs primitive `jsonwebtoken` uses, prepared once per key: [`VerifyingKey`]); the
-//! payload is decoded only after that. The claim rules are stricter than the library's (an exact single
+//! aws-lc-rs primitive `jsonwebtoken` uses, prepared once per key by
+//! [`jwt_session::jwk::Verifier`]); the payload is decoded only after that. The claim rules are stricter than the library's (an exact single
 //! `iss`, integer NumericDates only, `iat`, a maximum lifetime, a non-empty `sub`) and take
 //! the clock as an argument, so they are checked here, after the signature, as plain code.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_lc_rs::hmac;
-use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::DecodeSliceError;
 use base64::Engine as _;
-use jwt_session::jwk::KeyMaterial;
+use jwt_session::jwk::Verifier;
 use jwt_session::{Alg, Jwk, JwkSet};
 
 use crate::config::Config;
@@ -116,24 +114,15 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
     }
 }
 
-/// A verification key with its pinned algorithm, parsed once when the key set loads.
-///
-/// `jsonwebtoken::crypto::verify` builds aws-lc-rs's key from the JWK components on every call
-/// (for RS256 that alone costs about a third of the verification). Here the same aws-lc-rs
-/// primitives `jsonwebtoken`'s `aws_lc_rs` backend calls are prepared once per key; a test
-/// checks both agree on valid, tampered and foreign-key tokens of every algorithm.
+/// A verification key with its pinned algorithm, parsed once when the key set loads
+/// ([`jwt_session::jwk::Verifier`]; a test checks it agrees with `jsonwebtoken::crypto::verify`
+/// on valid, tampered and foreign-key tokens of every algorithm).
 pub struct VerifyingKey {
     /// The key's id.
     pub kid: String,
     /// The one algorithm it verifies.
     pub alg: Alg,
-    check: Check,
-}
-
-/// The prepared primitive.
-enum Check {
-    Public(ParsedPublicKey),
-    Hmac(Box<hmac::Key>),
+    verifier: Verifier,
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -151,59 +140,10 @@ const MAX_SIGNATURE_BYTES: usize = 1024;
 impl VerifyingKey {
     /// Prepares the verification key of a validated JWK (`None` if aws-lc-rs refuses it).
     pub fn new(jwk: &Jwk) -> Option<VerifyingKey> {
-        let dec = |s: &str| URL_SAFE_NO_PAD.decode(s).ok();
-        let public = |alg: &'static dyn VerificationAlgorithm, bytes: &[u8]| {
-            ParsedPublicKey::new(alg, bytes).ok().map(Check::Public)
-        };
-        let check = match (&jwk.material, jwk.alg) {
-            (KeyMaterial::Okp { x, .. }, Alg::EdDSA) => public(&sig::ED25519, &dec(x)?)?,
-            (KeyMaterial::Ec { x, y, .. }, Alg::ES256 | Alg::ES384) => {
-                let mut point = vec![4u8];
-                point.extend(dec(x)?);
-                point.extend(dec(y)?);
-                let alg: &'static dyn VerificationAlgorithm = if jwk.alg == Alg::ES256 {
-                    &sig::ECDSA_P256_SHA256_FIXED
-                } else {
-                    &sig::ECDSA_P384_SHA384_FIXED
-                };
-                public(alg, &point)?
-            }
-            (KeyMaterial::Rsa { n, e, .. }, alg) => {
-                let params: &'static sig::RsaParameters = match alg {
-                    Alg::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-                    Alg::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
-                    Alg::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
-                    Alg::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
-                    Alg::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
-                    Alg::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
-                    _ => return None,
-                };
-                let (n, e) = (dec(n)?, dec(e)?);
-                let trim =
-                    |b: &[u8]| -> Vec<u8> { b.iter().skip_while(|x| **x == 0).copied().collect() };
-                let (n, e) = (trim(&n), trim(&e));
-                let components = sig::RsaPublicKeyComponents {
-                    n: n.as_slice(),
-                    e: e.as_slice(),
-                };
-                Check::Public(components.to_parsed_public_key(params).ok()?)
-            }
-            (KeyMaterial::Oct { k }, alg) => {
-                let mac = match alg {
-                    Alg::HS256 => hmac::HMAC_SHA256,
-                    Alg::HS384 => hmac::HMAC_SHA384,
-                    Alg::HS512 => hmac::HMAC_SHA512,
-                    _ => return None,
-                };
-                let secret = zeroize::Zeroizing::new(dec(k.expose())?);
-                Check::Hmac(Box::new(hmac::Key::new(mac, &secret)))
-            }
-            _ => return None,
-        };
         Some(VerifyingKey {
             kid: jwk.kid.clone(),
             alg: jwk.alg,
-            check,
+            verifier: jwk.verifier().ok()?,
         })
     }
 
@@ -217,11 +157,7 @@ impl VerifyingKey {
             Err(DecodeSliceError::DecodeError(_)) => return Err(Reason::Malformed),
         };
         let sig = buf.get(..len).ok_or(Reason::BadSig)?;
-        let ok = match &self.check {
-            Check::Public(key) => key.verify_sig(message, sig).is_ok(),
-            Check::Hmac(key) => hmac::verify(key, message, sig).is_ok(),
-        };
-        if ok {
+        if self.verifier.verify(message, sig) {
             Ok(())
         } else {
             Err(Reason::BadSig)

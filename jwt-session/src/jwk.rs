@@ -7,11 +7,13 @@
 use std::fmt;
 use std::str::FromStr;
 
+use aws_lc_rs::hmac;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeyPairComponents, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    EcdsaKeyPair, Ed25519KeyPair, ParsedPublicKey, RsaParameters, ECDSA_P256_SHA256_FIXED,
     ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED, ECDSA_P384_SHA384_FIXED_SIGNING,
-    ED25519,
+    ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512,
+    RSA_PSS_2048_8192_SHA256, RSA_PSS_2048_8192_SHA384, RSA_PSS_2048_8192_SHA512,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -381,6 +383,62 @@ fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
     bytes.get(first..).unwrap_or_default()
 }
 
+/// The uncompressed SEC 1 point `04 || x || y` of base64url coordinates (`None` if one is
+/// not base64url).
+fn ec_point(x: &str, y: &str) -> Option<Vec<u8>> {
+    let (x, y) = (b64(x)?, b64(y)?);
+    let mut point = Vec::with_capacity(1 + x.len() + y.len());
+    point.push(0x04);
+    point.extend(x);
+    point.extend(y);
+    Some(point)
+}
+
+/// The aws-lc-rs RSA verification parameters of an RSA `alg`.
+fn rsa_params(alg: Alg) -> Option<&'static RsaParameters> {
+    Some(match alg {
+        Alg::RS256 => &RSA_PKCS1_2048_8192_SHA256,
+        Alg::RS384 => &RSA_PKCS1_2048_8192_SHA384,
+        Alg::RS512 => &RSA_PKCS1_2048_8192_SHA512,
+        Alg::PS256 => &RSA_PSS_2048_8192_SHA256,
+        Alg::PS384 => &RSA_PSS_2048_8192_SHA384,
+        Alg::PS512 => &RSA_PSS_2048_8192_SHA512,
+        _ => return None,
+    })
+}
+
+/// A key's signature check, prepared once for many: the aws-lc-rs primitive of its `alg` (the
+/// ones `jsonwebtoken`'s `aws_lc_rs` backend calls) with the key already parsed, where
+/// `jsonwebtoken::crypto::verify` parses it on every call.
+pub struct Verifier {
+    check: Check,
+}
+
+enum Check {
+    Public(ParsedPublicKey),
+    Hmac(Box<hmac::Key>),
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.check {
+            Check::Public(_) => "Verifier(public key)",
+            Check::Hmac(_) => "Verifier(HMAC, redacted)",
+        })
+    }
+}
+
+impl Verifier {
+    /// Whether `signature` (raw bytes, JOSE form) signs `message`. HMAC tags are compared in
+    /// constant time.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.check {
+            Check::Public(key) => key.verify_sig(message, signature).is_ok(),
+            Check::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+        }
+    }
+}
+
 fn bit_len(bytes: &[u8]) -> usize {
     let trimmed = trim_leading_zeros(bytes);
     match trimmed.first() {
@@ -547,6 +605,46 @@ impl Jwk {
         };
         key.map_err(|_| KeyProblem::InvalidPublicKey)
     }
+
+    /// The key's signature check for its `alg`, prepared once ([`Verifier`]).
+    pub fn verifier(&self) -> Result<Verifier, KeyProblem> {
+        let bad = || KeyProblem::InvalidPublicKey;
+        let check = match (&self.material, self.alg) {
+            (KeyMaterial::Okp { x, .. }, Alg::EdDSA) => Check::Public(
+                ParsedPublicKey::new(&ED25519, b64(x).ok_or_else(bad)?).map_err(|_| bad())?,
+            ),
+            (KeyMaterial::Ec { x, y, .. }, Alg::ES256 | Alg::ES384) => {
+                let alg = if self.alg == Alg::ES256 {
+                    &ECDSA_P256_SHA256_FIXED
+                } else {
+                    &ECDSA_P384_SHA384_FIXED
+                };
+                let point = ec_point(x, y).ok_or_else(bad)?;
+                Check::Public(ParsedPublicKey::new(alg, point).map_err(|_| bad())?)
+            }
+            (KeyMaterial::Rsa { n, e, .. }, alg) => {
+                let params = rsa_params(alg).ok_or_else(bad)?;
+                let (n, e) = (b64(n).ok_or_else(bad)?, b64(e).ok_or_else(bad)?);
+                let components = PublicKeyComponents {
+                    n: trim_leading_zeros(&n),
+                    e: trim_leading_zeros(&e),
+                };
+                Check::Public(components.to_parsed_public_key(params).map_err(|_| bad())?)
+            }
+            (KeyMaterial::Oct { k }, alg) => {
+                let mac = match alg {
+                    Alg::HS256 => hmac::HMAC_SHA256,
+                    Alg::HS384 => hmac::HMAC_SHA384,
+                    Alg::HS512 => hmac::HMAC_SHA512,
+                    _ => return Err(bad()),
+                };
+                let secret = b64_secret(k.expose()).ok_or(KeyProblem::BadMember("k"))?;
+                Check::Hmac(Box::new(hmac::Key::new(mac, secret.expose())))
+            }
+            _ => return Err(bad()),
+        };
+        Ok(Verifier { check })
+    }
 }
 
 fn parse_okp(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
@@ -588,10 +686,7 @@ fn parse_ec(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
     }
     let x = r.b64_member("x", Some(size))?;
     let y = r.b64_member("y", Some(size))?;
-    let mut point = Vec::with_capacity(1 + 2 * size);
-    point.push(0x04);
-    point.extend(b64(&x).unwrap_or_default());
-    point.extend(b64(&y).unwrap_or_default());
+    let point = ec_point(&x, &y).unwrap_or_default();
     ParsedPublicKey::new(verify_alg, &point).map_err(|_| KeyProblem::InvalidPublicKey)?;
     let d = r.secret_member("d", Some(size))?;
     if let Some(d) = &d {
@@ -843,6 +938,31 @@ mod tests {
 
     fn private_value(alg: Alg) -> Value {
         serde_json::to_value(generate(alg).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_algorithm_gets_a_verifier_whose_debug_shows_no_key() {
+        for alg in [
+            Alg::EdDSA,
+            Alg::ES256,
+            Alg::ES384,
+            Alg::RS256,
+            Alg::PS512,
+            Alg::HS256,
+            Alg::HS512,
+        ] {
+            let jwk = generate(alg).unwrap();
+            let v = jwk.verifier().unwrap();
+            let shown = format!("{v:?}");
+            assert!(shown.starts_with("Verifier("), "{alg}: {shown}");
+            if let KeyMaterial::Oct { k } = &jwk.material {
+                assert!(!shown.contains(k.expose()), "{alg}");
+            }
+            assert!(
+                !v.verify(b"message", &[0u8; 64]),
+                "{alg}: a zero signature never verifies"
+            );
+        }
     }
 
     #[test]
