@@ -99,9 +99,6 @@ impl Request {
     /// [`Request::from_value_with`] path, which dispatches on `version`, `type` and
     /// `methodArn` the same way. Never fails.
     pub fn read(text: &str, headers: &HeaderFilter) -> Request {
-        fn end(mut de: serde_json::Deserializer<serde_json::de::StrRead<'_>>) -> Option<()> {
-            de.end().ok()
-        }
         // Which type to try first: a hint from the first member name only; the checks after
         // each read decide, exactly as a full look at `version`, `type` and `methodArn` would.
         let v2_first = text
@@ -112,14 +109,14 @@ impl Request {
             let mut de = serde_json::Deserializer::from_str(text);
             let e: ApiGatewayV2CustomAuthorizerV2Request =
                 event_filter::deserialize(&mut de, headers).ok()?;
-            end(de)?;
+            de.end().ok()?;
             (e.version.as_deref() == Some("2.0")).then(|| Self::from_v2(e))
         };
         let as_rest = || {
             let mut de = serde_json::Deserializer::from_str(text);
             let (e, version): (ApiGatewayCustomAuthorizerRequestTypeRequest, _) =
                 event_filter::deserialize_noting_version(&mut de, headers).ok()?;
-            end(de)?;
+            de.end().ok()?;
             (version != event_filter::Version::V2
                 && e.type_.as_deref() == Some("REQUEST")
                 && e.method_arn.is_some())

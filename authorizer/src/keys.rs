@@ -212,6 +212,24 @@ impl CacheState {
     }
 }
 
+/// Why a refresh runs (logged as `why`); only an unknown `kid` asks secrets-fn to revalidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    ColdStart,
+    Ttl,
+    UnknownKid,
+}
+
+impl Why {
+    fn as_str(self) -> &'static str {
+        match self {
+            Why::ColdStart => "cold_start",
+            Why::Ttl => "ttl",
+            Why::UnknownKid => "unknown_kid",
+        }
+    }
+}
+
 /// The authorizer's key cache over secrets-fn.
 #[derive(Debug)]
 pub struct KeyCache {
@@ -228,13 +246,13 @@ impl KeyCache {
         }
     }
 
-    async fn refresh(&self, state: &mut CacheState, why: &'static str) {
-        match self.source.fetch(why == "unknown_kid").await {
+    async fn refresh(&self, state: &mut CacheState, why: Why) {
+        match self.source.fetch(why == Why::UnknownKid).await {
             Ok(resp) => {
                 let ring = KeyRing::from_set(&resp.keys);
                 tracing::info!(
                     event = "keys_refreshed",
-                    why,
+                    why = why.as_str(),
                     keys = ring.len(),
                     "verification keys fetched"
                 );
@@ -245,7 +263,7 @@ impl KeyCache {
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(
                     event = "keys_refresh_failed",
-                    why,
+                    why = why.as_str(),
                     code = e.code(),
                     error = %e,
                     cause,
@@ -272,20 +290,20 @@ impl KeyCache {
     /// Fetches keys now (used once at start-up so the first request does not pay for it).
     pub async fn warm(&self) {
         let mut state = self.state.lock().await;
-        self.refresh(&mut state, "cold_start").await;
+        self.refresh(&mut state, Why::ColdStart).await;
     }
 
     /// The key for `kid`, refreshing when due (TTL) or, rate-limited, for an unknown kid.
     pub async fn get(&self, kid: &str, cfg: &Config) -> Lookup {
         let mut state = self.state.lock().await;
         if state.refresh_due(Instant::now(), cfg) {
-            self.refresh(&mut state, "ttl").await;
+            self.refresh(&mut state, Why::Ttl).await;
         }
         let now = Instant::now();
         match state.lookup(kid, now, cfg) {
             Lookup::UnknownKid if state.unknown_kid_refresh_allowed(now, cfg) => {
                 state.record_unknown_kid_refresh(now);
-                self.refresh(&mut state, "unknown_kid").await;
+                self.refresh(&mut state, Why::UnknownKid).await;
                 state.lookup(kid, Instant::now(), cfg)
             }
             found => found,

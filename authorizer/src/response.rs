@@ -200,10 +200,6 @@ mod tests {
         }
     }
 
-    fn value(a: Answer) -> Option<Value> {
-        a.to_value()
-    }
-
     fn rest() -> Request {
         Request::from_value(
             &json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x", "requestContext": {}}),
@@ -218,7 +214,8 @@ mod tests {
 
     #[test]
     fn rest_allow_is_an_allow_policy_for_the_method_arn_with_string_context() {
-        let Some(v) = value(build(&rest(), &Decision::Allow(verified()), &cfg("simple"))) else {
+        let Some(v) = build(&rest(), &Decision::Allow(verified()), &cfg("simple")).to_value()
+        else {
             panic!()
         };
         assert_eq!(v["principalId"], "user-1");
@@ -235,11 +232,12 @@ mod tests {
 
     #[test]
     fn rest_forbid_is_a_deny_policy_and_deny_is_unauthorized() {
-        let Some(v) = value(build(
+        let Some(v) = build(
             &rest(),
             &Decision::Forbid(verified(), Reason::Csrf),
             &cfg("simple"),
-        )) else {
+        )
+        .to_value() else {
             panic!()
         };
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
@@ -250,16 +248,18 @@ mod tests {
 
     #[test]
     fn http_simple_answers_is_authorized() {
-        let Some(v) = value(build(&http(), &Decision::Allow(verified()), &cfg("simple"))) else {
+        let Some(v) = build(&http(), &Decision::Allow(verified()), &cfg("simple")).to_value()
+        else {
             panic!()
         };
         assert_eq!(v["isAuthorized"], true);
         assert_eq!(v["context"]["sub"], "user-1");
-        let Some(v) = value(build(
+        let Some(v) = build(
             &http(),
             &Decision::Deny(Reason::NoToken.into()),
             &cfg("simple"),
-        )) else {
+        )
+        .to_value() else {
             panic!()
         };
         assert_eq!(v["isAuthorized"], false);
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn http_iam_answers_like_rest_with_the_route_arn() {
-        let Some(v) = value(build(&http(), &Decision::Allow(verified()), &cfg("iam"))) else {
+        let Some(v) = build(&http(), &Decision::Allow(verified()), &cfg("iam")).to_value() else {
             panic!()
         };
         assert_eq!(
