@@ -491,7 +491,7 @@ async fn read_version(
     version_id: &str,
     stage: &'static str,
 ) -> Result<JwkSet, Error> {
-    let out = client
+    let mut out = client
         .get_secret_value()
         .secret_id(secret_id)
         .version_id(version_id)
@@ -502,9 +502,19 @@ async fn read_version(
             stage,
             source: Box::new(e),
         })?;
-    let text = out.secret_string().ok_or(Error::SecretNotString(stage))?;
-    let text = zeroize::Zeroizing::new(text.to_owned());
-    JwkSet::parse(&text, Visibility::Private).map_err(|source| Error::KeySet { stage, source })
+    take_key_set(&mut out)
+        .ok_or(Error::SecretNotString(stage))?
+        .map_err(|source| Error::KeySet { stage, source })
+}
+
+/// Parses the private key set of a `GetSecretValue` answer. The secret string is taken out of
+/// the answer, so the only copy this function holds is wiped once parsed (a copy would leave
+/// the answer's own string behind, unwiped). `None`: the version has no string value.
+pub(crate) fn take_key_set(
+    out: &mut aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput,
+) -> Option<Result<JwkSet, jwt_session::KeySetError>> {
+    let text = zeroize::Zeroizing::new(out.secret_string.take()?);
+    Some(JwkSet::parse(&text, Visibility::Private))
 }
 
 /// Loads the two versions and validates them together.

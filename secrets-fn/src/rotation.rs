@@ -106,7 +106,7 @@ async fn read(
     if let Some(v) = version_id {
         req = req.version_id(v);
     }
-    let out = match req.send().await {
+    let mut out = match req.send().await {
         Ok(out) => out,
         Err(e)
             if e.as_service_error()
@@ -116,9 +116,10 @@ async fn read(
         }
         Err(e) => return Err(sm("GetSecretValue")(e)),
     };
-    let text = zeroize::Zeroizing::new(out.secret_string().unwrap_or_default().to_owned());
-    let set =
-        JwkSet::parse(&text, Visibility::Private).map_err(|e| RotationError::KeySet(stage, e))?;
+    // A version without a string value is refused as an empty secret would be (not JSON).
+    let set = crate::take_key_set(&mut out)
+        .unwrap_or_else(|| JwkSet::parse("", Visibility::Private))
+        .map_err(|e| RotationError::KeySet(stage, e))?;
     Ok(Some(Version {
         set,
         created: out.created_date().map(|d| d.secs()),
@@ -275,16 +276,10 @@ async fn test(client: &Client, secret: &str, token: &str) -> Result<&'static str
     let token_text = signer
         .mint(&claims.to_map(), Some("JWT"))
         .map_err(|_| RotationError::TestFailed("the new key cannot sign"))?;
-    let public = if key.alg.is_symmetric() {
-        Some(key.clone())
-    } else {
-        key.to_public()
-    };
-    let decoding = public
-        .and_then(|p| p.decoding_key().ok())
-        .ok_or(RotationError::TestFailed(
-            "the new key has no verification key",
-        ))?;
+    // The verification key: the public members of the new key pair (or the HMAC secret).
+    let decoding = key
+        .decoding_key()
+        .map_err(|_| RotationError::TestFailed("the new key has no verification key"))?;
     let mut validation = jsonwebtoken::Validation::new(key.alg.to_jsonwebtoken());
     validation.set_audience(&["rotation-test"]);
     validation.set_issuer(&["rotation-test"]);

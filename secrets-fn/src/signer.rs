@@ -172,14 +172,8 @@ pub fn verify_for_renewal(
     if header.alg != jwk.alg.to_jsonwebtoken() {
         return Err(SignError::InvalidToken);
     }
-    let public = if jwk.alg.is_symmetric() {
-        Some(jwk.clone())
-    } else {
-        jwk.to_public()
-    };
-    let key = public
-        .and_then(|p| p.decoding_key().ok())
-        .ok_or(SignError::InvalidToken)?;
+    // The verification key: the public members of a key pair (or the HMAC secret).
+    let key = jwk.decoding_key().map_err(|_| SignError::InvalidToken)?;
     let mut validation = jsonwebtoken::Validation::new(jwk.alg.to_jsonwebtoken());
     validation.set_issuer(&[&cfg.issuer]);
     validation.set_audience(&[&cfg.audience]);
