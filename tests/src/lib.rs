@@ -37,6 +37,8 @@ pub const REGION: &str = "us-east-1";
 pub const ISSUER: &str = "https://auth.local.test";
 /// Audience used by the demo and tests.
 pub const AUDIENCE: &str = "orders-api";
+/// The session cookie: the contract's default `COOKIE_NAME`, which the stacks here keep.
+pub const COOKIE: &str = "__Host-session";
 /// Secret name used by the demo and tests.
 pub const SECRET_ID: &str = "local/jwt-signing-keys";
 

@@ -17,12 +17,11 @@ use aws_lc_rs::hmac;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use e2e::events::{http, rest};
-use e2e::{authorizer_env, secrets_env, Invocation, KeyFile, Stack, AUDIENCE, ISSUER};
+use e2e::{authorizer_env, secrets_env, Invocation, KeyFile, Stack, AUDIENCE, COOKIE, ISSUER};
 use jwt_session::jwk::{JwkSet, KeyMaterial, Visibility};
 use jwt_session::SigningKey;
 use serde_json::{json, Value};
 
-const COOKIE: &str = "__Host-session";
 const REASONS: [&str; 17] = [
     "ok",
     "no_token",

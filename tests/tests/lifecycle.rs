@@ -12,12 +12,10 @@
 use std::time::{Duration, Instant};
 
 use e2e::events::rest;
-use e2e::{authorizer_env, secrets_env, Fault, FaultProxy, Invocation, KeyFile, Stack};
+use e2e::{authorizer_env, secrets_env, Fault, FaultProxy, Invocation, KeyFile, Stack, COOKIE};
 use jwt_session::jwk::{JwkSet, Visibility};
 use jwt_session::mint::{SessionClaims, SigningKey};
 use serde_json::{json, Value};
-
-const COOKIE: &str = "__Host-session";
 
 fn cookie(token: &str) -> Value {
     rest("GET", Some(&format!("{COOKIE}={token}")), &[])

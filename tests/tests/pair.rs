@@ -8,10 +8,8 @@
 )]
 
 use e2e::events::{http, rest};
-use e2e::{authorizer_env, secrets_env, Invocation, Stack};
+use e2e::{authorizer_env, secrets_env, Invocation, Stack, COOKIE};
 use serde_json::{json, Value};
-
-const COOKIE: &str = "__Host-session";
 
 async fn stack_with_keys(
     algs: &[&str],

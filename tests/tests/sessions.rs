@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use e2e::events::{http, rest};
-use e2e::{authorizer_env, secrets_env, Invocation, Stack, AUDIENCE, ISSUER};
+use e2e::{authorizer_env, secrets_env, Invocation, Stack, AUDIENCE, COOKIE, ISSUER};
 use serde_json::{json, Value};
 
-const COOKIE: &str = "__Host-session";
 const PASSWORD: &str = "correct horse battery staple";
 
 fn token_of(set_cookie: &str) -> String {

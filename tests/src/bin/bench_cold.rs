@@ -218,7 +218,7 @@ async fn main() {
     let token = keys.mint(&[]).token;
     let event = serde_json::to_vec(&e2e::events::rest(
         "GET",
-        Some(&format!("__Host-session={token}")),
+        Some(&format!("{}={token}", e2e::COOKIE)),
         &[],
     ))
     .unwrap();

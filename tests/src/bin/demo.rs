@@ -14,10 +14,8 @@
 )]
 
 use e2e::events::{http, rest};
-use e2e::{authorizer_env, secrets_env, Invocation, Stack};
+use e2e::{authorizer_env, secrets_env, Invocation, Stack, COOKIE};
 use serde_json::Value;
-
-const COOKIE: &str = "__Host-session";
 
 struct Row {
     case: &'static str,

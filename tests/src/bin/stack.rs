@@ -25,7 +25,7 @@ async fn main() {
     std::fs::create_dir_all(&out).expect("create .run/events");
     let good = keys.mint(&[]);
     let csrf = good.csrf.clone().unwrap_or_default();
-    let cookie = format!("__Host-session={}", good.token);
+    let cookie = format!("{}={}", e2e::COOKIE, good.token);
     for (name, ev) in [
         ("rest-get.json", rest("GET", Some(&cookie), &[])),
         (
