@@ -548,6 +548,25 @@ pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<
     })
 }
 
+/// What secrets-fn answers.
+#[derive(Debug)]
+pub enum Answer {
+    /// The public key set: serialised straight from the answer built when the keys were
+    /// loaded, not copied per request.
+    Keys(Arc<Loaded>),
+    /// Any other answer (signing, rotation).
+    Json(Value),
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Answer::Keys(loaded) => loaded.public.serialize(s),
+            Answer::Json(v) => v.serialize(s),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Cached {
     /// When the versions were last confirmed.
@@ -619,7 +638,7 @@ impl SecretsFn {
     }
 
     /// Handles one event.
-    pub async fn handle(&self, event: &Value) -> Result<Value, Error> {
+    pub async fn handle(&self, event: &Value) -> Result<Answer, Error> {
         let action = Action::from_event(event).inspect_err(|e| {
             tracing::warn!(
                 event = "unsupported_event",
@@ -632,8 +651,7 @@ impl SecretsFn {
                 if !self.cfg.serve_keys {
                     return Err(Error::ActionNotAllowed(GET_KEYS));
                 }
-                let loaded = self.keys(refresh).await?;
-                Ok(loaded.public.clone())
+                Ok(Answer::Keys(self.keys(refresh).await?))
             }
             Action::Sign => {
                 let Some(sign) = &self.cfg.sign else {
@@ -641,10 +659,12 @@ impl SecretsFn {
                 };
                 let loaded = self.keys(false).await?;
                 let now = jwt_session::unix_now();
-                signer::handle(event, &loaded.keys, sign, now).map_err(|e| {
-                    tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
-                    Error::Sign(e)
-                })
+                signer::handle(event, &loaded.keys, sign, now)
+                    .map(Answer::Json)
+                    .map_err(|e| {
+                        tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
+                        Error::Sign(e)
+                    })
             }
             Action::Rotate(event) => {
                 if !self.cfg.rotate {
@@ -655,7 +675,9 @@ impl SecretsFn {
                     let cause = std::error::Error::source(e).map(ToString::to_string);
                     tracing::error!(event = "rotation_failed", step = %event.step, version = %event.client_request_token, code = e.code(), error = %e, cause, "rotation step failed");
                 }
-                Ok(serde_json::json!({"step": event.step, "result": result?}))
+                Ok(Answer::Json(
+                    serde_json::json!({"step": event.step, "result": result?}),
+                ))
             }
         }
     }
@@ -729,6 +751,26 @@ mod tests {
             let d = lambda_runtime::Diagnostic::from(err);
             assert_eq!(d.error_type, "unsupported_event");
         }
+    }
+
+    #[test]
+    fn answers_serialise_as_the_public_set_built_at_load_or_as_given() {
+        let public = serde_json::json!({"keys": [], "cache_ttl_seconds": 300});
+        let loaded = Arc::new(Loaded {
+            keys: JwkSet::default(),
+            public: public.clone(),
+            versions: Versions {
+                current: "v1".into(),
+                previous: None,
+            },
+        });
+        let keys = serde_json::to_value(Answer::Keys(loaded)).unwrap();
+        assert_eq!(keys, public);
+        let other = serde_json::json!({"step": "setSecret", "result": "nothing_to_set"});
+        assert_eq!(
+            serde_json::to_value(Answer::Json(other.clone())).unwrap(),
+            other
+        );
     }
 
     #[test]
