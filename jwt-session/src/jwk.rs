@@ -10,10 +10,11 @@ use std::str::FromStr;
 use aws_lc_rs::hmac;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeyPairComponents, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, ParsedPublicKey, RsaParameters, ECDSA_P256_SHA256_FIXED,
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED, ECDSA_P384_SHA384_FIXED_SIGNING,
-    ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512,
-    RSA_PSS_2048_8192_SHA256, RSA_PSS_2048_8192_SHA384, RSA_PSS_2048_8192_SHA512,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, Ed25519KeyPair,
+    ParsedPublicKey, RsaParameters, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
+    ECDSA_P384_SHA384_FIXED, ECDSA_P384_SHA384_FIXED_SIGNING, ED25519, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512, RSA_PSS_2048_8192_SHA256,
+    RSA_PSS_2048_8192_SHA384, RSA_PSS_2048_8192_SHA512,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -122,8 +123,18 @@ impl Alg {
         }
     }
 
-    /// Minimum HMAC key length in bytes: the hash output size (RFC 7518 §3.2).
-    fn min_hmac_len(self) -> usize {
+    /// The curve of an ECDSA `alg`: ES384's, else ES256's.
+    pub(crate) fn curve(self) -> &'static Curve {
+        if self == Alg::ES384 {
+            &P384
+        } else {
+            &P256
+        }
+    }
+
+    /// Minimum HMAC key length in bytes: the hash output size (RFC 7518 §3.2). Generated keys
+    /// have exactly this length.
+    pub(crate) fn min_hmac_len(self) -> usize {
         match self {
             Alg::HS384 => 48,
             Alg::HS512 => 64,
@@ -131,6 +142,28 @@ impl Alg {
         }
     }
 }
+
+/// An ECDSA curve: its JWK `crv`, coordinate size and aws-lc-rs algorithms.
+pub(crate) struct Curve {
+    pub(crate) crv: &'static str,
+    pub(crate) size: usize,
+    pub(crate) verify: &'static EcdsaVerificationAlgorithm,
+    pub(crate) sign: &'static EcdsaSigningAlgorithm,
+}
+
+static P256: Curve = Curve {
+    crv: "P-256",
+    size: 32,
+    verify: &ECDSA_P256_SHA256_FIXED,
+    sign: &ECDSA_P256_SHA256_FIXED_SIGNING,
+};
+
+static P384: Curve = Curve {
+    crv: "P-384",
+    size: 48,
+    verify: &ECDSA_P384_SHA384_FIXED,
+    sign: &ECDSA_P384_SHA384_FIXED_SIGNING,
+};
 
 impl fmt::Display for Alg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -369,11 +402,11 @@ pub fn is_valid_kid(kid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b".-_~:+/=".contains(&b))
 }
 
-fn b64(value: &str) -> Option<Vec<u8>> {
+pub(crate) fn b64(value: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(value).ok()
 }
 
-fn b64_secret(value: &str) -> Option<SecretBytes> {
+pub(crate) fn b64_secret(value: &str) -> Option<SecretBytes> {
     URL_SAFE_NO_PAD.decode(value).ok().map(SecretBytes::new)
 }
 
@@ -385,7 +418,7 @@ fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
 
 /// The uncompressed SEC 1 point `04 || x || y` of base64url coordinates (`None` if one is
 /// not base64url).
-fn ec_point(x: &str, y: &str) -> Option<Vec<u8>> {
+pub(crate) fn ec_point(x: &str, y: &str) -> Option<Vec<u8>> {
     let (x, y) = (b64(x)?, b64(y)?);
     let mut point = Vec::with_capacity(1 + x.len() + y.len());
     point.push(0x04);
@@ -614,13 +647,10 @@ impl Jwk {
                 ParsedPublicKey::new(&ED25519, b64(x).ok_or_else(bad)?).map_err(|_| bad())?,
             ),
             (KeyMaterial::Ec { x, y, .. }, Alg::ES256 | Alg::ES384) => {
-                let alg = if self.alg == Alg::ES256 {
-                    &ECDSA_P256_SHA256_FIXED
-                } else {
-                    &ECDSA_P384_SHA384_FIXED
-                };
                 let point = ec_point(x, y).ok_or_else(bad)?;
-                Check::Public(ParsedPublicKey::new(alg, point).map_err(|_| bad())?)
+                Check::Public(
+                    ParsedPublicKey::new(self.alg.curve().verify, point).map_err(|_| bad())?,
+                )
             }
             (KeyMaterial::Rsa { n, e, .. }, alg) => {
                 let params = rsa_params(alg).ok_or_else(bad)?;
@@ -667,31 +697,19 @@ fn parse_okp(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
 }
 
 fn parse_ec(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
-    let (crv, size, verify_alg, sign_alg) = match alg {
-        Alg::ES384 => (
-            "P-384",
-            48,
-            &ECDSA_P384_SHA384_FIXED,
-            &ECDSA_P384_SHA384_FIXED_SIGNING,
-        ),
-        _ => (
-            "P-256",
-            32,
-            &ECDSA_P256_SHA256_FIXED,
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-        ),
-    };
+    let curve = alg.curve();
+    let (crv, size) = (curve.crv, curve.size);
     if r.opt_str("crv").ok().flatten() != Some(crv) {
         return Err(KeyProblem::CurveMismatch { alg, expected: crv });
     }
     let x = r.b64_member("x", Some(size))?;
     let y = r.b64_member("y", Some(size))?;
     let point = ec_point(&x, &y).unwrap_or_default();
-    ParsedPublicKey::new(verify_alg, &point).map_err(|_| KeyProblem::InvalidPublicKey)?;
+    ParsedPublicKey::new(curve.verify, &point).map_err(|_| KeyProblem::InvalidPublicKey)?;
     let d = r.secret_member("d", Some(size))?;
     if let Some(d) = &d {
         let scalar = b64_secret(d.expose()).unwrap_or_default();
-        EcdsaKeyPair::from_private_key_and_public_key(sign_alg, scalar.expose(), &point)
+        EcdsaKeyPair::from_private_key_and_public_key(curve.sign, scalar.expose(), &point)
             .map_err(|_| KeyProblem::InconsistentPrivateKey)?;
     }
     Ok(KeyMaterial::Ec { crv, x, y, d })

@@ -3,10 +3,7 @@
 use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING,
-    ECDSA_P384_SHA384_FIXED_SIGNING,
-};
+use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use der::Decode as _;
@@ -39,12 +36,9 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
             }
         }
         Alg::ES256 | Alg::ES384 => {
-            let (crv, size, signing) = if alg == Alg::ES384 {
-                ("P-384", 48, &ECDSA_P384_SHA384_FIXED_SIGNING)
-            } else {
-                ("P-256", 32, &ECDSA_P256_SHA256_FIXED_SIGNING)
-            };
-            let pair = EcdsaKeyPair::generate(signing).map_err(|_| Error::KeyGeneration)?;
+            let curve = alg.curve();
+            let (crv, size) = (curve.crv, curve.size);
+            let pair = EcdsaKeyPair::generate(curve.sign).map_err(|_| Error::KeyGeneration)?;
             let scalar = pair
                 .private_key()
                 .as_be_bytes()
@@ -60,12 +54,7 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
             }
         }
         Alg::HS256 | Alg::HS384 | Alg::HS512 => {
-            let len = match alg {
-                Alg::HS384 => 48,
-                Alg::HS512 => 64,
-                _ => 32,
-            };
-            let mut k = zeroize::Zeroizing::new(vec![0u8; len]);
+            let mut k = zeroize::Zeroizing::new(vec![0u8; alg.min_hmac_len()]);
             SystemRandom::new()
                 .fill(&mut k)
                 .map_err(|_| Error::KeyGeneration)?;

@@ -1,16 +1,14 @@
 //! Signing: a private JWK turned into a `jsonwebtoken` signing key, and tokens minted with it.
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
-use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
-};
+use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use der::Decode as _;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Map, Value};
 
-use crate::jwk::{rsa_key_pair, Alg, Jwk, KeyMaterial};
+use crate::jwk::{b64, b64_secret, ec_point, rsa_key_pair, Alg, Jwk, KeyMaterial};
 use crate::secret::{SecretBytes, SecretString};
 use crate::Error;
 
@@ -31,14 +29,11 @@ impl std::fmt::Debug for SigningKey {
 }
 
 fn decode_secret(s: &SecretString) -> Result<SecretBytes, Error> {
-    URL_SAFE_NO_PAD
-        .decode(s.expose())
-        .map(SecretBytes::new)
-        .map_err(|_| Error::NotASigningKey)
+    b64_secret(s.expose()).ok_or(Error::NotASigningKey)
 }
 
 fn decode_public(s: &str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD.decode(s).map_err(|_| Error::NotASigningKey)
+    b64(s).ok_or(Error::NotASigningKey)
 }
 
 impl SigningKey {
@@ -55,21 +50,11 @@ impl SigningKey {
                 EncodingKey::from_ed_der(doc.as_ref())
             }
             KeyMaterial::Ec {
-                crv,
-                x,
-                y,
-                d: Some(d),
+                x, y, d: Some(d), ..
             } => {
-                let alg = if *crv == "P-384" {
-                    &ECDSA_P384_SHA384_FIXED_SIGNING
-                } else {
-                    &ECDSA_P256_SHA256_FIXED_SIGNING
-                };
-                let mut point = vec![0x04];
-                point.extend(decode_public(x)?);
-                point.extend(decode_public(y)?);
+                let point = ec_point(x, y).ok_or(Error::NotASigningKey)?;
                 let pair = EcdsaKeyPair::from_private_key_and_public_key(
-                    alg,
+                    jwk.alg.curve().sign,
                     decode_secret(d)?.expose(),
                     &point,
                 )
