@@ -303,10 +303,7 @@ fn has_required_scopes(req: &Request, token: &Verified, cfg: &Config) -> bool {
         .as_deref()
         .and_then(routes::method_and_path);
     let method = req.method.as_ref().map(|m| m.as_str());
-    match cfg
-        .route_rules
-        .required(method, arn.as_ref().map(|(_, p)| p.as_str()))
-    {
+    match cfg.route_rules.required(method, arn.map(|(_, path)| path)) {
         Some(needed) => needed.iter().all(|s| token.scopes.iter().any(|t| t == s)),
         None => false,
     }

@@ -164,12 +164,15 @@ fn matches(pattern: &[Segment], path: &[&str]) -> bool {
 
 /// The method and path API Gateway encoded in a `methodArn`/`routeArn`:
 /// `arn:aws:execute-api:region:account:api-id/stage/METHOD/path...`.
-pub fn method_and_path(arn: &str) -> Option<(&str, String)> {
+/// The path is a slice of the ARN, its leading `/` included (`/` when the ARN has none).
+pub fn method_and_path(arn: &str) -> Option<(&str, &str)> {
     let resource = arn.splitn(6, ':').nth(5)?;
-    let mut parts = resource.splitn(4, '/');
-    let (_api, _stage, method) = (parts.next()?, parts.next()?, parts.next()?);
-    let path = parts.next().unwrap_or("");
-    Some((method, format!("/{path}")))
+    let mut parts = resource.splitn(3, '/');
+    let (_api, _stage, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    match rest.find('/') {
+        Some(i) => Some((rest.get(..i)?, rest.get(i..)?)),
+        None => Some((rest, "/")),
+    }
 }
 
 #[cfg(test)]
@@ -240,11 +243,15 @@ mod tests {
     fn method_and_path_come_from_the_arn() {
         assert_eq!(
             method_and_path("arn:aws:execute-api:us-east-1:123:abc/prod/GET/orders/7"),
-            Some(("GET", "/orders/7".to_owned()))
+            Some(("GET", "/orders/7"))
         );
         assert_eq!(
             method_and_path("arn:aws:execute-api:us-east-1:123:abc/$default/POST/"),
-            Some(("POST", "/".to_owned()))
+            Some(("POST", "/"))
+        );
+        assert_eq!(
+            method_and_path("arn:aws:execute-api:us-east-1:123:abc/prod/GET"),
+            Some(("GET", "/"))
         );
         assert_eq!(method_and_path("nonsense"), None);
     }
