@@ -132,16 +132,8 @@ pub struct Config {
     pub read_headers: crate::event::HeaderFilter,
 }
 
-/// One configuration problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The variable at fault.
-    pub variable: &'static str,
-    /// A stable code: `missing`, `invalid`, `contradictory`.
-    pub code: &'static str,
-    /// What to do about it.
-    pub hint: String,
-}
+/// One configuration problem (codes: `missing`, `invalid`, `contradictory`).
+pub use jwt_session::config::Problem;
 
 /// Every problem found in the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,69 +150,9 @@ impl fmt::Display for ConfigError {
             self.problems.len()
         )?;
         for p in &self.problems {
-            write!(f, " {} [{}]: {};", p.variable, p.code, p.hint)?;
+            write!(f, " {p};")?;
         }
         Ok(())
-    }
-}
-
-struct Collector<'a, F> {
-    lookup: &'a F,
-    problems: Vec<Problem>,
-}
-
-impl<F: Fn(&str) -> Option<String>> Collector<'_, F> {
-    fn problem(&mut self, variable: &'static str, code: &'static str, hint: impl Into<String>) {
-        self.problems.push(Problem {
-            variable,
-            code,
-            hint: hint.into(),
-        });
-    }
-
-    /// The trimmed value; empty counts as unset.
-    fn get(&self, var: &str) -> Option<String> {
-        (self.lookup)(var)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn required(&mut self, var: &'static str, hint: &str) -> String {
-        match self.get(var) {
-            Some(v) => v,
-            None => {
-                self.problem(var, "missing", hint);
-                String::new()
-            }
-        }
-    }
-
-    fn number(&mut self, var: &'static str, default: u64, min: u64, max: u64) -> u64 {
-        let Some(text) = self.get(var) else {
-            return default;
-        };
-        match text.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => n,
-            _ => {
-                self.problem(
-                    var,
-                    "invalid",
-                    format!("must be a whole number from {min} to {max}"),
-                );
-                default
-            }
-        }
-    }
-
-    fn list(&self, var: &str) -> Vec<String> {
-        self.get(var)
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }
 
@@ -248,10 +180,7 @@ impl Config {
     /// Reads the configuration through `lookup` (tests pass a map).
     pub fn from_lookup<F: Fn(&str) -> Option<String>>(lookup: F) -> Result<Config, ConfigError> {
         use vars::*;
-        let mut c = Collector {
-            lookup: &lookup,
-            problems: Vec::new(),
-        };
+        let mut c = jwt_session::config::Env::new(lookup);
         let issuer = c.required(JWT_ISSUER, "set it to the exact `iss` your tokens carry");
         let audiences = c.list(JWT_AUDIENCE);
         if audiences.is_empty() {
@@ -289,7 +218,7 @@ impl Config {
                 ),
             }
         }
-        if algorithms.is_empty() && !c.problems.iter().any(|p| p.variable == JWT_ALGORITHMS) {
+        if algorithms.is_empty() && !c.problems().iter().any(|p| p.variable == JWT_ALGORITHMS) {
             c.problem(JWT_ALGORITHMS, "invalid", "list at least one algorithm");
         }
         let leeway = c.number(JWT_LEEWAY_SECONDS, defaults::LEEWAY_SECONDS, 0, 300);
@@ -381,14 +310,7 @@ impl Config {
                 RouteRules::default()
             }),
         };
-        let double_token = match c.get(DOUBLE_TOKEN).as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => {
-                c.problem(DOUBLE_TOKEN, "invalid", "must be `true` or `false`");
-                false
-            }
-        };
+        let double_token = c.flag(DOUBLE_TOKEN);
         let bootstrap_keys = match c.get(KEYS_BOOTSTRAP_JWKS) {
             None => None,
             Some(text) => {
@@ -409,9 +331,9 @@ impl Config {
                 }
             }
         };
-        if !c.problems.is_empty() {
+        if !c.problems().is_empty() {
             return Err(ConfigError {
-                problems: c.problems,
+                problems: c.into_problems(),
             });
         }
         Ok(Config {

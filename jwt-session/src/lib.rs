@@ -13,6 +13,7 @@
 //! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
 //! `keyset_empty`, `key_invalid`, `not_a_signing_key`, `signing`, `cookie`.
 
+pub mod config;
 pub mod cookie;
 pub mod jwk;
 pub mod keygen;

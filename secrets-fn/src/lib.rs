@@ -101,15 +101,7 @@ pub mod vars {
 }
 
 /// One configuration problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The variable at fault.
-    pub variable: &'static str,
-    /// `missing` or `invalid`.
-    pub code: &'static str,
-    /// What to do.
-    pub hint: &'static str,
-}
+pub use jwt_session::config::Problem;
 
 /// secrets-fn's configuration.
 #[derive(Debug, Clone)]
@@ -142,65 +134,31 @@ impl Config {
 
     /// Reads the configuration through `lookup`; every problem is reported together.
     pub fn from_lookup<F: Fn(&str) -> Option<String>>(lookup: F) -> Result<Config, Error> {
-        let get = |k: &str| {
-            lookup(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mut problems = Vec::new();
-        let secret_id = get(vars::SECRET_ID).unwrap_or_else(|| {
-            problems.push(Problem {
-                variable: vars::SECRET_ID,
-                code: "missing",
-                hint: "set it to the secret's name or ARN",
-            });
-            String::new()
-        });
-        let mut seconds = |var: &'static str, default: u64| match get(var) {
-            None => default,
-            Some(t) => t
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= 86_400)
-                .unwrap_or_else(|| {
-                    problems.push(Problem {
-                        variable: var,
-                        code: "invalid",
-                        hint: "must be a whole number of seconds from 0 to 86400",
-                    });
-                    default
-                }),
-        };
-        let ttl = seconds(vars::SECRET_CACHE_TTL_SECONDS, 60);
-        let max_stale = seconds(vars::SECRET_MAX_STALE_SECONDS, 3_600);
-        let overlap = match get(vars::ROTATION_OVERLAP_SECONDS) {
-            None => 86_400,
-            Some(t) => t
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= 31_536_000)
-                .unwrap_or_else(|| {
-                    problems.push(Problem {
-                        variable: vars::ROTATION_OVERLAP_SECONDS,
-                        code: "invalid",
-                        hint: "must be a whole number of seconds up to one year",
-                    });
-                    86_400
-                }),
-        };
-        let rotation_algorithm = match get(vars::ROTATION_ALGORITHM) {
+        let mut env = jwt_session::config::Env::new(lookup);
+        let secret_id = env.required(vars::SECRET_ID, "set it to the secret's name or ARN");
+        let seconds = "must be a whole number of seconds from 0 to 86400";
+        let ttl = env.number_or(vars::SECRET_CACHE_TTL_SECONDS, 60, 0, 86_400, seconds);
+        let max_stale = env.number_or(vars::SECRET_MAX_STALE_SECONDS, 3_600, 0, 86_400, seconds);
+        let overlap = env.number_or(
+            vars::ROTATION_OVERLAP_SECONDS,
+            86_400,
+            0,
+            31_536_000,
+            "must be a whole number of seconds up to one year",
+        );
+        let rotation_algorithm = match env.get(vars::ROTATION_ALGORITHM) {
             None => jwt_session::Alg::EdDSA,
             Some(a) => a.parse().unwrap_or_else(|_| {
-                problems.push(Problem {
-                    variable: vars::ROTATION_ALGORITHM,
-                    code: "invalid",
-                    hint: "must be one of EdDSA, ES256, ES384, RS256..PS512, HS256..HS512",
-                });
+                env.problem(
+                    vars::ROTATION_ALGORITHM,
+                    "invalid",
+                    "must be one of EdDSA, ES256, ES384, RS256..PS512, HS256..HS512",
+                );
                 jwt_session::Alg::EdDSA
             }),
         };
         let (mut serve_keys, mut rotate, mut sign) = (true, true, false);
-        if let Some(list) = get(vars::SECRETS_FN_ACTIONS) {
+        if let Some(list) = env.get(vars::SECRETS_FN_ACTIONS) {
             serve_keys = false;
             rotate = false;
             for action in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
@@ -208,69 +166,49 @@ impl Config {
                     GET_KEYS => serve_keys = true,
                     "rotate" => rotate = true,
                     "sign" => sign = true,
-                    _ => problems.push(Problem {
-                        variable: vars::SECRETS_FN_ACTIONS,
-                        code: "invalid",
-                        hint: "list `get_keys`, `rotate` and/or `sign`, comma-separated",
-                    }),
+                    _ => env.problem(
+                        vars::SECRETS_FN_ACTIONS,
+                        "invalid",
+                        "list `get_keys`, `rotate` and/or `sign`, comma-separated",
+                    ),
                 }
             }
             if !serve_keys && !rotate && !sign {
-                problems.push(Problem {
-                    variable: vars::SECRETS_FN_ACTIONS,
-                    code: "invalid",
-                    hint: "list at least one of `get_keys`, `rotate`, `sign`",
-                });
+                env.problem(
+                    vars::SECRETS_FN_ACTIONS,
+                    "invalid",
+                    "list at least one of `get_keys`, `rotate`, `sign`",
+                );
             }
         }
         let sign = if sign {
-            let mut required = |var: &'static str| {
-                get(var).unwrap_or_else(|| {
-                    problems.push(Problem {
-                        variable: var,
-                        code: "missing",
-                        hint: "required when SECRETS_FN_ACTIONS lists `sign`",
-                    });
-                    String::new()
-                })
-            };
-            let issuer = required(vars::SIGN_ISSUER);
-            let audience = required(vars::SIGN_AUDIENCE);
-            let mut number = |var: &'static str, default: u64, max: u64| match get(var) {
-                None => default,
-                Some(t) => t
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .unwrap_or_else(|| {
-                        problems.push(Problem {
-                            variable: var,
-                            code: "invalid",
-                            hint: "must be a positive whole number within its documented bound",
-                        });
-                        default
-                    }),
-            };
-            let lifetime = number(vars::SIGN_LIFETIME_SECONDS, 900, 86_400);
-            let session_max = number(vars::SESSION_MAX_SECONDS, 43_200, 2_592_000);
-            let max_claims_bytes = number(vars::SIGN_MAX_CLAIMS_BYTES, 2048, 8192) as usize;
-            let cookie_name = get(vars::SESSION_COOKIE_NAME)
+            let needed = "required when SECRETS_FN_ACTIONS lists `sign`";
+            let issuer = env.required(vars::SIGN_ISSUER, needed);
+            let audience = env.required(vars::SIGN_AUDIENCE, needed);
+            let bounded = "must be a positive whole number within its documented bound";
+            let lifetime = env.number_or(vars::SIGN_LIFETIME_SECONDS, 900, 1, 86_400, bounded);
+            let session_max =
+                env.number_or(vars::SESSION_MAX_SECONDS, 43_200, 1, 2_592_000, bounded);
+            let max_claims_bytes =
+                env.number_or(vars::SIGN_MAX_CLAIMS_BYTES, 2048, 1, 8192, bounded) as usize;
+            let cookie_name = env
+                .get(vars::SESSION_COOKIE_NAME)
                 .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned());
             if !jwt_session::cookie::is_valid_cookie_name(&cookie_name) {
-                problems.push(Problem {
-                    variable: vars::SESSION_COOKIE_NAME,
-                    code: "invalid",
-                    hint: "must be a cookie name",
-                });
+                env.problem(
+                    vars::SESSION_COOKIE_NAME,
+                    "invalid",
+                    "must be a cookie name",
+                );
             }
-            let same_site = match get(vars::SESSION_SAME_SITE) {
+            let same_site = match env.get(vars::SESSION_SAME_SITE) {
                 None => jwt_session::cookie::SameSite::Strict,
                 Some(v) => v.parse().unwrap_or_else(|_| {
-                    problems.push(Problem {
-                        variable: vars::SESSION_SAME_SITE,
-                        code: "invalid",
-                        hint: "must be `Strict` or `Lax`",
-                    });
+                    env.problem(
+                        vars::SESSION_SAME_SITE,
+                        "invalid",
+                        "must be `Strict` or `Lax`",
+                    );
                     jwt_session::cookie::SameSite::Strict
                 }),
             };
@@ -286,18 +224,8 @@ impl Config {
         } else {
             None
         };
-        let allow_symmetric = match get(vars::ALLOW_SYMMETRIC_KEYS).as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => {
-                problems.push(Problem {
-                    variable: vars::ALLOW_SYMMETRIC_KEYS,
-                    code: "invalid",
-                    hint: "must be `true` or `false`",
-                });
-                false
-            }
-        };
+        let allow_symmetric = env.flag(vars::ALLOW_SYMMETRIC_KEYS);
+        let problems = env.into_problems();
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
@@ -365,7 +293,7 @@ pub enum Error {
 fn describe(problems: &[Problem]) -> String {
     problems
         .iter()
-        .map(|p| format!("{} [{}]: {}", p.variable, p.code, p.hint))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
