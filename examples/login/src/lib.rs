@@ -12,6 +12,12 @@
 //!   cookie and sets the new one; otherwise answers 204.
 //! - `POST /logout`: expires the cookie.
 //!
+//! Login CSRF: a page of another site can make the browser send a form POST here (even one
+//! whose `text/plain` body is shaped as JSON) and would log the browser in as the attacker.
+//! So `POST /login` takes only `Content-Type: application/json` (which a cross-site page
+//! cannot send without a CORS preflight this API never grants), and `POST /login` and
+//! `POST /logout` refuse `Sec-Fetch-Site: cross-site`.
+//!
 //! `LOGIN_USERS` is JSON: `{"alice": {"password": "pbkdf2-sha256$<iterations>$<salt>$<hash>",
 //! "scope": "orders:read"}}` (hashes from `jwt-session hash-password`).
 
@@ -157,7 +163,31 @@ impl Login {
     pub async fn handle(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
         let path = req.raw_path.as_deref().unwrap_or("/");
         let method = req.request_context.http.method.as_str();
-        match (method, path.rsplit('/').next().unwrap_or("")) {
+        let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+        let route = path.rsplit('/').next().unwrap_or("");
+        if matches!(route, "login" | "logout")
+            && header("sec-fetch-site").is_some_and(|s| s.trim().eq_ignore_ascii_case("cross-site"))
+        {
+            return response(
+                403,
+                json!({"error": "cross-site requests are refused"}),
+                vec![],
+            );
+        }
+        if route == "login"
+            && !header("content-type").is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            })
+        {
+            return response(
+                415,
+                json!({"error": "expected Content-Type: application/json"}),
+                vec![],
+            );
+        }
+        match (method, route) {
             ("POST", "login") => self.login(req).await,
             ("POST", "renew") => self.renew(req).await,
             ("POST", "logout") => {
