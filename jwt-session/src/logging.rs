@@ -13,9 +13,41 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer, Registry};
 
+/// Third-party targets that log what passes through them at `DEBUG` and `TRACE` (the Lambda
+/// runtime logs each raw event, cookies and tokens included; the SDK logs request and answer
+/// bodies, key sets and tokens included). They never log below `INFO`, whatever the level
+/// asked for: no log record may hold a token, a cookie value or key material at any level.
+pub const CAPPED_TARGETS: [&str; 11] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_sdk_lambda",
+    "aws_sdk_secretsmanager",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+];
+
 /// The filter for `AWS_LAMBDA_LOG_LEVEL` (a level) and `RUST_LOG` (directives) values; one
-/// that is unset, empty or not understood gives way to the next source.
+/// that is unset, empty or not understood gives way to the next source. [`CAPPED_TARGETS`]
+/// are held at `INFO` or less.
 pub fn level_filter_from(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
+    let asked = asked_filter(lambda_level, rust_log);
+    CAPPED_TARGETS.iter().fold(asked.clone(), |f, t| {
+        let level = asked
+            .iter()
+            .find(|(target, _)| target == t)
+            .map(|(_, l)| l)
+            .or(asked.default_level())
+            .unwrap_or(LevelFilter::OFF);
+        f.with_target(*t, level.min(LevelFilter::INFO))
+    })
+}
+
+fn asked_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
     let parse = |s: &str| {
         let s = s.trim();
         (!s.is_empty()).then(|| s.parse::<Targets>().ok()).flatten()
@@ -66,6 +98,45 @@ pub fn init_with<L: Layer<Registry> + Send + Sync + 'static>(extra: L, own_targe
 mod tests {
     use super::*;
     use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn third_party_targets_never_log_below_info_at_any_level() {
+        let level = |l: LevelFilter| l.into_level().unwrap();
+        for (lambda, rust) in [
+            (Some("TRACE"), None),
+            (None, Some("trace")),
+            (
+                None,
+                Some("trace,lambda_runtime=trace,aws_smithy_runtime=debug,hyper=trace"),
+            ),
+        ] {
+            let f = level_filter_from(lambda, rust);
+            for t in CAPPED_TARGETS {
+                let nested = format!("{t}::some::module");
+                assert!(
+                    !f.would_enable(t, &level(LevelFilter::DEBUG)),
+                    "{t} at {lambda:?} {rust:?}"
+                );
+                assert!(
+                    !f.would_enable(&nested, &level(LevelFilter::TRACE)),
+                    "{nested}"
+                );
+                assert!(
+                    f.would_enable(t, &level(LevelFilter::INFO)),
+                    "{t} still logs at INFO"
+                );
+            }
+            assert!(
+                f.would_enable("authorizer", &level(LevelFilter::DEBUG)),
+                "our own targets follow the level"
+            );
+        }
+        let quiet = level_filter_from(Some("ERROR"), None);
+        assert!(
+            !quiet.would_enable("lambda_runtime", &level(LevelFilter::INFO)),
+            "a lower level is kept"
+        );
+    }
 
     #[test]
     fn the_level_comes_from_lambda_then_rust_log_then_info() {
