@@ -18,10 +18,10 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-peers bench-cold fuzz clean
+.PHONY: help venv browser-deps build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-peers bench-cold fuzz clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP):
 	@echo "==> creating $(VENV) with moto[server]==$(MOTO_VERSION) and cargo-lambda==$(CARGO_LAMBDA_VERSION)"
@@ -31,14 +31,22 @@ $(STAMP):
 
 venv: $(STAMP) ## Install the local stand-ins for AWS into .venv
 
-build-debug: ## Build the two functions and the jwt-session tool (debug)
-	@echo "==> building authorizer, secrets-fn, jwt-session"
-	cargo build --locked -p authorizer -p secrets-fn -p login-example -p jwt-session --features jwt-session/cli
+browser-deps: ## Debian's chromium and chromium-driver for the browser suite (apt, only when missing)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	echo "==> chromium or chromedriver missing: installing Debian's chromium and chromium-driver with apt-get"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null && \
+	/usr/bin/chromium --version && /usr/bin/chromedriver --version
+
+build-debug: ## Build the functions, the examples, the local gateway and the jwt-session tool (debug)
+	@echo "==> building authorizer, secrets-fn, the examples, gateway, jwt-session"
+	cargo build --locked -p authorizer -p secrets-fn -p login-example -p orders-example -p gateway -p jwt-session --features jwt-session/cli
 
 demo: venv build-debug ## Run the pair locally and print its decisions
 	@cargo run --locked --quiet -p e2e --bin demo
 
-watch: venv build-debug ## Leave moto + cargo lambda watch running for manual invokes
+watch: venv build-debug ## The local API: moto, cargo lambda watch and the local API Gateway, until Ctrl-C
 	@cargo run --locked --quiet -p e2e --bin stack
 
 lint: ## cargo fmt --check and clippy -D warnings
@@ -49,9 +57,9 @@ lint: ## cargo fmt --check and clippy -D warnings
 
 unit: ## Unit tests (no AWS, no processes)
 	@echo "==> unit tests"
-	cargo test --locked -p jwt-session -p authorizer -p secrets-fn --features jwt-session/cli --lib --bins --tests
+	cargo test --locked -p jwt-session -p authorizer -p secrets-fn -p gateway -p orders-example --features jwt-session/cli --lib --bins --tests
 
-e2e: venv build-debug ## End-to-end suite through cargo lambda watch and moto
+e2e: venv browser-deps build-debug ## End-to-end suites through cargo lambda watch and moto, the gateway and headless Chromium
 	@echo "==> end-to-end suite"
 	cargo test --locked -p e2e --tests -- --test-threads=2
 

@@ -31,6 +31,8 @@ use serde_json::{json, Value};
 
 pub use aws_sdk_secretsmanager;
 
+pub mod webdriver;
+
 /// Region used everywhere locally.
 pub const REGION: &str = "us-east-1";
 /// Issuer used by the demo and tests.
@@ -96,7 +98,8 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn wait_for_port(port: u16, timeout: Duration) -> bool {
+/// Waits until something listens on 127.0.0.1:`port`; false after `timeout`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -518,6 +521,204 @@ impl Stack {
     /// Generates a private key set into the scratch folder (mode 0600) and returns its path.
     pub fn keygen(&self, file: &str, algs: &[&str]) -> KeyFile {
         keygen(&self.paths, self.dir.path(), file, algs)
+    }
+
+    /// A PBKDF2 hash of `password` for the example login's user store.
+    pub fn hash_password(&self, password: &str) -> String {
+        hash_password(&self.paths, password)
+    }
+
+    /// Starts the local API Gateway in front of the functions registered with the watch;
+    /// `env` is added to its environment. Its log is part of [`Stack::all_output`].
+    pub fn start_gateway(&self, env: &[(&str, &str)]) -> GatewayProc {
+        start_gateway(&self.paths, self.dir.path(), self.watch_port, env)
+    }
+}
+
+/// One HTTP/1.1 exchange with a loopback server (`url` is `http://127.0.0.1:<port>/<path>`):
+/// the status and the body. The response is read by its `Content-Length` (servers may keep the
+/// connection open), or to the end; a chunked body is decoded.
+pub fn http_call(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> (u16, Vec<u8>) {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut s =
+        TcpStream::connect(authority).unwrap_or_else(|e| panic!("connect {authority}: {e}"));
+    s.set_read_timeout(Some(timeout)).ok();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("send the request");
+    s.write_all(body).expect("send the body");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s
+            .read(&mut buf)
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        assert!(
+            n > 0,
+            "{method} {url}: the connection closed before an answer"
+        );
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match length {
+        Some(len) => {
+            while raw.len() < head_end + len {
+                let n = s
+                    .read(&mut buf)
+                    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+                assert!(n > 0, "{method} {url}: the connection closed early");
+                raw.extend_from_slice(&buf[..n]);
+            }
+        }
+        None => {
+            let _ = s.read_to_end(&mut raw);
+        }
+    }
+    let mut payload = raw.split_off(head_end);
+    if length.is_none() && head.contains("transfer-encoding: chunked") {
+        payload = dechunk(&payload);
+    }
+    (status, payload)
+}
+
+fn dechunk(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(i) = s.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&s[..i]);
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        let rest = &s[i + 2..];
+        out.extend_from_slice(rest.get(..n).unwrap_or(rest));
+        s = rest.get(n + 2..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// A PBKDF2 hash of `password` from `jwt-session hash-password` (the password on stdin).
+pub fn hash_password(paths: &Paths, password: &str) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new(paths.bin_dir.join("jwt-session"))
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run jwt-session hash-password");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write the password");
+    let out = child.wait_with_output().expect("hash-password output");
+    assert!(out.status.success(), "jwt-session hash-password failed");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The local API Gateway, running.
+#[derive(Debug)]
+pub struct GatewayProc {
+    /// The process.
+    pub service: Service,
+    /// `http://127.0.0.1:<port>`: the HTTP API.
+    pub http_url: String,
+    /// `http://127.0.0.1:<port>/<stage>`: the REST API.
+    pub rest_url: String,
+}
+
+impl GatewayProc {
+    /// Its request log lines (JSON, target `gateway`, message `request`).
+    pub fn requests(&self) -> Vec<Value> {
+        self.service
+            .output()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["target"] == "gateway" && v["message"] == "request")
+            .collect()
+    }
+
+    /// How many requests invoked the authorizer.
+    pub fn authorizer_invocations(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r["authorizer"] == "invoked")
+            .count()
+    }
+}
+
+/// Starts the `gateway` binary against the watch on `watch_port` with the repository's
+/// template, and waits until it prints both API addresses.
+pub fn start_gateway(
+    paths: &Paths,
+    dir: &Path,
+    watch_port: u16,
+    env: &[(&str, &str)],
+) -> GatewayProc {
+    let bin = paths.bin_dir.join("gateway");
+    assert!(
+        bin.exists(),
+        "gateway not found in {}: run `make build-debug`",
+        paths.bin_dir.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(base_env(0, watch_port).into_iter().filter(|(k, _)| {
+            !k.starts_with("AWS_LAMBDA_") && k != "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+        }))
+        .env("GATEWAY_TEMPLATE", paths.root.join("infra/template.yaml"))
+        .env("GATEWAY_PARAMETERS", "Stage=dev")
+        .env("GATEWAY_INVOKE_TIMEOUT_SECONDS", "60")
+        .envs(env.iter().map(|(k, v)| (*k, *v)));
+    let service = Service::spawn("gateway", cmd, dir.join("gateway.log"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = service.output();
+        let url = |label: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(label))
+                .map(|u| u.trim().to_owned())
+        };
+        if let (Some(http_url), Some(rest_url)) = (url("http-api: "), url("rest-api: ")) {
+            return GatewayProc {
+                service,
+                http_url,
+                rest_url,
+            };
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gateway did not start:\n{out}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

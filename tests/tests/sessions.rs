@@ -39,25 +39,7 @@ async fn start() -> Stack {
     let mut stack = Stack::start();
     let keys = stack.keygen("keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
-    let hash = {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new(stack.paths.bin_dir.join("jwt-session"))
-            .arg("hash-password")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let hash = stack.hash_password(PASSWORD);
     let users =
         json!({"alice": {"password": hash, "scope": "orders:read orders:write"}}).to_string();
     let mut s_env = secrets_env();

@@ -1,5 +1,14 @@
-//! `make watch`: moto's Secrets Manager with a fresh key set, and `cargo lambda watch`
-//! serving both functions (rebuilt on change), left running until Ctrl-C.
+//! `make watch`: the developer's local API. moto's Secrets Manager with a fresh key set,
+//! `cargo lambda watch` serving every function (rebuilt and reloaded on change), and the local
+//! API Gateway in front of them with the template's HTTP API and REST API; a demo user; left
+//! running until SIGINT or SIGTERM, then everything it started is stopped.
+//!
+//! When every part is ready (each function answered once through the gateway), it prints, each
+//! on a line of its own: `http-api: …`, `rest-api: …`, `demo-user: <username> <password>`.
+//!
+//! Environment: `GATEWAY_HTTP_PORT`, `GATEWAY_REST_PORT` (default: free ports), `DEMO_USER`
+//! (default `alice`), `DEMO_PASSWORD` (default: fresh and random), and any variable the
+//! functions read (see [`FUNCTION_VARIABLES`]), which is passed on to them.
 
 #![allow(
     clippy::unwrap_used,
@@ -8,21 +17,100 @@
     clippy::indexing_slicing
 )]
 
+use std::collections::BTreeMap;
 use std::process::Command;
+use std::time::Duration;
 
 use e2e::events::{http, rest};
-use e2e::{authorizer_env, secrets_env, Service, Stack};
+use e2e::{Service, Stack, AUDIENCE, ISSUER, SECRET_ID};
+use serde_json::json;
+
+/// Variables of the functions that `make watch` passes on from its own environment (names, or
+/// prefixes ending in `_`).
+pub const FUNCTION_VARIABLES: &[&str] = &[
+    "JWT_",
+    "KEYS_",
+    "SECRET_",
+    "SIGN_",
+    "SESSION_",
+    "ROTATION_",
+    "REVOCATION_",
+    "ALLOWED_ORIGINS",
+    "ROUTE_SCOPES",
+    "CSRF_HEADER_NAME",
+    "HTTP_API_RESPONSE",
+    "DOUBLE_TOKEN",
+    "ALLOW_SYMMETRIC_KEYS",
+    "TOKEN_FORMATS",
+    "AWS_LAMBDA_LOG_LEVEL",
+    "RUST_LOG",
+];
+
+fn random_password() -> String {
+    let mut b = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut b).expect("random bytes");
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn port_from_env(name: &str) -> u16 {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a port number, not {v:?}")),
+        _ => e2e::free_port(),
+    }
+}
+
+/// Everything `make watch` started, stopped in reverse order when dropped: on SIGINT or
+/// SIGTERM, and also when a step fails.
+#[derive(Default)]
+struct Parts {
+    stack: Option<Stack>,
+    watch: Option<Service>,
+    gateway: Option<e2e::GatewayProc>,
+    files: Vec<std::path::PathBuf>,
+}
+
+impl Drop for Parts {
+    fn drop(&mut self) {
+        drop(self.gateway.take());
+        drop(self.watch.take());
+        for f in &self.files {
+            let _ = std::fs::remove_dir_all(f).or_else(|_| std::fs::remove_file(f));
+        }
+        drop(self.stack.take());
+    }
+}
 
 #[tokio::main]
 async fn main() {
-    // moto and the key set come from the harness; the functions run under a second,
-    // ordinary `cargo lambda watch` that builds them and reloads them on change.
-    let stack = Stack::start();
+    // The handlers come first, so a signal during start-up also stops what was started.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    let mut parts = Parts::default();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = run(&mut parts) => {}
+    }
+    eprintln!("\nstopping");
+    drop(parts);
+}
+
+async fn run(parts: &mut Parts) {
+    let stack = parts.stack.insert(Stack::start());
     let keys = stack.keygen("dev-keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
-    let port = e2e::free_port();
-    let out = stack.paths.root.join(".run/events");
-    std::fs::create_dir_all(&out).expect("create .run/events");
+    let root = stack.paths.root.clone();
+    let logs = root.join(".run/logs");
+    std::fs::create_dir_all(&logs).expect("create .run/logs");
+
+    // Sample authorizer events with a fresh token, for invoking the functions directly.
+    let events = root.join(".run/events");
+    std::fs::create_dir_all(&events).expect("create .run/events");
+    parts.files.push(events.clone());
     let good = keys.mint(&[]);
     let csrf = good.csrf.clone().unwrap_or_default();
     let cookie = format!("{}={}", e2e::COOKIE, good.token);
@@ -40,29 +128,62 @@ async fn main() {
             http("POST", &[&cookie], &[("X-CSRF-Token", &csrf)]),
         ),
     ] {
-        std::fs::write(out.join(name), serde_json::to_vec_pretty(&ev).unwrap())
+        std::fs::write(events.join(name), serde_json::to_vec_pretty(&ev).unwrap())
             .expect("write event");
     }
-    let mut env: Vec<String> = vec![
-        format!(
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:{}",
-            stack.moto_port
+
+    let user = std::env::var("DEMO_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "alice".into());
+    let password = std::env::var("DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(random_password);
+    let users = json!({ user.as_str(): {
+        "password": stack.hash_password(&password),
+        "scope": "orders:read orders:write",
+    }})
+    .to_string();
+
+    let watch_port = e2e::free_port();
+    let http_port = port_from_env("GATEWAY_HTTP_PORT");
+    let rest_port = port_from_env("GATEWAY_REST_PORT");
+    // Defaults for the local pair; the caller's own values win.
+    let mut vars: BTreeMap<String, String> = [
+        ("JWT_ISSUER", ISSUER.to_owned()),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ("KEYS_FUNCTION_NAME", "secrets-fn".to_owned()),
+        (
+            "ALLOWED_ORIGINS",
+            format!("http://127.0.0.1:{http_port},http://127.0.0.1:{rest_port}"),
         ),
-        format!("AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:{port}"),
-        "AWS_REGION=us-east-1".into(),
-        "AWS_ACCESS_KEY_ID=testing".into(),
-        "AWS_SECRET_ACCESS_KEY=testing".into(),
-        "AWS_EC2_METADATA_DISABLED=true".into(),
         // The first key fetch waits for secrets-fn to compile.
-        "KEYS_FETCH_TIMEOUT_MS=30000".into(),
-        "KEYS_CONNECT_TIMEOUT_MS=30000".into(),
-    ];
-    env.extend(
-        authorizer_env()
-            .iter()
-            .chain(secrets_env().iter())
-            .map(|(k, v)| format!("{k}={v}")),
-    );
+        ("KEYS_FETCH_TIMEOUT_MS", "30000".to_owned()),
+        ("KEYS_CONNECT_TIMEOUT_MS", "30000".to_owned()),
+        ("SECRET_ID", SECRET_ID.to_owned()),
+        // Locally one secrets-fn is both the key server and the signer.
+        ("SECRETS_FN_ACTIONS", "get_keys,sign".to_owned()),
+        ("SIGN_ISSUER", ISSUER.to_owned()),
+        ("SIGN_AUDIENCE", AUDIENCE.to_owned()),
+        ("SIGNER_FUNCTION_NAME", "secrets-fn".to_owned()),
+        ("LOGIN_USERS", users),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in std::env::vars() {
+        let passed = FUNCTION_VARIABLES.iter().any(|p| {
+            if p.ends_with('_') {
+                k.starts_with(p)
+            } else {
+                k == *p
+            }
+        });
+        if passed {
+            vars.insert(k, v);
+        }
+    }
     let mut cmd = Command::new(stack.paths.venv_bin.join("cargo-lambda"));
     cmd.args([
         "lambda",
@@ -70,43 +191,113 @@ async fn main() {
         "--invoke-address",
         "127.0.0.1",
         "--invoke-port",
-        &port.to_string(),
+        &watch_port.to_string(),
     ])
-    .current_dir(&stack.paths.root);
-    for e in &env {
-        cmd.args(["--env-var", e]);
+    .current_dir(&root)
+    .env("CARGO_LAMBDA_NO_UPDATE_CHECK", "1");
+    // An env file rather than `--env-var`, which splits values at commas.
+    let mut env_file = String::new();
+    for (k, v) in [
+        (
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER".to_owned(),
+            format!("http://127.0.0.1:{}", stack.moto_port),
+        ),
+        (
+            "AWS_ENDPOINT_URL_LAMBDA".to_owned(),
+            format!("http://127.0.0.1:{watch_port}"),
+        ),
+        ("AWS_REGION".to_owned(), e2e::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID".to_owned(), "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "testing".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
+    ]
+    .into_iter()
+    .chain(vars)
+    {
+        assert!(
+            !v.contains('\'') && !v.contains('\n'),
+            "{k}: a value with a single quote or a new line cannot be passed on"
+        );
+        env_file.push_str(&format!("{k}='{v}'\n"));
     }
-    let log = stack.dir.path().join("functions.log");
-    let watch = Service::spawn("cargo-lambda-watch", cmd, log.clone());
-    println!("Stack running (Ctrl-C stops everything):");
-    println!(
-        "  moto (Secrets Manager)  http://127.0.0.1:{}   secret {}",
+    let env_path = root.join(".run/watch.env");
+    parts.files.push(env_path.clone());
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&env_path)
+            .expect("write .run/watch.env");
+        f.write_all(env_file.as_bytes())
+            .expect("write .run/watch.env");
+    }
+    cmd.arg("--env-file").arg(&env_path);
+    let functions_log = logs.join("functions.log");
+    parts.watch = Some(Service::spawn(
+        "cargo-lambda-watch",
+        cmd,
+        functions_log.clone(),
+    ));
+    assert!(
+        e2e::wait_for_port(watch_port, Duration::from_secs(120)),
+        "cargo lambda watch did not start; see {}",
+        functions_log.display()
+    );
+    let gateway = parts.gateway.insert(e2e::start_gateway(
+        &stack.paths,
+        &logs,
+        watch_port,
+        &[
+            ("GATEWAY_HTTP_PORT", &http_port.to_string()),
+            ("GATEWAY_REST_PORT", &rest_port.to_string()),
+            // A function's first invoke (and the first after an edit) waits for its build.
+            ("GATEWAY_INVOKE_TIMEOUT_SECONDS", "600"),
+        ],
+    ));
+
+    eprintln!("building and starting the functions (the first time takes a while)…");
+    // Each function answers once through the gateway before the API is announced.
+    let warm = [
+        ("GET", "/health", "orders-example"),
+        ("POST", "/login", "login-example"),
+        ("GET", "/orders", "authorizer and secrets-fn"),
+    ];
+    for (method, path, what) in warm {
+        let url = format!("{}{path}", gateway.http_url);
+        let (status, _) = tokio::task::spawn_blocking(move || {
+            e2e::http_call(
+                &url,
+                method,
+                &[
+                    ("cookie", "warm-up=1"),
+                    ("content-type", "application/json"),
+                ],
+                b"{}",
+                Duration::from_secs(900),
+            )
+        })
+        .await
+        .expect("warm-up request");
+        assert!(
+            status < 500,
+            "{what} did not start ({method} {path} answered {status}); see {}",
+            functions_log.display()
+        );
+    }
+    println!("http-api: {}", gateway.http_url);
+    println!("rest-api: {}", gateway.rest_url);
+    println!("demo-user: {user} {password}");
+    eprintln!(
+        "\nOpen the http-api address in a browser and log in as the demo user (the rest-api page\n\
+         uses the same cookie: log in on the http-api page first). Ctrl-C stops everything.\n\
+         \n  logs       tail -f {} {}\n  moto       http://127.0.0.1:{} (Secrets Manager, secret {SECRET_ID})\n  functions  cargo lambda watch on http://127.0.0.1:{watch_port}: edit a function and it is rebuilt\n  events     .run/events/*.json, e.g. .venv/bin/cargo-lambda lambda invoke -A 127.0.0.1 -P {watch_port} --data-file .run/events/rest-get.json authorizer",
+        gateway.service.log.display(),
+        functions_log.display(),
         stack.moto_port,
-        e2e::SECRET_ID
     );
-    println!(
-        "  cargo lambda watch      http://127.0.0.1:{port}   functions: authorizer, secrets-fn"
-    );
-    println!("  function logs           tail -f {}", log.display());
-    println!("\nSample events with a fresh token are in .run/events/. Try:");
-    for name in [
-        "rest-get",
-        "rest-post-no-csrf",
-        "http-get",
-        "rest-no-cookie",
-    ] {
-        println!("  .venv/bin/cargo-lambda lambda invoke -A 127.0.0.1 -P {port} --data-file .run/events/{name}.json authorizer");
-    }
-    println!("  .venv/bin/cargo-lambda lambda invoke -A 127.0.0.1 -P {port} --data-file events/get-keys.json secrets-fn");
-    println!("(the first invoke of each function compiles it; later edits reload it)");
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    println!("\nstopping");
-    drop(watch);
-    let _ = std::fs::remove_dir_all(&out);
-    drop(stack);
+    std::future::pending::<()>().await;
 }
