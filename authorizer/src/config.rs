@@ -77,6 +77,25 @@ pub mod defaults {
     pub const CSRF_HEADER_NAME: &str = "X-CSRF-Token";
 }
 
+/// The headers the event reader keeps: the union of what each check declares it reads (the
+/// cookie, CSRF, double-token and audit code); every other header is skipped unread. A check
+/// that reads a header it does not declare sees it missing, in production and in its tests.
+pub fn header_filter(csrf_header_name: &str) -> crate::event::HeaderFilter {
+    let mut names: Vec<String> = crate::cookie::HEADERS_READ
+        .iter()
+        .map(|h| (*h).to_owned())
+        .chain(crate::csrf::headers_read(csrf_header_name))
+        .chain([
+            crate::AUTHORIZATION_HEADER.to_owned(),
+            crate::event::USER_AGENT_HEADER.to_owned(),
+        ])
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    crate::event::HeaderFilter::Only(names)
+}
+
 /// How HTTP API (payload 2.0) events are answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpApiResponse {
@@ -127,8 +146,7 @@ pub struct Config {
     pub double_token: bool,
     /// Public keys supplied at deploy time, used until the first refresh.
     pub bootstrap_keys: Option<jwt_session::JwkSet>,
-    /// The headers read from an event: the ones a check uses (`cookie`, `authorization`, the
-    /// CSRF header, `origin`, `sec-fetch-site`, `user-agent`); others are skipped unread.
+    /// The headers read from an event: [`header_filter`], the ones the checks declare.
     pub read_headers: crate::event::HeaderFilter,
 }
 
@@ -355,19 +373,7 @@ impl Config {
             route_rules,
             double_token,
             bootstrap_keys,
-            read_headers: crate::event::HeaderFilter::Only(
-                [
-                    "cookie",
-                    "authorization",
-                    "origin",
-                    "sec-fetch-site",
-                    "user-agent",
-                    csrf_header_name.as_str(),
-                ]
-                .iter()
-                .map(|h| h.to_ascii_lowercase())
-                .collect(),
-            ),
+            read_headers: header_filter(&csrf_header_name),
             csrf_header_name,
         })
     }
@@ -384,6 +390,41 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_reader_keeps_exactly_the_headers_the_checks_declare() {
+        let c = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("CSRF_HEADER_NAME", "X-Session-Guard"),
+        ])
+        .unwrap();
+        let mut declared: Vec<String> = crate::cookie::HEADERS_READ
+            .iter()
+            .map(|h| (*h).to_owned())
+            .chain(crate::csrf::headers_read("X-Session-Guard"))
+            .chain([
+                crate::AUTHORIZATION_HEADER.into(),
+                crate::event::USER_AGENT_HEADER.into(),
+            ])
+            .collect();
+        declared.sort();
+        assert_eq!(c.read_headers, crate::event::HeaderFilter::Only(declared));
+        for h in [
+            "cookie",
+            "Origin",
+            "SEC-FETCH-SITE",
+            "x-session-guard",
+            "authorization",
+        ] {
+            assert!(c.read_headers.keeps(h), "{h}");
+        }
+        assert!(
+            !c.read_headers.keeps("x-csrf-token"),
+            "the default name is not read when another is set"
+        );
+        assert!(!c.read_headers.keeps("accept"));
     }
 
     #[test]

@@ -8,9 +8,15 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 /// Longest `Cookie` header or `cookies` array accepted, in total.
 pub const MAX_COOKIE_BYTES: usize = 16 * 1024;
 
+/// The header this check reads (beside the HTTP API's `cookies` array); the event reader keeps
+/// it because it is declared here ([`crate::config::header_filter`]).
+pub const COOKIE_HEADER: &str = "cookie";
+/// Every header this module reads.
+pub const HEADERS_READ: [&str; 1] = [COOKIE_HEADER];
+
 /// The token found in a request, or why there is none to check.
 pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Reason> {
-    let header_values = req.headers.get_all("cookie");
+    let header_values = req.headers.get_all(COOKIE_HEADER);
     let total: usize = req.cookies.iter().map(String::len).sum::<usize>()
         + header_values.iter().map(|v| v.len()).sum::<usize>();
     if total > MAX_COOKIE_BYTES {
@@ -52,7 +58,7 @@ mod tests {
     use serde_json::json;
 
     fn rest(headers: serde_json::Value, multi: serde_json::Value) -> Request {
-        Request::from_value(&json!({
+        Request::production(&json!({
             "type": "REQUEST", "methodArn": "arn", "httpMethod": "GET",
             "headers": headers, "multiValueHeaders": multi,
             "requestContext": {}
@@ -60,7 +66,7 @@ mod tests {
     }
 
     fn http(cookies: serde_json::Value, headers: serde_json::Value) -> Request {
-        Request::from_value(&json!({
+        Request::production(&json!({
             "version": "2.0", "routeArn": "arn", "cookies": cookies, "headers": headers,
             "requestContext": {"http": {"method": "GET"}}
         }))

@@ -33,6 +33,22 @@ fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Rea
     Ok(found)
 }
 
+/// The `Sec-Fetch-Site` header.
+pub const SEC_FETCH_SITE: &str = "sec-fetch-site";
+/// The `Origin` header.
+pub const ORIGIN: &str = "origin";
+
+/// Every header this check reads: the event reader keeps exactly these and the other checks'
+/// ([`crate::config::header_filter`]), so a header left out here would be missing from every
+/// request the check sees — and the unit tests below read their requests the same way.
+pub fn headers_read(csrf_header_name: &str) -> [String; 3] {
+    [
+        csrf_header_name.to_ascii_lowercase(),
+        SEC_FETCH_SITE.to_owned(),
+        ORIGIN.to_owned(),
+    ]
+}
+
 /// Checks an unsafe request against the verified token. Safe methods always pass.
 pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Reason> {
     if is_safe(req.method.as_ref()) {
@@ -45,13 +61,13 @@ pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Reason
     {
         return Err(Reason::Csrf);
     }
-    for v in req.headers.get_all("sec-fetch-site") {
+    for v in req.headers.get_all(SEC_FETCH_SITE) {
         if v.as_bytes().eq_ignore_ascii_case(b"cross-site") {
             return Err(Reason::Csrf);
         }
     }
     if !cfg.allowed_origins.is_empty() {
-        if let Some(origin) = single(&req.headers, "origin")? {
+        if let Some(origin) = single(&req.headers, ORIGIN)? {
             let origin = origin.to_ascii_lowercase();
             if !cfg.allowed_origins.contains(&origin) {
                 return Err(Reason::Csrf);
@@ -93,7 +109,7 @@ mod tests {
     }
 
     fn req(method: &str, headers: serde_json::Value) -> Request {
-        Request::from_value(&json!({
+        Request::production(&json!({
             "version": "2.0", "routeArn": "arn", "headers": headers,
             "requestContext": {"http": {"method": method}}
         }))

@@ -275,9 +275,12 @@ pub fn handle_offline(
     (response::build(&req, &decision, cfg), decision)
 }
 
+/// The header the double-token mode reads.
+pub const AUTHORIZATION_HEADER: &str = "authorization";
+
 /// The token of a single `Authorization: Bearer` header.
 fn bearer_token(req: &Request) -> Result<&str, Reason> {
-    let mut values = req.headers.get_all("authorization").iter();
+    let mut values = req.headers.get_all(AUTHORIZATION_HEADER).iter();
     let value = values.next().ok_or(Reason::NoToken)?;
     if values.any(|v| v != value) {
         return Err(Reason::Malformed);

@@ -201,13 +201,13 @@ mod tests {
     }
 
     fn rest() -> Request {
-        Request::from_value(
+        Request::production(
             &json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x", "requestContext": {}}),
         )
     }
 
     fn http() -> Request {
-        Request::from_value(
+        Request::production(
             &json!({"version": "2.0", "routeArn": "arn:route", "requestContext": {"http": {"method": "GET"}}}),
         )
     }
