@@ -1,7 +1,7 @@
 //! Finding the session cookie in a request, by exact name, with size limits checked first.
 
+use crate::decision::Refused;
 use crate::event::Request;
-use crate::Reason;
 
 /// Longest token accepted (browsers keep a cookie's name and value under 4096 bytes).
 pub const MAX_TOKEN_BYTES: usize = 4096;
@@ -15,12 +15,12 @@ pub const COOKIE_HEADER: &str = "cookie";
 pub const HEADERS_READ: [&str; 1] = [COOKIE_HEADER];
 
 /// The token found in a request, or why there is none to check.
-pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Reason> {
+pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Refused> {
     let header_values = req.headers.get_all(COOKIE_HEADER);
     let total: usize = req.cookies.iter().map(String::len).sum::<usize>()
         + header_values.iter().map(|v| v.len()).sum::<usize>();
     if total > MAX_COOKIE_BYTES {
-        return Err(Reason::TooLarge);
+        return Err(Refused::TooLarge);
     }
     let from_array = req.cookies.iter().map(String::as_str);
     // A header value that is not visible ASCII cannot hold our cookie in a form we accept;
@@ -39,14 +39,14 @@ pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Reason> {
             }
             let value = v.trim_matches([' ', '\t']);
             match found {
-                Some(prev) if prev != value => return Err(Reason::AmbiguousCookie),
+                Some(prev) if prev != value => return Err(Refused::AmbiguousCookie),
                 _ => found = Some(value),
             }
         }
     }
     match found {
-        None | Some("") => Err(Reason::NoToken),
-        Some(v) if v.len() > MAX_TOKEN_BYTES => Err(Reason::TooLarge),
+        None | Some("") => Err(Refused::NoToken),
+        Some(v) if v.len() > MAX_TOKEN_BYTES => Err(Refused::TooLarge),
         Some(v) => Ok(v),
     }
 }
@@ -99,7 +99,7 @@ mod tests {
             "__Host-session\u{a0}=t",
         ] {
             let r = rest(json!({ "Cookie": h }), json!({}));
-            assert_eq!(find_token(&r, N), Err(Reason::NoToken), "{h}");
+            assert_eq!(find_token(&r, N), Err(Refused::NoToken), "{h}");
         }
     }
 
@@ -109,17 +109,17 @@ mod tests {
             json!({"Cookie": "__Host-session=a; __Host-session=b"}),
             json!({}),
         );
-        assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
+        assert_eq!(find_token(&r, N), Err(Refused::AmbiguousCookie));
         let r = rest(
             json!({"Cookie": "__Host-session=a"}),
             json!({"Cookie": ["__Host-session=a", "__Host-session=b"]}),
         );
-        assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
+        assert_eq!(find_token(&r, N), Err(Refused::AmbiguousCookie));
         let r = http(
             json!(["__Host-session=a"]),
             json!({"cookie": "__Host-session=b"}),
         );
-        assert_eq!(find_token(&r, N), Err(Reason::AmbiguousCookie));
+        assert_eq!(find_token(&r, N), Err(Refused::AmbiguousCookie));
     }
 
     #[test]
@@ -137,19 +137,19 @@ mod tests {
     fn missing_or_empty_cookie_is_no_token() {
         assert_eq!(
             find_token(&rest(json!({}), json!({})), N),
-            Err(Reason::NoToken)
+            Err(Refused::NoToken)
         );
         let r = http(json!(["__Host-session="]), json!({}));
-        assert_eq!(find_token(&r, N), Err(Reason::NoToken));
+        assert_eq!(find_token(&r, N), Err(Refused::NoToken));
     }
 
     #[test]
     fn oversized_cookie_or_header_is_too_large() {
         let big = "a".repeat(MAX_TOKEN_BYTES + 1);
         let r = http(json!([format!("__Host-session={big}")]), json!({}));
-        assert_eq!(find_token(&r, N), Err(Reason::TooLarge));
+        assert_eq!(find_token(&r, N), Err(Refused::TooLarge));
         let huge = format!("x={}", "b".repeat(MAX_COOKIE_BYTES));
         let r = http(json!(["__Host-session=ok", huge]), json!({}));
-        assert_eq!(find_token(&r, N), Err(Reason::TooLarge));
+        assert_eq!(find_token(&r, N), Err(Refused::TooLarge));
     }
 }

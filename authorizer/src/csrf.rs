@@ -8,9 +8,8 @@ use aws_lambda_events::http::{HeaderMap, Method};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 
 use crate::config::Config;
+use crate::decision::{Forbidden, Verified};
 use crate::event::Request;
-use crate::token::Verified;
-use crate::Reason;
 
 fn is_safe(method: Option<&Method>) -> bool {
     matches!(
@@ -21,12 +20,12 @@ fn is_safe(method: Option<&Method>) -> bool {
 
 /// The single value of a header; `None` when absent, `Err` when present more than once with
 /// different values or not visible ASCII.
-fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Reason> {
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Forbidden> {
     let mut found: Option<&str> = None;
     for v in headers.get_all(name) {
-        let v = v.to_str().map_err(|_| Reason::Csrf)?;
+        let v = v.to_str().map_err(|_| Forbidden::Csrf)?;
         match found {
-            Some(prev) if prev != v => return Err(Reason::Csrf),
+            Some(prev) if prev != v => return Err(Forbidden::Csrf),
             _ => found = Some(v),
         }
     }
@@ -50,27 +49,27 @@ pub fn headers_read(csrf_header_name: &str) -> [String; 3] {
 }
 
 /// Checks an unsafe request against the verified token. Safe methods always pass.
-pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Reason> {
+pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Forbidden> {
     if is_safe(req.method.as_ref()) {
         return Ok(());
     }
-    let expected = token.csrf.as_deref().ok_or(Reason::Csrf)?;
-    let presented = single(&req.headers, &cfg.csrf_header_name)?.ok_or(Reason::Csrf)?;
+    let expected = token.csrf.as_deref().ok_or(Forbidden::Csrf)?;
+    let presented = single(&req.headers, &cfg.csrf_header_name)?.ok_or(Forbidden::Csrf)?;
     if expected.is_empty()
         || verify_slices_are_equal(expected.as_bytes(), presented.as_bytes()).is_err()
     {
-        return Err(Reason::Csrf);
+        return Err(Forbidden::Csrf);
     }
     for v in req.headers.get_all(SEC_FETCH_SITE) {
         if v.as_bytes().eq_ignore_ascii_case(b"cross-site") {
-            return Err(Reason::Csrf);
+            return Err(Forbidden::Csrf);
         }
     }
     if !cfg.allowed_origins.is_empty() {
         if let Some(origin) = single(&req.headers, ORIGIN)? {
             let origin = origin.to_ascii_lowercase();
             if !cfg.allowed_origins.contains(&origin) {
-                return Err(Reason::Csrf);
+                return Err(Forbidden::Csrf);
             }
         }
     }
@@ -128,7 +127,7 @@ mod tests {
             let c = cfg("");
             assert_eq!(
                 check(&req(m, json!({})), &token(Some("abc")), &c),
-                Err(Reason::Csrf)
+                Err(Forbidden::Csrf)
             );
             assert_eq!(
                 check(
@@ -136,7 +135,7 @@ mod tests {
                     &token(Some("abc")),
                     &c
                 ),
-                Err(Reason::Csrf)
+                Err(Forbidden::Csrf)
             );
             assert_eq!(
                 check(
@@ -148,7 +147,7 @@ mod tests {
             );
             assert_eq!(
                 check(&req(m, json!({"x-csrf-token": "abc"})), &token(None), &c),
-                Err(Reason::Csrf),
+                Err(Forbidden::Csrf),
                 "a token without a csrf claim cannot authorize {m}"
             );
         }
@@ -159,7 +158,7 @@ mod tests {
         let h = json!({"x-csrf-token": "abc", "Sec-Fetch-Site": "cross-site"});
         assert_eq!(
             check(&req("POST", h.clone()), &token(Some("abc")), &cfg("")),
-            Err(Reason::Csrf)
+            Err(Forbidden::Csrf)
         );
         assert_eq!(check(&req("GET", h), &token(Some("abc")), &cfg("")), Ok(()));
         let same = json!({"x-csrf-token": "abc", "Sec-Fetch-Site": "same-origin"});
@@ -177,7 +176,10 @@ mod tests {
         let bad = json!({"x-csrf-token": "abc", "origin": "https://evil.example"});
         let none = json!({"x-csrf-token": "abc"});
         assert_eq!(check(&req("POST", ok), &t, &c), Ok(()));
-        assert_eq!(check(&req("POST", bad.clone()), &t, &c), Err(Reason::Csrf));
+        assert_eq!(
+            check(&req("POST", bad.clone()), &t, &c),
+            Err(Forbidden::Csrf)
+        );
         assert_eq!(check(&req("POST", none), &t, &c), Ok(()));
         assert_eq!(
             check(&req("POST", bad), &t, &cfg("")),

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod config;
 pub mod cookie;
 pub mod csrf;
+pub mod decision;
 pub mod event;
 pub mod event_filter;
 pub mod json;
@@ -36,127 +37,8 @@ use crate::config::Config;
 use crate::event::Request;
 use crate::keys::{KeyCache, Lookup};
 use crate::response::Answer;
-use crate::token::{Refusal, Verified};
 
-/// Why a request was allowed or denied (the audit record's `reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Reason {
-    /// Allowed.
-    Ok,
-    /// No cookie with the configured name.
-    NoToken,
-    /// The cookie name appears more than once with different values.
-    AmbiguousCookie,
-    /// Cookie, header or token larger than the limits.
-    TooLarge,
-    /// Not a well-formed token or event.
-    Malformed,
-    /// `alg` not allowed, unknown, or not the key's algorithm.
-    BadAlg,
-    /// No key with the token's `kid` (or no `kid`).
-    UnknownKid,
-    /// The signature does not verify.
-    BadSig,
-    /// `exp` passed.
-    Expired,
-    /// `nbf` or `iat` in the future.
-    NotYetValid,
-    /// `iss` is not the configured issuer.
-    BadIss,
-    /// `aud` holds no accepted audience.
-    BadAud,
-    /// `typ` is not the configured type.
-    BadTyp,
-    /// A claim is missing, of the wrong type, or out of bounds.
-    BadClaim,
-    /// The CSRF checks of an unsafe method failed.
-    Csrf,
-    /// The token lacks a scope the route needs.
-    Forbidden,
-    /// No usable verification keys.
-    KeyUnavailable,
-}
-
-impl Reason {
-    /// Every reason, in the contract's order.
-    pub const ALL: [Reason; 17] = [
-        Reason::Ok,
-        Reason::NoToken,
-        Reason::AmbiguousCookie,
-        Reason::TooLarge,
-        Reason::Malformed,
-        Reason::BadAlg,
-        Reason::UnknownKid,
-        Reason::BadSig,
-        Reason::Expired,
-        Reason::NotYetValid,
-        Reason::BadIss,
-        Reason::BadAud,
-        Reason::BadTyp,
-        Reason::BadClaim,
-        Reason::Csrf,
-        Reason::Forbidden,
-        Reason::KeyUnavailable,
-    ];
-
-    /// The contract's code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Ok => "ok",
-            Reason::NoToken => "no_token",
-            Reason::AmbiguousCookie => "ambiguous_cookie",
-            Reason::TooLarge => "too_large",
-            Reason::Malformed => "malformed",
-            Reason::BadAlg => "bad_alg",
-            Reason::UnknownKid => "unknown_kid",
-            Reason::BadSig => "bad_sig",
-            Reason::Expired => "expired",
-            Reason::NotYetValid => "not_yet_valid",
-            Reason::BadIss => "bad_iss",
-            Reason::BadAud => "bad_aud",
-            Reason::BadTyp => "bad_typ",
-            Reason::BadClaim => "bad_claim",
-            Reason::Csrf => "csrf",
-            Reason::Forbidden => "forbidden",
-            Reason::KeyUnavailable => "key_unavailable",
-        }
-    }
-
-    /// Whether a valid token was presented (the answer is a Deny policy, 403, rather than
-    /// `Unauthorized`, 401).
-    pub fn is_forbidden_kind(self) -> bool {
-        matches!(self, Reason::Csrf | Reason::Forbidden)
-    }
-}
-
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The outcome of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Allowed, with the verified claims.
-    Allow(Verified),
-    /// Denied after the token verified (CSRF, scope): a Deny policy.
-    Forbid(Verified, Reason),
-    /// Denied: no token, or one that did not verify.
-    Deny(Refusal),
-}
-
-impl Decision {
-    /// The audit reason.
-    pub fn reason(&self) -> Reason {
-        match self {
-            Decision::Allow(_) => Reason::Ok,
-            Decision::Forbid(_, r) => *r,
-            Decision::Deny(r) => r.reason,
-        }
-    }
-}
+pub use crate::decision::{Decision, Forbidden, Reason, Refusal, Refused, Verified};
 
 /// The error a REST authorizer returns for a 401: its message must be exactly `Unauthorized`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -181,7 +63,7 @@ pub async fn decide_with(
     keys: &impl AsyncFn(&str) -> Lookup,
 ) -> Decision {
     if req.malformed {
-        return Decision::Deny(Reason::Malformed.into());
+        return Decision::Deny(Refused::Malformed.into());
     }
     let token = match cookie::find_token(req, &cfg.cookie_name) {
         Ok(t) => t,
@@ -201,7 +83,7 @@ pub async fn decide_with(
         }
     }
     if !has_required_scopes(req, &verified, cfg) {
-        return Decision::Forbid(verified, Reason::Forbidden);
+        return Decision::Forbid(verified, Forbidden::Scope);
     }
     if let Err(r) = csrf::check(req, &verified, cfg) {
         return Decision::Forbid(verified, r);
@@ -219,8 +101,8 @@ async fn verify_token(
     let header = token::inspect(token, cfg)?;
     let key = match keys(&header.kid).await {
         Lookup::Found(k) => k,
-        Lookup::UnknownKid => return Err(Reason::UnknownKid.into()),
-        Lookup::Unavailable => return Err(Reason::KeyUnavailable.into()),
+        Lookup::UnknownKid => return Err(Refused::UnknownKid.into()),
+        Lookup::Unavailable => return Err(Refused::KeyUnavailable.into()),
     };
     token::verify(token, &header, &key, cfg, now)
 }
@@ -233,14 +115,14 @@ async fn check_bearer(
     cfg: &Config,
     now: u64,
     keys: &impl AsyncFn(&str) -> Lookup,
-) -> Result<(), Reason> {
+) -> Result<(), Refused> {
     let bearer = bearer_token(req)?;
     let other = verify_token(bearer, cfg, now, keys)
         .await
         .map_err(|r| r.reason)?;
     let same_jti = cookie.jti.is_some() && other.jti == cookie.jti;
     if other.sub != cookie.sub || !same_jti {
-        return Err(Reason::BadClaim);
+        return Err(Refused::BadClaim);
     }
     Ok(())
 }
@@ -256,7 +138,7 @@ pub fn decide_offline(req: &Request, cfg: &Config, now: u64, ring: &token::KeyRi
     match fut.poll(&mut cx) {
         std::task::Poll::Ready(d) => d,
         // Nothing in the offline path waits; deny rather than spin if that ever changes.
-        std::task::Poll::Pending => Decision::Deny(Reason::KeyUnavailable.into()),
+        std::task::Poll::Pending => Decision::Deny(Refused::KeyUnavailable.into()),
     }
 }
 
@@ -279,19 +161,19 @@ pub fn handle_offline(
 pub const AUTHORIZATION_HEADER: &str = "authorization";
 
 /// The token of a single `Authorization: Bearer` header.
-fn bearer_token(req: &Request) -> Result<&str, Reason> {
+fn bearer_token(req: &Request) -> Result<&str, Refused> {
     let mut values = req.headers.get_all(AUTHORIZATION_HEADER).iter();
-    let value = values.next().ok_or(Reason::NoToken)?;
+    let value = values.next().ok_or(Refused::NoToken)?;
     if values.any(|v| v != value) {
-        return Err(Reason::Malformed);
+        return Err(Refused::Malformed);
     }
     if value.len() > cookie::MAX_TOKEN_BYTES + 7 {
-        return Err(Reason::TooLarge);
+        return Err(Refused::TooLarge);
     }
-    let value = value.to_str().map_err(|_| Reason::Malformed)?;
-    let (scheme, token) = value.split_once(' ').ok_or(Reason::Malformed)?;
+    let value = value.to_str().map_err(|_| Refused::Malformed)?;
+    let (scheme, token) = value.split_once(' ').ok_or(Refused::Malformed)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(Reason::Malformed);
+        return Err(Refused::Malformed);
     }
     Ok(token)
 }

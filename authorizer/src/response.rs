@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{Config, HttpApiResponse};
+use crate::decision::Verified;
 use crate::event::{Payload, Request};
-use crate::token::Verified;
 use crate::Decision;
 
 /// The context handed to the route: string values only, in this order; absent ones omitted.
@@ -170,8 +170,7 @@ pub fn build(req: &Request, decision: &Decision, cfg: &Config) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::Refusal;
-    use crate::Reason;
+    use crate::decision::{Forbidden, Refusal, Refused};
     use serde_json::json;
     use std::collections::HashMap;
 
@@ -234,7 +233,7 @@ mod tests {
     fn rest_forbid_is_a_deny_policy_and_deny_is_unauthorized() {
         let Some(v) = build(
             &rest(),
-            &Decision::Forbid(verified(), Reason::Csrf),
+            &Decision::Forbid(verified(), Forbidden::Csrf),
             &cfg("simple"),
         )
         .to_value() else {
@@ -242,7 +241,7 @@ mod tests {
         };
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
         assert_eq!(v["context"]["reason"], "csrf");
-        let d = Decision::Deny(Refusal::from(Reason::BadSig));
+        let d = Decision::Deny(Refusal::from(Refused::BadSig));
         assert_eq!(build(&rest(), &d, &cfg("simple")), Answer::Unauthorized);
     }
 
@@ -256,7 +255,7 @@ mod tests {
         assert_eq!(v["context"]["sub"], "user-1");
         let Some(v) = build(
             &http(),
-            &Decision::Deny(Reason::NoToken.into()),
+            &Decision::Deny(Refused::NoToken.into()),
             &cfg("simple"),
         )
         .to_value() else {
@@ -278,7 +277,7 @@ mod tests {
         assert_eq!(
             build(
                 &http(),
-                &Decision::Deny(Reason::Expired.into()),
+                &Decision::Deny(Refused::Expired.into()),
                 &cfg("iam")
             ),
             Answer::Unauthorized

@@ -16,8 +16,8 @@ use jwt_session::jwk::Verifier;
 use jwt_session::{Alg, Jwk, JwkSet};
 
 use crate::config::Config;
+use crate::decision::{Refusal, Refused, Verified};
 use crate::json::{self, Member};
-use crate::Reason;
 
 /// Longest header segment (base64url) accepted.
 const MAX_HEADER_SEGMENT: usize = 1024;
@@ -35,11 +35,11 @@ pub struct TokenHeader {
 
 /// Decodes a base64url segment into `buf` (no allocation); `Malformed` if it is not base64url
 /// or does not fit.
-fn decode_into<'b>(segment: &str, buf: &'b mut [u8]) -> Result<&'b [u8], Reason> {
+fn decode_into<'b>(segment: &str, buf: &'b mut [u8]) -> Result<&'b [u8], Refused> {
     let len = URL_SAFE_NO_PAD
         .decode_slice(segment, &mut *buf)
-        .map_err(|_| Reason::Malformed)?;
-    buf.get(..len).ok_or(Reason::Malformed)
+        .map_err(|_| Refused::Malformed)?;
+    buf.get(..len).ok_or(Refused::Malformed)
 }
 
 /// Whether every byte is in the base64url alphabet (one branch-free pass).
@@ -51,12 +51,12 @@ fn is_b64url(segment: &str) -> bool {
 
 /// Checks everything that needs no key: three non-empty base64url segments, a JSON header
 /// with a supported and allowed `alg`, the configured `typ`, no `crit`/`b64`/`cty`, a `kid`.
-pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
+pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Refused> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Reason::Malformed);
+        return Err(Refused::Malformed);
     };
     if h.is_empty()
         || p.is_empty()
@@ -65,10 +65,10 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
         || !is_b64url(p)
         || !is_b64url(s)
     {
-        return Err(Reason::Malformed);
+        return Err(Refused::Malformed);
     }
     if h.len() > MAX_HEADER_SEGMENT {
-        return Err(Reason::TooLarge);
+        return Err(Refused::TooLarge);
     }
     let mut buf = [0u8; MAX_HEADER_SEGMENT];
     let [alg, typ, kid, crit, b64, cty, jwk, jku, x5u, x5c] = json::members(
@@ -77,7 +77,7 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
             "alg", "typ", "kid", "crit", "b64", "cty", "jwk", "jku", "x5u", "x5c",
         ],
     )
-    .map_err(|_| Reason::Malformed)?;
+    .map_err(|_| Refused::Malformed)?;
     // Parameters that change how the token must be processed (we support none), or that carry
     // or point to a key (we never use them): a token with one is refused outright, so no later
     // change can start trusting it.
@@ -85,24 +85,24 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
         .iter()
         .any(Option::is_some)
     {
-        return Err(Reason::Malformed);
+        return Err(Refused::Malformed);
     }
     let alg: Alg = match alg {
-        None => return Err(Reason::Malformed),
-        Some(Member::Str(a)) => a.parse().map_err(|_| Reason::BadAlg)?,
-        Some(_) => return Err(Reason::BadAlg),
+        None => return Err(Refused::Malformed),
+        Some(Member::Str(a)) => a.parse().map_err(|_| Refused::BadAlg)?,
+        Some(_) => return Err(Refused::BadAlg),
     };
     if !cfg.algorithms.contains(&alg) {
-        return Err(Reason::BadAlg);
+        return Err(Refused::BadAlg);
     }
     let typ = match &typ {
         None => None,
         Some(Member::Str(t)) => Some(t.as_ref()),
-        Some(_) => return Err(Reason::Malformed),
+        Some(_) => return Err(Refused::Malformed),
     };
     if let Some(required) = &cfg.jwt_type {
         if typ != Some(required.as_str()) {
-            return Err(Reason::BadTyp);
+            return Err(Refused::BadTyp);
         }
     }
     match kid {
@@ -110,7 +110,7 @@ pub fn inspect(token: &str, cfg: &Config) -> Result<TokenHeader, Reason> {
             alg,
             kid: kid.into_owned(),
         }),
-        _ => Err(Reason::UnknownKid),
+        _ => Err(Refused::UnknownKid),
     }
 }
 
@@ -149,18 +149,18 @@ impl VerifyingKey {
 
     /// Checks `signature` (base64url, as in the token) over `message`. `Err(Malformed)` when
     /// the signature is not base64url, `Err(BadSig)` when it does not verify.
-    pub fn verify_signature(&self, message: &[u8], signature: &str) -> Result<(), Reason> {
+    pub fn verify_signature(&self, message: &[u8], signature: &str) -> Result<(), Refused> {
         let mut buf = [0u8; MAX_SIGNATURE_BYTES];
         let len = match URL_SAFE_NO_PAD.decode_slice(signature, &mut buf) {
             Ok(len) => len,
-            Err(DecodeSliceError::OutputSliceTooSmall) => return Err(Reason::BadSig),
-            Err(DecodeSliceError::DecodeError(_)) => return Err(Reason::Malformed),
+            Err(DecodeSliceError::OutputSliceTooSmall) => return Err(Refused::BadSig),
+            Err(DecodeSliceError::DecodeError(_)) => return Err(Refused::Malformed),
         };
-        let sig = buf.get(..len).ok_or(Reason::BadSig)?;
+        let sig = buf.get(..len).ok_or(Refused::BadSig)?;
         if self.verifier.verify(message, sig) {
             Ok(())
         } else {
-            Err(Reason::BadSig)
+            Err(Refused::BadSig)
         }
     }
 }
@@ -199,51 +199,6 @@ impl KeyRing {
     }
 }
 
-/// Claims of a token whose signature verified and whose claims passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    /// `kid` of the key that verified it.
-    pub kid: String,
-    /// `sub`.
-    pub sub: String,
-    /// `exp`.
-    pub exp: u64,
-    /// `iat`, when present.
-    pub iat: Option<u64>,
-    /// `jti`, when present.
-    pub jti: Option<String>,
-    /// `scope`, when present (or `scp` joined with spaces).
-    pub scope: Option<String>,
-    /// Every scope from `scope` and `scp`.
-    pub scopes: Vec<String>,
-    /// `csrf`, when present.
-    pub csrf: Option<String>,
-    /// Whether the token is in the last third of its lifetime (`exp - iat`): a route may ask
-    /// the signer for a fresh one (sliding sessions).
-    pub renew: bool,
-}
-
-/// A refusal, with what may be logged: `sub` and `jti` only once the signature verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// Why.
-    pub reason: Reason,
-    /// `sub` of a token whose signature verified.
-    pub sub: Option<String>,
-    /// `jti` of a token whose signature verified.
-    pub jti: Option<String>,
-}
-
-impl From<Reason> for Refusal {
-    fn from(reason: Reason) -> Self {
-        Refusal {
-            reason,
-            sub: None,
-            jti: None,
-        }
-    }
-}
-
 /// Verifies the signature with `key` (already matched to `header.kid`) and checks the claims
 /// at time `now` (seconds since the epoch).
 pub fn verify(
@@ -254,11 +209,11 @@ pub fn verify(
     now: u64,
 ) -> Result<Verified, Refusal> {
     if header.alg != key.alg {
-        return Err(Reason::BadAlg.into());
+        return Err(Refused::BadAlg.into());
     }
     // `inspect` checked there are exactly three non-empty segments.
-    let (signing_input, signature) = token.rsplit_once('.').ok_or(Reason::Malformed)?;
-    let (_, payload) = signing_input.split_once('.').ok_or(Reason::Malformed)?;
+    let (signing_input, signature) = token.rsplit_once('.').ok_or(Refused::Malformed)?;
+    let (_, payload) = signing_input.split_once('.').ok_or(Refused::Malformed)?;
     key.verify_signature(signing_input.as_bytes(), signature)
         .map_err(Refusal::from)?;
     // Only now, with the signature verified, is the payload decoded and parsed.
@@ -270,7 +225,7 @@ pub fn verify(
             "sub", "jti", "exp", "nbf", "iat", "iss", "aud", "scope", "scp", "csrf",
         ],
     )
-    .map_err(|_| Reason::Malformed)?;
+    .map_err(|_| Refused::Malformed)?;
     check_claims(
         Claims {
             sub,
@@ -304,11 +259,11 @@ struct Claims<'a> {
     csrf: Option<Member<'a>>,
 }
 
-fn as_time(v: &Option<Member<'_>>) -> Result<Option<u64>, Reason> {
+fn as_time(v: &Option<Member<'_>>) -> Result<Option<u64>, Refused> {
     match v {
         None => Ok(None),
         Some(Member::UInt(n)) => Ok(Some(*n)),
-        Some(_) => Err(Reason::BadClaim),
+        Some(_) => Err(Refused::BadClaim),
     }
 }
 
@@ -319,10 +274,12 @@ fn short<'v>(v: &'v Option<Member<'_>>) -> Option<&'v str> {
         .filter(|s| s.len() <= MAX_CLAIM_BYTES)
 }
 
-fn as_short_string(v: &Option<Member<'_>>) -> Result<Option<String>, Reason> {
+fn as_short_string(v: &Option<Member<'_>>) -> Result<Option<String>, Refused> {
     match v {
         None => Ok(None),
-        Some(_) => short(v).map(|s| Some(s.to_owned())).ok_or(Reason::BadClaim),
+        Some(_) => short(v)
+            .map(|s| Some(s.to_owned()))
+            .ok_or(Refused::BadClaim),
     }
 }
 
@@ -330,7 +287,7 @@ fn check_claims(c: Claims<'_>, kid: &str, cfg: &Config, now: u64) -> Result<Veri
     // Identify the token for the audit record first: its signature verified.
     let sub = short(&c.sub).filter(|s| !s.is_empty()).map(str::to_owned);
     let jti = short(&c.jti).map(str::to_owned);
-    let refuse = |reason: Reason| Refusal {
+    let refuse = |reason: Refused| Refusal {
         reason,
         sub: sub.clone(),
         jti: jti.clone(),
@@ -338,25 +295,25 @@ fn check_claims(c: Claims<'_>, kid: &str, cfg: &Config, now: u64) -> Result<Veri
     let leeway = cfg.leeway;
     let exp = as_time(&c.exp)
         .map_err(refuse)?
-        .ok_or_else(|| refuse(Reason::BadClaim))?;
+        .ok_or_else(|| refuse(Refused::BadClaim))?;
     if now >= exp.saturating_add(leeway) {
-        return Err(refuse(Reason::Expired));
+        return Err(refuse(Refused::Expired));
     }
     if exp.saturating_sub(now) > cfg.max_lifetime.saturating_add(leeway) {
-        return Err(refuse(Reason::BadClaim));
+        return Err(refuse(Refused::BadClaim));
     }
     if let Some(nbf) = as_time(&c.nbf).map_err(refuse)? {
         if nbf > now.saturating_add(leeway) {
-            return Err(refuse(Reason::NotYetValid));
+            return Err(refuse(Refused::NotYetValid));
         }
     }
     let iat = as_time(&c.iat).map_err(refuse)?;
     if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
-        return Err(refuse(Reason::NotYetValid));
+        return Err(refuse(Refused::NotYetValid));
     }
     match &c.iss {
         Some(Member::Str(iss)) if *iss == cfg.issuer => {}
-        _ => return Err(refuse(Reason::BadIss)),
+        _ => return Err(refuse(Refused::BadIss)),
     }
     let aud_ok = match &c.aud {
         Some(Member::Str(a)) => cfg.audiences.iter().any(|x| x == a),
@@ -364,13 +321,13 @@ fn check_claims(c: Claims<'_>, kid: &str, cfg: &Config, now: u64) -> Result<Veri
         _ => false,
     };
     if !aud_ok {
-        return Err(refuse(Reason::BadAud));
+        return Err(refuse(Refused::BadAud));
     }
     let Some(sub_value) = sub.clone() else {
-        return Err(refuse(Reason::BadClaim));
+        return Err(refuse(Refused::BadClaim));
     };
     if c.jti.is_some() && jti.is_none() {
-        return Err(refuse(Reason::BadClaim));
+        return Err(refuse(Refused::BadClaim));
     }
     let scope = as_short_string(&c.scope).map_err(refuse)?;
     let scp: Vec<String> = match &c.scp {
@@ -383,7 +340,7 @@ fn check_claims(c: Claims<'_>, kid: &str, cfg: &Config, now: u64) -> Result<Veri
         {
             items.iter().map(|s| s.to_string()).collect()
         }
-        Some(_) => return Err(refuse(Reason::BadClaim)),
+        Some(_) => return Err(refuse(Refused::BadClaim)),
     };
     let mut scopes: Vec<String> = scope
         .as_deref()
@@ -412,6 +369,7 @@ fn check_claims(c: Claims<'_>, kid: &str, cfg: &Config, now: u64) -> Result<Veri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Reason;
     use jwt_session::keygen::generate;
     use jwt_session::SigningKey;
     use serde_json::json;
@@ -463,7 +421,7 @@ mod tests {
 
     fn run(f: &Fixture, cfg: &Config, token: &str) -> Result<Verified, Refusal> {
         let header = inspect(token, cfg)?;
-        let key = f.ring.get(&header.kid).ok_or(Reason::UnknownKid)?;
+        let key = f.ring.get(&header.kid).ok_or(Refused::UnknownKid)?;
         verify(token, &header, key, cfg, NOW)
     }
 
@@ -510,11 +468,11 @@ mod tests {
             }
             assert_eq!(
                 key.verify_signature(input.as_bytes(), "not*base64"),
-                Err(Reason::Malformed)
+                Err(Refused::Malformed)
             );
             assert_eq!(
                 key.verify_signature(input.as_bytes(), &"A".repeat(2000)),
-                Err(Reason::BadSig),
+                Err(Refused::BadSig),
                 "{alg}: an overlong signature is refused"
             );
         }
@@ -540,7 +498,7 @@ mod tests {
         mutate(&mut c);
         match run(&f, &cfg, &mint(&f, &c)) {
             Ok(_) => Reason::Ok,
-            Err(r) => r.reason,
+            Err(r) => r.reason.into(),
         }
     }
 
@@ -773,7 +731,7 @@ mod tests {
         let mut c = claims();
         c.insert("exp".into(), json!(NOW - 100));
         let r = run(&f, &cfg, &mint(&f, &c)).unwrap_err();
-        assert_eq!(r.reason, Reason::Expired);
+        assert_eq!(r.reason, Refused::Expired);
         assert_eq!(r.sub.as_deref(), Some("user-1"));
         assert_eq!(r.jti.as_deref(), Some("j-1"));
     }
@@ -788,7 +746,7 @@ mod tests {
         c.insert("sub".into(), json!("admin"));
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
         let r = run(&f, &cfg, &parts.join(".")).unwrap_err();
-        assert_eq!(r, Refusal::from(Reason::BadSig));
+        assert_eq!(r, Refusal::from(Refused::BadSig));
     }
 
     #[test]
@@ -892,7 +850,7 @@ mod tests {
         for (t, want) in cases {
             let got = match run(&f, &cfg, &t) {
                 Ok(_) => Reason::Ok,
-                Err(r) => r.reason,
+                Err(r) => r.reason.into(),
             };
             assert_eq!(got, want, "token {t}");
         }
@@ -913,7 +871,7 @@ mod tests {
         let key = f.ring.get(&header.kid).unwrap();
         assert_eq!(
             verify(&token, &forged, key, &cfg, NOW).unwrap_err().reason,
-            Reason::BadAlg
+            Refused::BadAlg
         );
     }
 
@@ -923,7 +881,7 @@ mod tests {
         let f = fixture(Alg::EdDSA);
         assert_eq!(
             run(&f, &cfg, &mint(&f, &claims())).unwrap_err().reason,
-            Reason::BadTyp
+            Refused::BadTyp
         );
         let token = f.signer.mint(&claims(), Some("at+jwt")).unwrap();
         assert!(run(&f, &cfg, token.expose()).is_ok());

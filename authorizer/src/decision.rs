@@ -1,0 +1,286 @@
+//! The decision vocabulary, at the bottom of the crate: every outcome of a request, in types
+//! that can express only legal ones, each named after the answer it produces. Every other
+//! module imports from here; this module imports nothing of the crate.
+//!
+//! - [`Refused`]: no token, or one that cannot be accepted → `Unauthorized` (401), or
+//!   `isAuthorized: false` for HTTP API simple answers.
+//! - [`Forbidden`]: a verified token that may not make this request → an IAM `Deny` policy
+//!   (403), or `isAuthorized: false`.
+//! - [`Reason`]: the audit record's code: `ok`, or the code of one of the above.
+
+/// Why a request is refused before or while its token is checked: the answer is 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refused {
+    /// No cookie with the configured name.
+    NoToken,
+    /// The cookie name appears more than once with different values.
+    AmbiguousCookie,
+    /// Cookie, header or token larger than the limits.
+    TooLarge,
+    /// Not a well-formed token or event.
+    Malformed,
+    /// `alg` not allowed, unknown, or not the key's algorithm.
+    BadAlg,
+    /// No key with the token's `kid` (or no `kid`).
+    UnknownKid,
+    /// The signature does not verify.
+    BadSig,
+    /// `exp` passed.
+    Expired,
+    /// `nbf` or `iat` in the future.
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    BadIss,
+    /// `aud` holds no accepted audience.
+    BadAud,
+    /// `typ` is not the configured type.
+    BadTyp,
+    /// A claim is missing, of the wrong type, or out of bounds.
+    BadClaim,
+    /// No usable verification keys.
+    KeyUnavailable,
+}
+
+/// Why a request with a valid token is not allowed: the answer is a `Deny` policy, 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Forbidden {
+    /// The CSRF checks of an unsafe method failed.
+    Csrf,
+    /// The token lacks a scope the route needs (code `forbidden`).
+    Scope,
+}
+
+/// Why a request was allowed or denied (the audit record's `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// Allowed.
+    Ok,
+    /// Refused: 401.
+    Refused(Refused),
+    /// Forbidden: 403.
+    Forbid(Forbidden),
+}
+
+#[allow(non_upper_case_globals)]
+impl Reason {
+    /// `no_token`.
+    pub const NoToken: Reason = Reason::Refused(Refused::NoToken);
+    /// `ambiguous_cookie`.
+    pub const AmbiguousCookie: Reason = Reason::Refused(Refused::AmbiguousCookie);
+    /// `too_large`.
+    pub const TooLarge: Reason = Reason::Refused(Refused::TooLarge);
+    /// `malformed`.
+    pub const Malformed: Reason = Reason::Refused(Refused::Malformed);
+    /// `bad_alg`.
+    pub const BadAlg: Reason = Reason::Refused(Refused::BadAlg);
+    /// `unknown_kid`.
+    pub const UnknownKid: Reason = Reason::Refused(Refused::UnknownKid);
+    /// `bad_sig`.
+    pub const BadSig: Reason = Reason::Refused(Refused::BadSig);
+    /// `expired`.
+    pub const Expired: Reason = Reason::Refused(Refused::Expired);
+    /// `not_yet_valid`.
+    pub const NotYetValid: Reason = Reason::Refused(Refused::NotYetValid);
+    /// `bad_iss`.
+    pub const BadIss: Reason = Reason::Refused(Refused::BadIss);
+    /// `bad_aud`.
+    pub const BadAud: Reason = Reason::Refused(Refused::BadAud);
+    /// `bad_typ`.
+    pub const BadTyp: Reason = Reason::Refused(Refused::BadTyp);
+    /// `bad_claim`.
+    pub const BadClaim: Reason = Reason::Refused(Refused::BadClaim);
+    /// `csrf`.
+    pub const Csrf: Reason = Reason::Forbid(Forbidden::Csrf);
+    /// `forbidden`.
+    pub const Forbidden: Reason = Reason::Forbid(Forbidden::Scope);
+    /// `key_unavailable`.
+    pub const KeyUnavailable: Reason = Reason::Refused(Refused::KeyUnavailable);
+
+    /// Every reason, in the contract's order.
+    pub const ALL: [Reason; 17] = [
+        Reason::Ok,
+        Reason::NoToken,
+        Reason::AmbiguousCookie,
+        Reason::TooLarge,
+        Reason::Malformed,
+        Reason::BadAlg,
+        Reason::UnknownKid,
+        Reason::BadSig,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::BadIss,
+        Reason::BadAud,
+        Reason::BadTyp,
+        Reason::BadClaim,
+        Reason::Csrf,
+        Reason::Forbidden,
+        Reason::KeyUnavailable,
+    ];
+
+    /// The contract's code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Ok => "ok",
+            Reason::Refused(r) => r.as_str(),
+            Reason::Forbid(f) => f.as_str(),
+        }
+    }
+}
+
+impl Refused {
+    /// The contract's code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refused::NoToken => "no_token",
+            Refused::AmbiguousCookie => "ambiguous_cookie",
+            Refused::TooLarge => "too_large",
+            Refused::Malformed => "malformed",
+            Refused::BadAlg => "bad_alg",
+            Refused::UnknownKid => "unknown_kid",
+            Refused::BadSig => "bad_sig",
+            Refused::Expired => "expired",
+            Refused::NotYetValid => "not_yet_valid",
+            Refused::BadIss => "bad_iss",
+            Refused::BadAud => "bad_aud",
+            Refused::BadTyp => "bad_typ",
+            Refused::BadClaim => "bad_claim",
+            Refused::KeyUnavailable => "key_unavailable",
+        }
+    }
+}
+
+impl Forbidden {
+    /// The contract's code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forbidden::Csrf => "csrf",
+            Forbidden::Scope => "forbidden",
+        }
+    }
+}
+
+impl From<Refused> for Reason {
+    fn from(r: Refused) -> Self {
+        Reason::Refused(r)
+    }
+}
+
+impl From<Forbidden> for Reason {
+    fn from(f: Forbidden) -> Self {
+        Reason::Forbid(f)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Claims of a token whose signature verified and whose claims passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// `kid` of the key that verified it.
+    pub kid: String,
+    /// `sub`.
+    pub sub: String,
+    /// `exp`.
+    pub exp: u64,
+    /// `iat`, when present.
+    pub iat: Option<u64>,
+    /// `jti`, when present.
+    pub jti: Option<String>,
+    /// `scope`, when present (or `scp` joined with spaces).
+    pub scope: Option<String>,
+    /// Every scope from `scope` and `scp`.
+    pub scopes: Vec<String>,
+    /// `csrf`, when present.
+    pub csrf: Option<String>,
+    /// Whether the token is in the last third of its lifetime (`exp - iat`): a route may ask
+    /// the signer for a fresh one (sliding sessions).
+    pub renew: bool,
+}
+
+/// A refusal (401), with what may be logged: `sub` and `jti` only once the signature verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Why.
+    pub reason: Refused,
+    /// `sub` of a token whose signature verified.
+    pub sub: Option<String>,
+    /// `jti` of a token whose signature verified.
+    pub jti: Option<String>,
+}
+
+impl From<Refused> for Refusal {
+    fn from(reason: Refused) -> Self {
+        Refusal {
+            reason,
+            sub: None,
+            jti: None,
+        }
+    }
+}
+
+/// The outcome of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Allowed, with the verified claims.
+    Allow(Verified),
+    /// Denied after the token verified (CSRF, scope): a `Deny` policy, 403.
+    Forbid(Verified, Forbidden),
+    /// Refused: no token, or one that did not verify: `Unauthorized`, 401.
+    Deny(Refusal),
+}
+
+impl Decision {
+    /// The audit reason.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Decision::Allow(_) => Reason::Ok,
+            Decision::Forbid(_, f) => Reason::Forbid(*f),
+            Decision::Deny(r) => Reason::Refused(r.reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_has_its_contract_code_once() {
+        let codes: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "ok",
+                "no_token",
+                "ambiguous_cookie",
+                "too_large",
+                "malformed",
+                "bad_alg",
+                "unknown_kid",
+                "bad_sig",
+                "expired",
+                "not_yet_valid",
+                "bad_iss",
+                "bad_aud",
+                "bad_typ",
+                "bad_claim",
+                "csrf",
+                "forbidden",
+                "key_unavailable"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_answer_follows_the_kind_of_reason() {
+        let d = Decision::Deny(Refused::BadSig.into());
+        assert!(matches!(d.reason(), Reason::Refused(Refused::BadSig)));
+        assert_eq!(Reason::from(Forbidden::Scope).as_str(), "forbidden");
+    }
+}
