@@ -15,17 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::primitives::Blob;
-use jwt_session::wire::KeysResponse;
+use jwt_session::wire::{KeysResponse, Request};
 use jwt_session::KeySetError;
 use tokio::sync::Mutex;
 
 use crate::config::Config;
 use crate::token::{KeyRing, VerifyingKey};
 
-/// The request body sent to secrets-fn.
-const KEYS_REQUEST: &[u8] = br#"{"action":"get_keys"}"#;
-/// The request body sent for an unknown `kid`: secrets-fn revalidates its own cache first.
-const KEYS_REFRESH_REQUEST: &[u8] = br#"{"action":"get_keys","refresh":true}"#;
 /// Longest backoff between failed refreshes.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -98,11 +94,13 @@ impl LambdaKeySource {
     /// cache against Secrets Manager first (used for an unknown `kid`).
     #[tracing::instrument(skip_all, fields(function = %self.function_name))]
     pub async fn fetch(&self, revalidate: bool) -> Result<KeysResponse, FetchError> {
-        let body = if revalidate {
-            KEYS_REFRESH_REQUEST
-        } else {
-            KEYS_REQUEST
-        };
+        // The typed request of the shared wire protocol (a few bytes, serialised per fetch:
+        // fetches are rare and rate-limited).
+        let body = Request::GetKeys {
+            refresh: revalidate,
+        }
+        .to_json()
+        .map_err(|e| FetchError::Invoke(Box::new(e)))?;
         let out = self
             .client
             .invoke()

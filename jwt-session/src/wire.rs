@@ -7,20 +7,198 @@ use crate::jwk::{JwkSet, KeySetError, Visibility};
 
 /// The `action` of a key request.
 pub const GET_KEYS: &str = "get_keys";
+/// The `action` of a signing request.
+pub const SIGN: &str = "sign";
+/// The `action` of a renewal request.
+pub const RENEW: &str = "renew";
 
-/// The authorizer's request for verification keys: `{"action": "get_keys"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeysRequest {
-    /// Always [`GET_KEYS`].
-    pub action: String,
+/// Every request secrets-fn answers, typed once, used by both ends.
+///
+/// - `{"action": "get_keys"}`, or with `"refresh": true` to have secrets-fn revalidate its
+///   cache first (the authorizer asks so for an unknown `kid`): answered with [`KeysResponse`];
+/// - `{"action": "sign", "sub", "claims"}` and `{"action": "renew", "token"}`: answered with
+///   [`SignResponse`];
+/// - a Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`): answered
+///   with [`RotationResponse`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// The public key set.
+    GetKeys {
+        /// Revalidate the cached set before answering.
+        refresh: bool,
+    },
+    /// A new session for `sub`, with extra claims (never a registered one).
+    Sign {
+        /// The authenticated user.
+        sub: String,
+        /// Extra claims, such as `scope`.
+        claims: serde_json::Map<String, Value>,
+    },
+    /// A fresh token for the session `token` belongs to.
+    Renew {
+        /// The current session token (the cookie's value).
+        token: crate::SecretString,
+    },
+    /// One step of Secrets Manager's rotation protocol.
+    Rotate(RotationEvent),
 }
 
-impl Default for KeysRequest {
-    fn default() -> Self {
-        KeysRequest {
-            action: GET_KEYS.to_owned(),
+/// The tagged form of the `action` requests.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum Action {
+    GetKeys {
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        refresh: bool,
+    },
+    Sign {
+        sub: String,
+        #[serde(default)]
+        claims: serde_json::Map<String, Value>,
+    },
+    Renew {
+        token: crate::SecretString,
+    },
+}
+
+/// Why an event is not a [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Neither an `action` this protocol knows nor a rotation event.
+    #[error("not a request of this protocol")]
+    Unknown,
+    /// A known `action` (or a rotation event, `Step`) whose other members are wrong.
+    #[error("a `{0}` request with missing or invalid members")]
+    Malformed(&'static str),
+}
+
+impl Request {
+    /// Reads an event (as the Lambda runtime hands it over), once.
+    pub fn from_value(event: &Value) -> Result<Request, RequestError> {
+        if event.get("Step").is_some() {
+            return RotationEvent::deserialize(event)
+                .map(Request::Rotate)
+                .map_err(|_| RequestError::Malformed("Step"));
+        }
+        let action = match event.get("action").and_then(Value::as_str) {
+            Some(GET_KEYS) => GET_KEYS,
+            Some(SIGN) => SIGN,
+            Some(RENEW) => RENEW,
+            _ => return Err(RequestError::Unknown),
+        };
+        Ok(
+            match Action::deserialize(event).map_err(|_| RequestError::Malformed(action))? {
+                Action::GetKeys { refresh } => Request::GetKeys { refresh },
+                Action::Sign { sub, claims } => Request::Sign { sub, claims },
+                Action::Renew { token } => Request::Renew { token },
+            },
+        )
+    }
+
+    /// The JSON of the request (what a caller sends through the Invoke API).
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        match self {
+            Request::GetKeys { refresh } => {
+                serde_json::to_vec(&Action::GetKeys { refresh: *refresh })
+            }
+            Request::Sign { sub, claims } => serde_json::to_vec(&Action::Sign {
+                sub: sub.clone(),
+                claims: claims.clone(),
+            }),
+            Request::Renew { token } => serde_json::to_vec(&Action::Renew {
+                token: token.clone(),
+            }),
+            Request::Rotate(e) => serde_json::to_vec(e),
         }
     }
+}
+
+/// A step of Secrets Manager's rotation protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RotationStep {
+    /// `createSecret`: write the new version as `AWSPENDING`.
+    #[serde(rename = "createSecret")]
+    Create,
+    /// `setSecret`: configure the service that uses the secret (nothing to do here).
+    #[serde(rename = "setSecret")]
+    Set,
+    /// `testSecret`: check the pending version.
+    #[serde(rename = "testSecret")]
+    Test,
+    /// `finishSecret`: move `AWSCURRENT` to the pending version.
+    #[serde(rename = "finishSecret")]
+    Finish,
+    /// A step this protocol does not know (answered `unknown_step`).
+    #[serde(other)]
+    Unknown,
+}
+
+impl RotationStep {
+    /// The step's name in the protocol.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationStep::Create => "createSecret",
+            RotationStep::Set => "setSecret",
+            RotationStep::Test => "testSecret",
+            RotationStep::Finish => "finishSecret",
+            RotationStep::Unknown => "unknown",
+        }
+    }
+}
+
+/// The event Secrets Manager sends a rotation function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationEvent {
+    /// The step.
+    #[serde(rename = "Step")]
+    pub step: RotationStep,
+    /// The secret's ARN or name.
+    #[serde(rename = "SecretId")]
+    pub secret_id: String,
+    /// The version being rotated to.
+    #[serde(rename = "ClientRequestToken")]
+    pub client_request_token: String,
+}
+
+/// What a rotation step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationResult {
+    /// `createSecret` wrote the pending version.
+    Created,
+    /// The pending version already had a value.
+    AlreadyCreated,
+    /// `setSecret`: nothing to configure.
+    NothingToSet,
+    /// `testSecret` passed.
+    Tested,
+    /// `finishSecret` moved `AWSCURRENT`.
+    Finished,
+    /// The version is already `AWSCURRENT`: nothing to do.
+    AlreadyCurrent,
+}
+
+impl RotationResult {
+    /// The result's code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationResult::Created => "created",
+            RotationResult::AlreadyCreated => "already_created",
+            RotationResult::NothingToSet => "nothing_to_set",
+            RotationResult::Tested => "tested",
+            RotationResult::Finished => "finished",
+            RotationResult::AlreadyCurrent => "already_current",
+        }
+    }
+}
+
+/// The rotation function's answer: `{"step": "createSecret", "result": "created"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationResponse {
+    /// The step.
+    pub step: RotationStep,
+    /// What it did.
+    pub result: RotationResult,
 }
 
 /// secrets-fn's answer: an RFC 7517 JWK Set of public keys, plus a cache hint.
@@ -70,12 +248,67 @@ mod tests {
     use crate::jwk::Alg;
     use crate::keygen::generate;
 
+    fn round_trip(r: &Request) -> Request {
+        let v: Value = serde_json::from_slice(&r.to_json().unwrap()).unwrap();
+        Request::from_value(&v).unwrap()
+    }
+
     #[test]
-    fn keys_request_is_the_documented_json() {
-        let json = serde_json::to_string(&KeysRequest::default()).unwrap();
-        assert_eq!(json, r#"{"action":"get_keys"}"#);
-        let back: KeysRequest = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, KeysRequest::default());
+    fn key_requests_are_the_documented_json_and_round_trip() {
+        let plain = Request::GetKeys { refresh: false };
+        assert_eq!(plain.to_json().unwrap(), br#"{"action":"get_keys"}"#);
+        let refresh = Request::GetKeys { refresh: true };
+        assert_eq!(
+            refresh.to_json().unwrap(),
+            br#"{"action":"get_keys","refresh":true}"#
+        );
+        assert_eq!(round_trip(&plain), plain);
+        assert_eq!(round_trip(&refresh), refresh);
+    }
+
+    #[test]
+    fn rotation_events_round_trip_and_unknown_steps_are_kept_apart() {
+        let v =
+            serde_json::json!({"Step": "finishSecret", "SecretId": "s", "ClientRequestToken": "t"});
+        let r = Request::from_value(&v).unwrap();
+        assert!(matches!(&r, Request::Rotate(e) if e.step == RotationStep::Finish));
+        assert_eq!(round_trip(&r), r);
+        let odd = serde_json::json!({"Step": "explodeSecret", "SecretId": "s", "ClientRequestToken": "t"});
+        assert!(
+            matches!(Request::from_value(&odd), Ok(Request::Rotate(e)) if e.step == RotationStep::Unknown)
+        );
+        let answer = RotationResponse {
+            step: RotationStep::Create,
+            result: RotationResult::AlreadyCreated,
+        };
+        let text = serde_json::to_string(&answer).unwrap();
+        assert_eq!(
+            text,
+            r#"{"step":"createSecret","result":"already_created"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<RotationResponse>(&text).unwrap(),
+            answer
+        );
+    }
+
+    #[test]
+    fn events_of_no_request_or_with_bad_members_are_told_apart() {
+        for v in [
+            serde_json::json!({}),
+            serde_json::json!(null),
+            serde_json::json!({"action": "delete"}),
+        ] {
+            assert_eq!(Request::from_value(&v), Err(RequestError::Unknown), "{v}");
+        }
+        assert_eq!(
+            Request::from_value(&serde_json::json!({"action": "sign"})),
+            Err(RequestError::Malformed(SIGN))
+        );
+        assert_eq!(
+            Request::from_value(&serde_json::json!({"Step": 1})),
+            Err(RequestError::Malformed("Step"))
+        );
     }
 
     #[test]
@@ -104,25 +337,6 @@ mod tests {
     }
 }
 
-/// A request to the signer (secrets-fn with `SECRETS_FN_ACTIONS` listing `sign`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum SignerRequest {
-    /// A new session for `sub`, with extra claims (never a registered one).
-    Sign {
-        /// The authenticated user.
-        sub: String,
-        /// Extra claims, such as `scope`.
-        #[serde(default)]
-        claims: serde_json::Map<String, Value>,
-    },
-    /// A fresh token for the session `token` belongs to.
-    Renew {
-        /// The current session token (the cookie's value).
-        token: crate::SecretString,
-    },
-}
-
 /// The signer's answer. `token` and `set_cookie` hold the token: send `set_cookie` as the
 /// `Set-Cookie` header and never put either in a response body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,25 +361,29 @@ pub struct SignResponse {
 mod signer_wire_tests {
     use super::*;
 
+    fn parse(text: &str) -> Result<Request, RequestError> {
+        Request::from_value(&serde_json::from_str(text).unwrap())
+    }
+
     #[test]
     fn signer_requests_have_the_documented_json() {
-        let r: SignerRequest =
-            serde_json::from_str(r#"{"action":"sign","sub":"alice","claims":{"scope":"read"}}"#)
-                .unwrap();
+        let r = parse(r#"{"action":"sign","sub":"alice","claims":{"scope":"read"}}"#).unwrap();
         assert!(
-            matches!(&r, SignerRequest::Sign { sub, claims } if sub == "alice" && claims["scope"] == "read")
+            matches!(&r, Request::Sign { sub, claims } if sub == "alice" && claims["scope"] == "read")
         );
-        let back: SignerRequest =
-            serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        let back = parse(std::str::from_utf8(&r.to_json().unwrap()).unwrap()).unwrap();
         assert_eq!(back, r);
-        let renew: SignerRequest =
-            serde_json::from_str(r#"{"action":"renew","token":"a.b.c"}"#).unwrap();
-        assert!(matches!(&renew, SignerRequest::Renew { token } if token.expose() == "a.b.c"));
+        let renew = parse(r#"{"action":"renew","token":"a.b.c"}"#).unwrap();
+        assert!(matches!(&renew, Request::Renew { token } if token.expose() == "a.b.c"));
         assert!(
             !format!("{renew:?}").contains("a.b.c"),
             "Debug must not show the token"
         );
-        assert!(serde_json::from_str::<SignerRequest>(r#"{"action":"sign"}"#).is_err());
+        assert_eq!(
+            parse(std::str::from_utf8(&renew.to_json().unwrap()).unwrap()).unwrap(),
+            renew
+        );
+        assert!(parse(r#"{"action":"sign"}"#).is_err());
     }
 
     #[test]

@@ -50,11 +50,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
 use aws_sdk_secretsmanager::Client;
-use jwt_session::wire::{KeysResponse, GET_KEYS};
+use jwt_session::wire::{
+    KeysResponse, Request, RequestError, RotationResponse, SignResponse, GET_KEYS, RENEW, SIGN,
+};
 use jwt_session::{JwkSet, KeySetError, Visibility};
-use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -324,47 +324,12 @@ impl From<Error> for lambda_runtime::Diagnostic {
     }
 }
 
-/// What a request asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// The public key set; `refresh` asks for a revalidation of the cache first.
-    GetKeys {
-        /// Revalidate the cached set before answering.
-        refresh: bool,
-    },
-    /// A Secrets Manager rotation step.
-    Rotate(SecretsManagerSecretRotationEvent),
-    /// `sign` or `renew` (signing role).
-    Sign,
-}
-
-impl Action {
-    /// Reads the event.
-    pub fn from_event(event: &Value) -> Result<Action, Error> {
-        if event.get("Step").is_some() {
-            return SecretsManagerSecretRotationEvent::deserialize(event)
-                .map(Action::Rotate)
-                .map_err(|_| Error::UnsupportedEvent);
-        }
-        match event.get("action").and_then(Value::as_str) {
-            Some(GET_KEYS) => Ok(Action::GetKeys {
-                refresh: event
-                    .get("refresh")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-            }),
-            Some("sign" | "renew") => Ok(Action::Sign),
-            _ => Err(Error::UnsupportedEvent),
-        }
-    }
-}
-
 /// The keys read from the secret, with the answer served from them.
 pub struct Loaded {
     /// Private keys: `AWSCURRENT` first, then `AWSPREVIOUS`.
     pub keys: JwkSet,
     /// The public answer, built once per load.
-    pub public: Value,
+    pub public: KeysResponse,
     /// The versions they came from.
     pub versions: Versions,
 }
@@ -458,7 +423,6 @@ pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<
         keys: keys.to_public(cfg.allow_symmetric),
         cache_ttl_seconds: cfg.cache_ttl.as_secs(),
     };
-    let public = serde_json::to_value(&answer).unwrap_or(Value::Null);
     tracing::info!(
         event = "keys_loaded",
         current_version = %versions.current,
@@ -471,26 +435,29 @@ pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<
     );
     Ok(Loaded {
         keys,
-        public,
+        public: answer,
         versions: versions.clone(),
     })
 }
 
-/// What secrets-fn answers.
+/// What secrets-fn answers: one typed answer per request of [`Request`].
 #[derive(Debug)]
 pub enum Answer {
     /// The public key set: serialised straight from the answer built when the keys were
     /// loaded, not copied per request.
     Keys(Arc<Loaded>),
-    /// Any other answer (signing, rotation).
-    Json(Value),
+    /// A signed session token.
+    Signed(SignResponse),
+    /// A rotation step's result.
+    Rotated(RotationResponse),
 }
 
 impl serde::Serialize for Answer {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Answer::Keys(loaded) => loaded.public.serialize(s),
-            Answer::Json(v) => v.serialize(s),
+            Answer::Signed(a) => a.serialize(s),
+            Answer::Rotated(a) => a.serialize(s),
         }
     }
 }
@@ -565,47 +532,62 @@ impl SecretsFn {
         }
     }
 
-    /// Handles one event.
+    /// Handles one event, read once into a [`Request`].
     pub async fn handle(&self, event: &Value) -> Result<Answer, Error> {
-        let action = Action::from_event(event).inspect_err(|e| {
+        let request = Request::from_value(event).map_err(|e| match e {
+            // A `sign` or `renew` request with bad members is the signer's `bad_request`
+            // (where this deployment signs at all).
+            RequestError::Malformed(SIGN | RENEW) => match self.cfg.sign {
+                Some(_) => Error::Sign(signer::BAD_REQUEST),
+                None => Error::ActionNotAllowed(SIGN),
+            },
+            RequestError::Malformed(_) | RequestError::Unknown => Error::UnsupportedEvent,
+        });
+        let request = request.inspect_err(|e| {
             tracing::warn!(
                 event = "unsupported_event",
                 code = e.code(),
                 "event refused"
             );
         })?;
-        match action {
-            Action::GetKeys { refresh } => {
+        match request {
+            Request::GetKeys { refresh } => {
                 if !self.cfg.serve_keys {
                     return Err(Error::ActionNotAllowed(GET_KEYS));
                 }
                 Ok(Answer::Keys(self.keys(refresh).await?))
             }
-            Action::Sign => {
+            Request::Sign { .. } | Request::Renew { .. } => {
                 let Some(sign) = &self.cfg.sign else {
-                    return Err(Error::ActionNotAllowed("sign"));
+                    return Err(Error::ActionNotAllowed(SIGN));
                 };
                 let loaded = self.keys(false).await?;
                 let now = jwt_session::unix_now();
-                signer::handle(event, &loaded.keys, sign, now)
-                    .map(Answer::Json)
-                    .map_err(|e| {
-                        tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
-                        Error::Sign(e)
-                    })
+                let signed = match &request {
+                    Request::Sign { sub, claims } => {
+                        signer::sign(sub, claims, &loaded.keys, sign, now)
+                    }
+                    Request::Renew { token } => signer::renew(token, &loaded.keys, sign, now),
+                    _ => Err(signer::BAD_REQUEST),
+                };
+                signed.map(Answer::Signed).map_err(|e| {
+                    tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
+                    Error::Sign(e)
+                })
             }
-            Action::Rotate(event) => {
+            Request::Rotate(event) => {
                 if !self.cfg.rotate {
                     return Err(Error::ActionNotAllowed("rotate"));
                 }
                 let result = rotation::rotate(&self.client, &self.cfg, &event).await;
                 if let Err(e) = &result {
                     let cause = std::error::Error::source(e).map(ToString::to_string);
-                    tracing::error!(event = "rotation_failed", step = %event.step, version = %event.client_request_token, code = e.code(), error = %e, cause, "rotation step failed");
+                    tracing::error!(event = "rotation_failed", step = event.step.as_str(), version = %event.client_request_token, code = e.code(), error = %e, cause, "rotation step failed");
                 }
-                Ok(Answer::Json(
-                    serde_json::json!({"step": event.step, "result": result?}),
-                ))
+                Ok(Answer::Rotated(RotationResponse {
+                    step: event.step,
+                    result: result?,
+                }))
             }
         }
     }
@@ -651,53 +633,71 @@ mod tests {
         }
     }
 
-    #[test]
-    fn key_requests_and_rotation_events_are_understood_and_anything_else_is_explained() {
-        assert_eq!(
-            Action::from_event(&serde_json::json!({"action": "get_keys"})).unwrap(),
-            Action::GetKeys { refresh: false }
-        );
-        assert_eq!(
-            Action::from_event(&serde_json::json!({"action": "get_keys", "refresh": true}))
-                .unwrap(),
-            Action::GetKeys { refresh: true }
-        );
-        let rot = Action::from_event(&serde_json::json!({
-            "Step": "createSecret", "SecretId": "s", "ClientRequestToken": "t"
-        }))
-        .unwrap();
-        assert!(matches!(rot, Action::Rotate(e) if e.step == "createSecret"));
+    fn function(pairs: &[(&str, &str)]) -> SecretsFn {
+        let conf = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .build();
+        SecretsFn::new(cfg(pairs).unwrap(), Client::from_conf(conf))
+    }
+
+    #[tokio::test]
+    async fn anything_but_a_request_of_the_protocol_is_explained() {
+        let f = function(&[("SECRET_ID", "s")]);
         for e in [
             serde_json::json!({}),
             serde_json::json!(null),
             serde_json::json!({"action": "delete"}),
             serde_json::json!({"Step": 1}),
+            serde_json::json!({"action": "get_keys", "refresh": "yes"}),
         ] {
-            let err = Action::from_event(&e).unwrap_err();
-            assert!(err.to_string().contains("get_keys"));
+            let err = f.handle(&e).await.unwrap_err();
+            assert!(err.to_string().contains("get_keys"), "{e}");
             assert!(err.to_string().contains("ClientRequestToken"));
             let d = lambda_runtime::Diagnostic::from(err);
             assert_eq!(d.error_type, "unsupported_event");
         }
+        let sign = serde_json::json!({"action": "sign"});
+        assert_eq!(
+            f.handle(&sign).await.unwrap_err().code(),
+            "action_not_allowed"
+        );
+        let signer = function(&[
+            ("SECRET_ID", "s"),
+            ("SECRETS_FN_ACTIONS", "sign"),
+            ("SIGN_ISSUER", "i"),
+            ("SIGN_AUDIENCE", "a"),
+        ]);
+        assert_eq!(
+            signer.handle(&sign).await.unwrap_err().code(),
+            "bad_request"
+        );
     }
 
     #[test]
-    fn answers_serialise_as_the_public_set_built_at_load_or_as_given() {
-        let public = serde_json::json!({"keys": [], "cache_ttl_seconds": 300});
+    fn answers_serialise_as_the_public_set_built_at_load_or_as_typed() {
         let loaded = Arc::new(Loaded {
             keys: JwkSet::default(),
-            public: public.clone(),
+            public: KeysResponse {
+                keys: JwkSet::default(),
+                cache_ttl_seconds: 300,
+            },
             versions: Versions {
                 current: "v1".into(),
                 previous: None,
             },
         });
         let keys = serde_json::to_value(Answer::Keys(loaded)).unwrap();
-        assert_eq!(keys, public);
-        let other = serde_json::json!({"step": "setSecret", "result": "nothing_to_set"});
         assert_eq!(
-            serde_json::to_value(Answer::Json(other.clone())).unwrap(),
-            other
+            keys,
+            serde_json::json!({"keys": [], "cache_ttl_seconds": 300})
+        );
+        let rotated = Answer::Rotated(RotationResponse {
+            step: jwt_session::wire::RotationStep::Set,
+            result: jwt_session::wire::RotationResult::NothingToSet,
+        });
+        assert_eq!(
+            serde_json::to_value(rotated).unwrap(),
+            serde_json::json!({"step": "setSecret", "result": "nothing_to_set"})
         );
     }
 

@@ -21,10 +21,10 @@
 //! `finishSecret` moves `AWSCURRENT` to the new version (Secrets Manager labels the old one
 //! `AWSPREVIOUS`) and removes `AWSPENDING`.
 
-use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
 use aws_sdk_secretsmanager::Client;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{random_token, SessionClaims, SigningKey};
+use jwt_session::wire::{RotationEvent, RotationResult, RotationStep};
 use jwt_session::{JwkSet, Visibility};
 
 use crate::{stages, Config};
@@ -52,8 +52,8 @@ pub enum RotationError {
     #[error("version {0} is not labelled AWSPENDING")]
     NotPending(String),
     /// `Step` is none of the four.
-    #[error("unknown step `{0}`: expected createSecret, setSecret, testSecret or finishSecret")]
-    UnknownStep(String),
+    #[error("unknown step: expected createSecret, setSecret, testSecret or finishSecret")]
+    UnknownStep,
     /// A version's keys were refused.
     #[error("the {0} version was refused: {1}")]
     KeySet(&'static str, #[source] jwt_session::KeySetError),
@@ -74,7 +74,7 @@ impl RotationError {
             RotationError::WrongSecret => "wrong_secret",
             RotationError::UnknownVersion(_) => "unknown_version",
             RotationError::NotPending(_) => "not_pending",
-            RotationError::UnknownStep(_) => "unknown_step",
+            RotationError::UnknownStep => "unknown_step",
             RotationError::KeySet(_, e) => e.code(),
             RotationError::TestFailed(_) => "rotation_test_failed",
             RotationError::KeyGeneration(_) => "key_generation",
@@ -135,8 +135,8 @@ fn unix_now() -> i64 {
 pub async fn rotate(
     client: &Client,
     cfg: &Config,
-    event: &SecretsManagerSecretRotationEvent,
-) -> Result<&'static str, RotationError> {
+    event: &RotationEvent,
+) -> Result<RotationResult, RotationError> {
     let token = event.client_request_token.as_str();
     let meta = client
         .describe_secret()
@@ -160,15 +160,15 @@ pub async fn rotate(
         stages_of(token).ok_or_else(|| RotationError::UnknownVersion(token.to_owned()))?;
     let secret = meta.arn().unwrap_or(configured).to_owned();
     let result = if token_stages.iter().any(|s| s == stages::CURRENT) {
-        "already_current"
+        RotationResult::AlreadyCurrent
     } else if !token_stages.iter().any(|s| s == stages::PENDING) {
         return Err(RotationError::NotPending(token.to_owned()));
     } else {
-        match event.step.as_str() {
-            "createSecret" => create(client, cfg, &secret, token).await?,
-            "setSecret" => "nothing_to_set",
-            "testSecret" => test(client, &secret, token).await?,
-            "finishSecret" => {
+        match event.step {
+            RotationStep::Create => create(client, cfg, &secret, token).await?,
+            RotationStep::Set => RotationResult::NothingToSet,
+            RotationStep::Test => test(client, &secret, token).await?,
+            RotationStep::Finish => {
                 let current = versions.and_then(|m| {
                     m.iter()
                         .find(|(_, st)| st.iter().any(|s| s == stages::CURRENT))
@@ -176,10 +176,16 @@ pub async fn rotate(
                 });
                 finish(client, &secret, token, current.as_deref()).await?
             }
-            other => return Err(RotationError::UnknownStep(other.chars().take(32).collect())),
+            RotationStep::Unknown => return Err(RotationError::UnknownStep),
         }
     };
-    tracing::info!(event = "rotation", step = %event.step, version = token, result, "rotation step done");
+    tracing::info!(
+        event = "rotation",
+        step = event.step.as_str(),
+        version = token,
+        result = result.as_str(),
+        "rotation step done"
+    );
     Ok(result)
 }
 
@@ -188,12 +194,12 @@ async fn create(
     cfg: &Config,
     secret: &str,
     token: &str,
-) -> Result<&'static str, RotationError> {
+) -> Result<RotationResult, RotationError> {
     if read(client, secret, Some(token), stages::PENDING)
         .await?
         .is_some()
     {
-        return Ok("already_created");
+        return Ok(RotationResult::AlreadyCreated);
     }
     let current = read(client, secret, None, stages::CURRENT).await?;
     let alg = current
@@ -236,10 +242,10 @@ async fn create(
         first_version = current.is_none(),
         "pending version created"
     );
-    Ok("created")
+    Ok(RotationResult::Created)
 }
 
-async fn test(client: &Client, secret: &str, token: &str) -> Result<&'static str, RotationError> {
+async fn test(client: &Client, secret: &str, token: &str) -> Result<RotationResult, RotationError> {
     let pending = read(client, secret, Some(token), stages::PENDING)
         .await?
         .ok_or(RotationError::TestFailed(
@@ -285,7 +291,7 @@ async fn test(client: &Client, secret: &str, token: &str) -> Result<&'static str
     validation.set_issuer(&["rotation-test"]);
     jsonwebtoken::decode::<serde_json::Value>(token_text.expose(), &decoding, &validation)
         .map_err(|_| RotationError::TestFailed("a token signed by the new key does not verify"))?;
-    Ok("tested")
+    Ok(RotationResult::Tested)
 }
 
 async fn finish(
@@ -293,7 +299,7 @@ async fn finish(
     secret: &str,
     token: &str,
     current: Option<&str>,
-) -> Result<&'static str, RotationError> {
+) -> Result<RotationResult, RotationError> {
     let mut req = client
         .update_secret_version_stage()
         .secret_id(secret)
@@ -311,5 +317,5 @@ async fn finish(
         .send()
         .await
         .map_err(sm("UpdateSecretVersionStage"))?;
-    Ok("finished")
+    Ok(RotationResult::Finished)
 }

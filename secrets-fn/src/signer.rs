@@ -20,9 +20,8 @@
 
 use jwt_session::cookie::{set_cookie, SameSite};
 use jwt_session::mint::{random_token, SigningKey};
-use jwt_session::wire::{SignResponse, SignerRequest};
+use jwt_session::wire::SignResponse;
 use jwt_session::{Jwk, JwkSet, SecretString};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Claims only the signer sets.
@@ -122,7 +121,7 @@ pub fn issue(
     claims: &Map<String, Value>,
     auth_time: u64,
     now: u64,
-) -> Result<Value, SignError> {
+) -> Result<SignResponse, SignError> {
     let session_end = auth_time.saturating_add(cfg.session_max);
     if session_end <= now {
         return Err(SignError::SessionOver);
@@ -147,7 +146,7 @@ pub fn issue(
     let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site)
         .map_err(SignError::Signing)?;
     tracing::info!(event = "token_issued", sub, jti = %jti, kid = signer.kid(), lifetime, auth_time, "session token issued");
-    let answer = SignResponse {
+    Ok(SignResponse {
         token,
         set_cookie: SecretString::new(cookie),
         csrf,
@@ -155,8 +154,7 @@ pub fn issue(
         jti,
         expires_at: exp,
         session_expires_at: session_end,
-    };
-    serde_json::to_value(&answer).map_err(|_| SignError::BadRequest("serialisation"))
+    })
 }
 
 /// Verifies a token to renew with our own keys (current and previous) and returns its claims.
@@ -192,54 +190,77 @@ pub fn verify_for_renewal(
     Ok(data.claims)
 }
 
-/// Handles `sign` and `renew` against the loaded keys.
-pub fn handle(
-    event: &Value,
+/// The malformed-request error of a `sign` or `renew` request.
+pub const BAD_REQUEST: SignError = SignError::BadRequest(
+    "expected {\"action\": \"sign\", \"sub\", \"claims\"} or {\"action\": \"renew\", \"token\"}",
+);
+
+/// `sign`: a new session for `sub` with `claims`.
+pub fn sign(
+    sub: &str,
+    claims: &Map<String, Value>,
     keys: &JwkSet,
     cfg: &SignConfig,
     now: u64,
-) -> Result<Value, SignError> {
-    let request = SignerRequest::deserialize(event).map_err(|_| {
-        SignError::BadRequest("expected {\"action\": \"sign\", \"sub\", \"claims\"} or {\"action\": \"renew\", \"token\"}")
-    })?;
-    match request {
-        SignerRequest::Sign { sub, claims } => {
-            if sub.is_empty() || sub.len() > 1024 {
-                return Err(SignError::BadRequest(
-                    "`sub` must be a non-empty string of at most 1 KiB",
-                ));
-            }
-            check_claims(&claims, cfg)?;
-            issue(keys, cfg, &sub, &claims, now, now)
-        }
-        SignerRequest::Renew { token } => {
-            if token.expose().len() > 4096 {
-                return Err(SignError::InvalidToken);
-            }
-            let mut claims = verify_for_renewal(keys, cfg, token.expose(), now)?;
-            let auth_time = claims
-                .get("auth_time")
-                .and_then(Value::as_u64)
-                .ok_or(SignError::InvalidToken)?;
-            let sub = claims
-                .get("sub")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or(SignError::InvalidToken)?;
-            claims.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
-            let out = issue(keys, cfg, &sub, &claims, auth_time, now)?;
-            tracing::info!(event = "token_renewed", sub = %sub, auth_time, "session renewed");
-            Ok(out)
-        }
+) -> Result<SignResponse, SignError> {
+    if sub.is_empty() || sub.len() > 1024 {
+        return Err(SignError::BadRequest(
+            "`sub` must be a non-empty string of at most 1 KiB",
+        ));
     }
+    check_claims(claims, cfg)?;
+    issue(keys, cfg, sub, claims, now, now)
+}
+
+/// `renew`: a fresh token for the session `token` belongs to.
+pub fn renew(
+    token: &SecretString,
+    keys: &JwkSet,
+    cfg: &SignConfig,
+    now: u64,
+) -> Result<SignResponse, SignError> {
+    if token.expose().len() > 4096 {
+        return Err(SignError::InvalidToken);
+    }
+    let mut claims = verify_for_renewal(keys, cfg, token.expose(), now)?;
+    let auth_time = claims
+        .get("auth_time")
+        .and_then(Value::as_u64)
+        .ok_or(SignError::InvalidToken)?;
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or(SignError::InvalidToken)?;
+    claims.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
+    let out = issue(keys, cfg, &sub, &claims, auth_time, now)?;
+    tracing::info!(event = "token_renewed", sub = %sub, auth_time, "session renewed");
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use jwt_session::keygen::generate;
+    use jwt_session::wire::{Request, RequestError};
     use jwt_session::Alg;
     use serde_json::json;
+
+    /// A request as secrets-fn reads it, answered as it serialises the answer.
+    fn handle(
+        event: &Value,
+        keys: &JwkSet,
+        cfg: &SignConfig,
+        now: u64,
+    ) -> Result<Value, SignError> {
+        let answer = match Request::from_value(event) {
+            Ok(Request::Sign { sub, claims }) => sign(&sub, &claims, keys, cfg, now)?,
+            Ok(Request::Renew { token }) => renew(&token, keys, cfg, now)?,
+            Ok(_) | Err(RequestError::Unknown) => panic!("not a signer request: {event}"),
+            Err(RequestError::Malformed(_)) => return Err(BAD_REQUEST),
+        };
+        Ok(serde_json::to_value(&answer).unwrap())
+    }
 
     const NOW: u64 = 1_800_000_000;
 

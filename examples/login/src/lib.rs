@@ -30,7 +30,7 @@ use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
 use jwt_session::cookie::{expire_cookie, SameSite};
 use jwt_session::password;
-use jwt_session::wire::{SignResponse, SignerRequest};
+use jwt_session::wire::{Request, SignResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -125,8 +125,10 @@ impl Login {
         Login { cfg, lambda }
     }
 
-    async fn call_signer(&self, request: SignerRequest) -> Result<SignResponse, &'static str> {
-        let body = serde_json::to_vec(&request).map_err(|_| "could not build the request")?;
+    async fn call_signer(&self, request: Request) -> Result<SignResponse, &'static str> {
+        let body = request
+            .to_json()
+            .map_err(|_| "could not build the request")?;
         let out = self
             .lambda
             .invoke()
@@ -225,7 +227,7 @@ impl Login {
         if let Some(scope) = &user.scope {
             claims.insert("scope".into(), scope.clone().into());
         }
-        let request = SignerRequest::Sign {
+        let request = Request::Sign {
             sub: username.to_owned(),
             claims,
         };
@@ -258,7 +260,7 @@ impl Login {
         else {
             return response(401, json!({"error": "no session"}), vec![]);
         };
-        let request = SignerRequest::Renew {
+        let request = Request::Renew {
             token: jwt_session::SecretString::new(token.to_owned()),
         };
         match self.call_signer(request).await {
