@@ -142,10 +142,27 @@ impl Request {
         } else {
             as_rest().or_else(as_v2)
         };
+        // Neither type reads the text (a member of the wrong type, a duplicate member, not
+        // JSON...): a malformed request, in the format the same rule names, with what the
+        // audit record can still use.
         typed.unwrap_or_else(|| {
             let raw: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-            Self::from_value_with(&raw, headers)
+            Self::unknown(&raw, Self::format_of(&raw))
         })
+    }
+
+    /// The one dispatch rule: `version` `2.0` is an HTTP API event; otherwise `type`
+    /// `REQUEST` with a `methodArn` is a REST API event; anything else is unknown.
+    fn format_of(raw: &Value) -> Payload {
+        if raw.get("version").and_then(Value::as_str) == Some("2.0") {
+            Payload::Http
+        } else if raw.get("type").and_then(Value::as_str) == Some("REQUEST")
+            && raw.get("methodArn").is_some()
+        {
+            Payload::Rest
+        } else {
+            Payload::Unknown
+        }
     }
 
     /// Reads an event, keeping every header. Never fails: an event that cannot be read is a
@@ -154,27 +171,10 @@ impl Request {
         Self::from_value_with(raw, &HeaderFilter::All)
     }
 
-    /// Reads an event, keeping the headers `headers` names. Never fails.
+    /// Reads an event, keeping the headers `headers` names: the same reader as
+    /// [`Request::read`], on the value's JSON text. Never fails.
     pub fn from_value_with(raw: &Value, headers: &HeaderFilter) -> Request {
-        let version = raw.get("version").and_then(Value::as_str);
-        let kind = raw.get("type").and_then(Value::as_str);
-        if version == Some("2.0") {
-            match event_filter::deserialize::<ApiGatewayV2CustomAuthorizerV2Request, _>(
-                raw, headers,
-            ) {
-                Ok(e) => Self::from_v2(e),
-                Err(_) => Self::unknown(raw, Payload::Http),
-            }
-        } else if kind == Some("REQUEST") && raw.get("methodArn").is_some() {
-            match event_filter::deserialize::<ApiGatewayCustomAuthorizerRequestTypeRequest, _>(
-                raw, headers,
-            ) {
-                Ok(e) => Self::from_rest(e),
-                Err(_) => Self::unknown(raw, Payload::Rest),
-            }
-        } else {
-            Self::unknown(raw, Payload::Unknown)
-        }
+        Self::read(&raw.to_string(), headers)
     }
 
     fn from_v2(e: ApiGatewayV2CustomAuthorizerV2Request) -> Request {
@@ -401,13 +401,31 @@ mod tests {
             assert_eq!((r.payload, r.malformed), (payload, malformed), "{text}");
             let v: Value = serde_json::from_str(text).unwrap();
             let from_value = Request::from_value_with(&v, &only);
-            if !text.contains(r#""version":"1.0","version""#) {
+            if text.contains(r#""version":"1.0","version""#) {
+                // The value has already lost the duplicate: the last `version` wins, and the
+                // event is read as that value's text is, by the same reader.
+                let last: Value = serde_json::from_str(&v.to_string()).unwrap();
+                assert_eq!(last["version"], "2.0");
+            } else {
                 assert_eq!(
                     (from_value.payload, from_value.malformed),
                     (payload, malformed),
                     "{text}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_duplicated_member_makes_the_event_malformed_with_no_second_reading() {
+        let only = HeaderFilter::Only(vec!["cookie".into()]);
+        for text in [
+            r#"{"version":"2.0","routeArn":"arn","cookies":["a=1"],"cookies":["b=2"],"requestContext":{"http":{"method":"GET"}}}"#,
+            r#"{"type":"REQUEST","methodArn":"arn","headers":{},"headers":{"Cookie":"a=1"},"requestContext":{}}"#,
+        ] {
+            let r = Request::read(text, &only);
+            assert!(r.malformed, "{text}");
+            assert!(r.cookies.is_empty() && r.headers.is_empty());
         }
     }
 
