@@ -41,10 +41,13 @@
 //! `config`, `unsupported_event`, `action_not_allowed`, `secrets_manager`, `secret_not_string`,
 //! `keyset_not_json`, `keyset_shape`, `keyset_empty`, `key_invalid`, `rotation_disabled`,
 //! `wrong_secret`, `unknown_version`, `not_pending`, `unknown_step`, `rotation_test_failed`,
-//! `key_generation`.
+//! `key_generation`. A `secrets_manager` error says which call failed and whether a retry may
+//! succeed ([`Error::is_transient`]: time-outs, connection failures, throttling, 5xx), in its
+//! message and in the `transient` field of the `keys_load_failed` log record.
 
 pub mod rotation;
 pub mod signer;
+pub mod sm;
 
 use std::fmt;
 use std::sync::Arc;
@@ -257,15 +260,13 @@ pub enum Error {
     #[error("this function does not answer `{0}` (SECRETS_FN_ACTIONS)")]
     ActionNotAllowed(&'static str),
     /// A Secrets Manager call failed.
-    #[error("Secrets Manager {operation} failed for stage {stage}")]
+    #[error("reading stage {stage}: {failure}")]
     SecretsManager {
-        /// The API call.
-        operation: &'static str,
         /// The version stage asked for.
         stage: &'static str,
-        /// The SDK error.
+        /// The call, whether it may succeed later, and the SDK error.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        failure: sm::SmFailure,
     },
     /// The version has no `SecretString` (binary secrets are not supported).
     #[error("the {0} version has no SecretString")]
@@ -288,6 +289,20 @@ pub enum Error {
     /// A signing request was refused.
     #[error(transparent)]
     Sign(#[from] signer::SignError),
+}
+
+impl Error {
+    /// Whether a later retry may succeed (a Secrets Manager time-out, connection failure,
+    /// throttling or 5xx); configuration, key, request and rotation-state errors are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::SecretsManager { failure, .. }
+            | Error::Rotation(rotation::RotationError::SecretsManager(failure)) => {
+                failure.transient
+            }
+            _ => false,
+        }
+    }
 }
 
 fn describe(problems: &[Problem]) -> String {
@@ -359,9 +374,8 @@ pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versi
         .send()
         .await
         .map_err(|e| Error::SecretsManager {
-            operation: "DescribeSecret",
             stage: stages::CURRENT,
-            source: Box::new(e),
+            failure: sm::SmFailure::new("DescribeSecret", e),
         })?;
     let find = |stage: &str| {
         out.version_ids_to_stages().and_then(|m| {
@@ -391,9 +405,8 @@ async fn read_version(
         .send()
         .await
         .map_err(|e| Error::SecretsManager {
-            operation: "GetSecretValue",
             stage,
-            source: Box::new(e),
+            failure: sm::SmFailure::new("GetSecretValue", e),
         })?;
     take_key_set(&mut out)
         .ok_or(Error::SecretNotString(stage))?
@@ -523,7 +536,7 @@ impl SecretsFn {
                     .as_ref()
                     .filter(|c| now.saturating_duration_since(c.checked_at) < self.cfg.max_stale);
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
-                tracing::warn!(event = "keys_load_failed", code = e.code(), error = %e, cause, serving_stale = stale.is_some(), "could not load the key set");
+                tracing::warn!(event = "keys_load_failed", code = e.code(), transient = e.is_transient(), error = %e, cause, serving_stale = stale.is_some(), "could not load the key set");
                 match stale {
                     Some(c) => Ok(Arc::clone(&c.loaded)),
                     None => Err(e),

@@ -21,6 +21,7 @@
 //! `finishSecret` moves `AWSCURRENT` to the new version (Secrets Manager labels the old one
 //! `AWSPREVIOUS`) and removes `AWSPENDING`.
 
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{random_token, SessionClaims, SigningKey};
@@ -34,11 +35,8 @@ use crate::{stages, Config};
 #[non_exhaustive]
 pub enum RotationError {
     /// A Secrets Manager call failed.
-    #[error("Secrets Manager {0} failed")]
-    SecretsManager(
-        &'static str,
-        #[source] Box<dyn std::error::Error + Send + Sync>,
-    ),
+    #[error(transparent)]
+    SecretsManager(#[from] crate::sm::SmFailure),
     /// Rotation is not enabled on the secret.
     #[error("rotation is not enabled on the secret")]
     RotationDisabled,
@@ -69,7 +67,7 @@ impl RotationError {
     /// A stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            RotationError::SecretsManager(..) => "secrets_manager",
+            RotationError::SecretsManager(_) => "secrets_manager",
             RotationError::RotationDisabled => "rotation_disabled",
             RotationError::WrongSecret => "wrong_secret",
             RotationError::UnknownVersion(_) => "unknown_version",
@@ -82,10 +80,11 @@ impl RotationError {
     }
 }
 
-fn sm<E: std::error::Error + Send + Sync + 'static>(
-    op: &'static str,
-) -> impl FnOnce(E) -> RotationError {
-    move |e| RotationError::SecretsManager(op, Box::new(e))
+fn sm<E>(op: &'static str) -> impl FnOnce(SdkError<E>) -> RotationError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| RotationError::SecretsManager(crate::sm::SmFailure::new(op, e))
 }
 
 struct Version {
