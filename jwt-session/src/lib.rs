@@ -7,7 +7,10 @@
 //! - [`keygen`]: new keys with aws-lc-rs; `kid` = RFC 7638 thumbprint.
 //! - [`mint`]: signing tokens with a private JWK.
 //! - [`cookie`]: the `Set-Cookie` value for the session cookie.
-//! - [`wire`]: the key request and answer exchanged by the authorizer and secrets-fn.
+//! - [`wire`]: the one wire protocol: every request secrets-fn answers (key requests, signing,
+//!   renewal, rotation events), typed once, and its typed answers.
+//! - `password` (feature `password`, for the EXAMPLE login and the command-line tool only; the
+//!   production functions do not link it): PBKDF2 password hashes.
 //! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
 //!
 //! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
@@ -19,6 +22,7 @@ pub mod jwk;
 pub mod keygen;
 pub mod logging;
 pub mod mint;
+#[cfg(feature = "password")]
 pub mod password;
 pub mod secret;
 pub mod wire;
