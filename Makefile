@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv browser-deps build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-peers bench-cold fuzz clean
+.PHONY: help venv browser-deps build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-instructions bench-peers bench-cold fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,8 +79,12 @@ infra-check: venv $(CFN_GUARD) ## Lint the SAM template and prove the policy rul
 test: lint unit infra-check e2e ## Every check
 	@echo "==> all checks passed"
 
-bench: ## Criterion benchmarks: the whole decision beside the bare signature check
+bench: bench-instructions ## Criterion benchmarks and instruction counts: the whole decision beside the bare signature check
 	cargo bench --locked -p authorizer --bench decision
+
+bench-instructions: build-debug ## Instructions per event of the release authorizer as a process (callgrind), beside the bare verify
+	cargo build --locked --release -p authorizer --bin authorizer --example floor_loop
+	cargo run --locked --quiet -p e2e --bin instructions
 
 PYJWT_VERSION := 2.15.1
 CRYPTOGRAPHY_VERSION := 50.0.2

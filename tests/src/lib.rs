@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 pub use aws_sdk_secretsmanager;
 
+pub mod runtime_api;
 pub mod webdriver;
 
 /// Region used everywhere locally.

@@ -14,132 +14,15 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use e2e::runtime_api::{runtime_api, AfterLast, Seen};
 use e2e::{Paths, Stack};
 use serde_json::{json, Value};
 
 const RUNS: usize = 15;
-
-struct Request {
-    method: String,
-    path: String,
-    body: Vec<u8>,
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request { method, path, body })
-}
-
-fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
-    let mut out = format!("HTTP/1.1 {status} OK\r\ncontent-length: {}\r\n", body.len());
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str("\r\n");
-    let _ = stream.write_all(out.as_bytes());
-    let _ = stream.write_all(body);
-}
-
-enum Seen {
-    Next(Instant),
-    Response(Instant),
-    Error(String),
-}
-
-/// A Runtime API that hands out one event, plus an Invoke API answering `keys`.
-fn runtime_api(event: Vec<u8>, keys: Vec<u8>) -> (u16, mpsc::Receiver<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut handed = false;
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let tx = tx.clone();
-            let event = event.clone();
-            let keys = keys.clone();
-            let first = !handed;
-            if let Some(req) = read_request(&mut stream) {
-                let now = Instant::now();
-                if req.path.ends_with("/invocation/next") {
-                    if !first {
-                        // Park further polls: the measurement is over.
-                        std::thread::spawn(move || {
-                            std::thread::sleep(Duration::from_secs(60));
-                            drop(stream);
-                        });
-                        continue;
-                    }
-                    handed = true;
-                    let _ = tx.send(Seen::Next(now));
-                    let deadline = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_millis()
-                        + 30_000;
-                    respond(
-                        &mut stream,
-                        200,
-                        &[
-                            ("lambda-runtime-aws-request-id", "bench-1".into()),
-                            ("lambda-runtime-deadline-ms", deadline.to_string()),
-                            (
-                                "lambda-runtime-invoked-function-arn",
-                                "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
-                            ),
-                            ("content-type", "application/json".into()),
-                        ],
-                        &event,
-                    );
-                } else if req.path.ends_with("/response") {
-                    let _ = tx.send(Seen::Response(now));
-                    respond(&mut stream, 202, &[], b"");
-                } else if req.path.contains("/error") {
-                    let _ = tx.send(Seen::Error(String::from_utf8_lossy(&req.body).into_owned()));
-                    respond(&mut stream, 202, &[], b"");
-                } else if req.method == "POST" && req.path.contains("/functions/") {
-                    respond(
-                        &mut stream,
-                        200,
-                        &[("content-type", "application/json".into())],
-                        &keys,
-                    );
-                } else {
-                    respond(&mut stream, 404, &[], b"");
-                }
-            }
-        }
-    });
-    (port, rx)
-}
 
 struct Sample {
     init: Duration,
@@ -158,7 +41,7 @@ fn vm_hwm(pid: u32) -> u64 {
 }
 
 fn run_once(binary: &PathBuf, env: &[(String, String)], event: &[u8], keys: &[u8]) -> Sample {
-    let (port, rx) = runtime_api(event.to_vec(), keys.to_vec());
+    let (port, rx) = runtime_api(event.to_vec(), keys.to_vec(), 1, AfterLast::Park);
     let started = Instant::now();
     let mut child = Command::new(binary)
         .env_clear()

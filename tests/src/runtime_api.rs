@@ -1,0 +1,146 @@
+//! A minimal Lambda Runtime API on loopback, for measuring a function binary on its own (cold
+//! start, instructions per event): it hands out the same event a set number of times and
+//! also answers the Lambda Invoke API, instantly, with a fixed payload (the authorizer's key
+//! fetch).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+struct Request {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { method, path, body })
+}
+
+fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
+    let mut out = format!("HTTP/1.1 {status} OK\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    let _ = stream.write_all(out.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+/// What the Runtime API saw.
+#[derive(Debug)]
+pub enum Seen {
+    /// An event was handed out (`GET /next`).
+    Next(Instant),
+    /// A response was posted.
+    Response(Instant),
+    /// An error was posted, with its body.
+    Error(String),
+}
+
+/// What happens to the `GET /next` after the last event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterLast {
+    /// Held open for a minute: the process stays up (to be measured, then killed).
+    Park,
+    /// Refused (the connection is closed unanswered and the port closed): the runtime's loop
+    /// fails and the process exits, as a measurement under valgrind needs.
+    Close,
+}
+
+/// Starts the Runtime API; returns its port and what it sees. It hands out `event` `count`
+/// times and answers every Invoke with `keys`.
+pub fn runtime_api(
+    event: Vec<u8>,
+    keys: Vec<u8>,
+    count: usize,
+    after: AfterLast,
+) -> (u16, mpsc::Receiver<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the runtime API");
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut handed = 0usize;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let Some(req) = read_request(&mut stream) else {
+                continue;
+            };
+            let now = Instant::now();
+            if req.path.ends_with("/invocation/next") {
+                if handed == count {
+                    match after {
+                        AfterLast::Park => {
+                            std::thread::spawn(move || {
+                                std::thread::sleep(Duration::from_secs(60));
+                                drop(stream);
+                            });
+                            continue;
+                        }
+                        AfterLast::Close => return,
+                    }
+                }
+                handed += 1;
+                let _ = tx.send(Seen::Next(now));
+                let deadline = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0)
+                    + 30_000;
+                respond(
+                    &mut stream,
+                    200,
+                    &[
+                        ("lambda-runtime-aws-request-id", format!("bench-{handed}")),
+                        ("lambda-runtime-deadline-ms", deadline.to_string()),
+                        (
+                            "lambda-runtime-invoked-function-arn",
+                            "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
+                        ),
+                        ("content-type", "application/json".into()),
+                    ],
+                    &event,
+                );
+            } else if req.path.ends_with("/response") {
+                let _ = tx.send(Seen::Response(now));
+                respond(&mut stream, 202, &[], b"");
+            } else if req.path.contains("/error") {
+                let _ = tx.send(Seen::Error(String::from_utf8_lossy(&req.body).into_owned()));
+                respond(&mut stream, 202, &[], b"");
+            } else if req.method == "POST" && req.path.contains("/functions/") {
+                respond(
+                    &mut stream,
+                    200,
+                    &[("content-type", "application/json".into())],
+                    &keys,
+                );
+            } else {
+                respond(&mut stream, 404, &[], b"");
+            }
+        }
+    });
+    (port, rx)
+}
