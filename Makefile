@@ -57,7 +57,7 @@ lint: ## cargo fmt --check and clippy -D warnings
 
 unit: ## Unit tests (no AWS, no processes)
 	@echo "==> unit tests"
-	cargo test --locked -p jwt-session -p authorizer -p secrets-fn -p gateway -p orders-example --features jwt-session/cli --lib --bins --tests
+	cargo test --locked -p jwt-session -p authorizer -p secrets-fn -p gateway -p orders-example -p login-example --features jwt-session/cli --lib --bins --tests
 
 e2e: venv browser-deps build-debug ## End-to-end suites through cargo lambda watch and moto, the gateway and headless Chromium
 	@echo "==> end-to-end suite"

@@ -101,6 +101,13 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// A header API Gateway can send: a valid name and value (else the answer is malformed).
+fn header(name: &str, value: String) -> Option<(String, String)> {
+    hyper::header::HeaderName::from_bytes(name.as_bytes()).ok()?;
+    hyper::header::HeaderValue::from_str(&value).ok()?;
+    Some((name.to_ascii_lowercase(), value))
+}
+
 fn body_of(m: &serde_json::Map<String, Value>) -> Option<Vec<u8>> {
     let text = match m.get("body") {
         None | Some(Value::Null) => return Some(Vec::new()),
@@ -150,7 +157,7 @@ pub fn map_integration(kind: ApiKind, payload: &[u8]) -> Option<Reply> {
         for (k, v) in h {
             let overridden = multi.is_some_and(|mv| mv.keys().any(|x| x.eq_ignore_ascii_case(k)));
             if !overridden && !hop_by_hop(k) {
-                headers.push((k.to_ascii_lowercase(), scalar(v)?));
+                headers.push(header(k, scalar(v)?)?);
             }
         }
     }
@@ -160,14 +167,14 @@ pub fn map_integration(kind: ApiKind, payload: &[u8]) -> Option<Reply> {
                 continue;
             }
             for v in vs.as_array()? {
-                headers.push((k.to_ascii_lowercase(), scalar(v)?));
+                headers.push(header(k, scalar(v)?)?);
             }
         }
     }
     if kind == ApiKind::Http {
         if let Some(Value::Array(cs)) = m.get("cookies") {
             for c in cs {
-                headers.push(("set-cookie".into(), c.as_str()?.to_owned()));
+                headers.push(header("set-cookie", c.as_str()?.to_owned())?);
             }
         }
         if !headers.iter().any(|(k, _)| k == "content-type") && !body.is_empty() {
@@ -240,6 +247,8 @@ mod tests {
             json!({"statusCode": 200, "body": {"not": "a string"}}),
             json!({"statusCode": 200, "body": "%%", "isBase64Encoded": true}),
             json!({"statusCode": 200, "headers": {"x": {"nested": 1}}}),
+            json!({"statusCode": 200, "headers": {"bad name": "x"}}),
+            json!({"statusCode": 200, "headers": {"x": "line\nbreak"}}),
         ] {
             assert!(map(ApiKind::Rest, bad.clone()).is_none(), "{bad}");
             assert!(map(ApiKind::Http, bad.clone()).is_none(), "{bad}");

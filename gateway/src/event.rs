@@ -156,6 +156,49 @@ fn title_case(name: &str) -> String {
         .join("-")
 }
 
+/// Where a `$context` (HTTP API) or `context` (REST API) variable usable as an identity source
+/// is in the request context this module builds: the names API Gateway documents for each
+/// product, mapped to the members that hold them; none for a name it does not provide.
+pub fn context_path(kind: ApiKind, name: &str) -> Option<&'static str> {
+    let known: &[(&str, &'static str)] = match kind {
+        ApiKind::Http => &[
+            ("accountId", "accountId"),
+            ("apiId", "apiId"),
+            ("domainName", "domainName"),
+            ("domainPrefix", "domainPrefix"),
+            ("httpMethod", "http.method"),
+            ("identity.sourceIp", "http.sourceIp"),
+            ("identity.userAgent", "http.userAgent"),
+            ("path", "http.path"),
+            ("protocol", "http.protocol"),
+            ("requestId", "requestId"),
+            ("routeKey", "routeKey"),
+            ("stage", "stage"),
+            ("requestTime", "time"),
+            ("requestTimeEpoch", "timeEpoch"),
+        ],
+        ApiKind::Rest => &[
+            ("accountId", "accountId"),
+            ("apiId", "apiId"),
+            ("domainName", "domainName"),
+            ("domainPrefix", "domainPrefix"),
+            ("extendedRequestId", "extendedRequestId"),
+            ("httpMethod", "httpMethod"),
+            ("identity.sourceIp", "identity.sourceIp"),
+            ("identity.userAgent", "identity.userAgent"),
+            ("path", "path"),
+            ("protocol", "protocol"),
+            ("requestId", "requestId"),
+            ("requestTime", "requestTime"),
+            ("requestTimeEpoch", "requestTimeEpoch"),
+            ("resourceId", "resourceId"),
+            ("resourcePath", "resourcePath"),
+            ("stage", "stage"),
+        ],
+    };
+    known.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+}
+
 /// A request matched to one route of one API.
 #[derive(Debug)]
 pub struct Matched<'a> {
@@ -239,9 +282,9 @@ impl Matched<'_> {
                     .collect();
                 (!values.is_empty()).then(|| values.join(","))
             }
-            IdentitySource::Context(path) => {
+            IdentitySource::Context(name) => {
                 let mut v = context;
-                for part in path.split('.') {
+                for part in context_path(self.api.kind, name)?.split('.') {
                     v = v.get(part)?;
                 }
                 match v {
@@ -602,6 +645,12 @@ mod tests {
             m.identity_value(&IdentitySource::Header("Cookie".into()), &ctx)
                 .as_deref(),
             Some("theme=dark; __Host-session=T")
+        );
+        assert_eq!(
+            m.identity_value(&IdentitySource::Context("httpMethod".into()), &ctx)
+                .as_deref(),
+            Some("GET"),
+            "$context.httpMethod is the request's method"
         );
         assert_eq!(
             m.identity_value(&IdentitySource::Context("routeKey".into()), &ctx)

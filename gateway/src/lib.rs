@@ -440,8 +440,14 @@ fn to_http(reply: Reply) -> hyper::Response<http_body_util::Full<Bytes>> {
 /// Serves the API of `kind` on `listener` until the task is dropped.
 pub async fn serve(gateway: Arc<Gateway>, kind: ApiKind, listener: tokio::net::TcpListener) {
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                tracing::warn!(target: "gateway", error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let gw = gateway.clone();
         tokio::spawn(async move {

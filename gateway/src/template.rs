@@ -241,8 +241,12 @@ impl Reader<'_> {
                     .as_deref()
                 {
                     Some("2.0") => PayloadVersion::V2,
-                    Some("1.0") => PayloadVersion::V1,
-                    _ => return Err(err("AuthorizerPayloadFormatVersion must be 1.0 or 2.0")),
+                    Some("1.0") => {
+                        return Err(err(
+                            "payload format 1.0 authorizers on an HTTP API are not served locally (use 2.0)",
+                        ))
+                    }
+                    _ => return Err(err("AuthorizerPayloadFormatVersion must be 2.0")),
                 };
                 let simple = props
                     .get("EnableSimpleResponses")
@@ -267,6 +271,16 @@ impl Reader<'_> {
         };
         let identity_props = props.get("Identity");
         let mut identity = Vec::new();
+        let context_known = |name: &String| crate::event::context_path(kind, name).is_some();
+        if let Some(bad) = self
+            .string_list(identity_props.and_then(|i| i.get("Context")))
+            .iter()
+            .find(|n| !context_known(n))
+        {
+            return Err(err(&format!(
+                "the context variable {bad} is not one the local gateway provides"
+            )));
+        }
         for (key, make) in [
             (
                 "Headers",
@@ -573,6 +587,8 @@ Resources:
             ("FunctionArn: {\"Fn::GetAtt\": [Authz, Arn]}", "JwtConfiguration: {}", "only Lambda authorizers"),
             ("ApiId: {Ref: Api}, ", "", "implicit API"),
             ("ReauthorizeEvery: {Ref: Ttl}", "ReauthorizeEvery: 4000", "0 to 3600"),
+            ("Context: [routeKey]", "Context: [routeKey, nonsense]", "context variable nonsense"),
+            ("AuthorizerPayloadFormatVersion: \"2.0\"", "AuthorizerPayloadFormatVersion: \"1.0\"", "not served locally"),
             ("Identity: {Headers: [Cookie], Context: [routeKey], ReauthorizeEvery: {Ref: Ttl}}", "Identity: {ReauthorizeEvery: 5}", "needs at least one identity source"),
             ("Metadata: {BuildProperties: {Binary: backend}}", "Metadata: {}", "Binary"),
             ("AuthorizerPayloadFormatVersion: \"2.0\"", "AuthorizerPayloadFormatVersion: \"2.0\"\n            AuthorizerResultTtlInSeconds: 0", "not a SAM property"),

@@ -13,38 +13,49 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer, Registry};
 
-/// Third-party targets that log what passes through them at `DEBUG` and `TRACE` (the Lambda
-/// runtime logs each raw event, cookies and tokens included; the SDK logs request and answer
-/// bodies, key sets and tokens included). They never log below `INFO`, whatever the level
-/// asked for: no log record may hold a token, a cookie value or key material at any level.
-pub const CAPPED_TARGETS: [&str; 11] = [
-    "lambda_runtime",
-    "lambda_runtime_api_client",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "aws_smithy_http",
-    "aws_smithy_http_client",
-    "aws_sdk_lambda",
-    "aws_sdk_secretsmanager",
-    "aws_config",
-    "hyper",
-    "hyper_util",
+/// This project's own targets: they follow the level asked for. Every other target (the
+/// Lambda runtime, which logs each raw event at `TRACE`; the SDK, which logs request and answer
+/// bodies and `aws_sigv4`, which logs the signed request with its session token; hyper, h2,
+/// rustls, tower...) never logs below `INFO`, whatever the level asked for: no log record may
+/// hold a token, a cookie value, a credential or key material at any level.
+pub const OWN_TARGETS: [&str; 7] = [
+    "authorizer",
+    "secrets_fn",
+    "jwt_session",
+    "gateway",
+    "login_example",
+    "orders_example",
+    "audit",
 ];
 
+fn is_own(target: &str) -> bool {
+    OWN_TARGETS.iter().any(|own| {
+        target == *own
+            || target
+                .strip_prefix(own)
+                .is_some_and(|rest| rest.starts_with("::"))
+    })
+}
+
 /// The filter for `AWS_LAMBDA_LOG_LEVEL` (a level) and `RUST_LOG` (directives) values; one
-/// that is unset, empty or not understood gives way to the next source. [`CAPPED_TARGETS`]
-/// are held at `INFO` or less.
+/// that is unset, empty or not understood gives way to the next source. Only
+/// [`OWN_TARGETS`] log below `INFO`.
 pub fn level_filter_from(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
     let asked = asked_filter(lambda_level, rust_log);
-    CAPPED_TARGETS.iter().fold(asked.clone(), |f, t| {
-        let level = asked
-            .iter()
-            .find(|(target, _)| target == t)
-            .map(|(_, l)| l)
-            .or(asked.default_level())
-            .unwrap_or(LevelFilter::OFF);
-        f.with_target(*t, level.min(LevelFilter::INFO))
-    })
+    let default = asked.default_level().unwrap_or(LevelFilter::OFF);
+    let mut f = Targets::new().with_default(default.min(LevelFilter::INFO));
+    for own in OWN_TARGETS {
+        f = f.with_target(own, default);
+    }
+    for (target, level) in asked.iter() {
+        let level = if is_own(target) {
+            level
+        } else {
+            level.min(LevelFilter::INFO)
+        };
+        f = f.with_target(target, level);
+    }
+    f
 }
 
 fn asked_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
@@ -111,7 +122,16 @@ mod tests {
             ),
         ] {
             let f = level_filter_from(lambda, rust);
-            for t in CAPPED_TARGETS {
+            for t in [
+                "lambda_runtime",
+                "aws_sigv4",
+                "aws_smithy_runtime",
+                "aws_runtime",
+                "hyper",
+                "h2",
+                "rustls",
+                "tower",
+            ] {
                 let nested = format!("{t}::some::module");
                 assert!(
                     !f.would_enable(t, &level(LevelFilter::DEBUG)),
@@ -140,27 +160,24 @@ mod tests {
 
     #[test]
     fn the_level_comes_from_lambda_then_rust_log_then_info() {
+        let level = |l: LevelFilter| l.into_level().unwrap();
+        let own = |f: &Targets, l: LevelFilter| f.would_enable("secrets_fn::x", &level(l));
         let f = level_filter_from(Some("DEBUG"), Some("error"));
-        assert_eq!(f.default_level(), Some(LevelFilter::DEBUG));
+        assert!(own(&f, LevelFilter::DEBUG) && !own(&f, LevelFilter::TRACE));
         let f = level_filter_from(Some("FATAL"), None);
-        assert_eq!(f.default_level(), Some(LevelFilter::ERROR));
+        assert!(own(&f, LevelFilter::ERROR) && !own(&f, LevelFilter::WARN));
         let f = level_filter_from(None, Some("warn,secrets_fn=debug"));
-        assert_eq!(f.default_level(), Some(LevelFilter::WARN));
-        assert!(f.would_enable(
-            "secrets_fn",
-            &tracing_subscriber::filter::LevelFilter::DEBUG
-                .into_level()
-                .unwrap()
-        ));
+        assert!(own(&f, LevelFilter::DEBUG));
+        assert!(!f.would_enable("authorizer", &level(LevelFilter::INFO)));
+        assert!(f.would_enable("authorizer", &level(LevelFilter::WARN)));
         for (lambda, rust) in [
             (None, None),
             (Some(""), Some("")),
             (Some("loud"), Some("[span]=x")),
         ] {
             let f = level_filter_from(lambda, rust);
-            assert_eq!(
-                f.default_level(),
-                Some(LevelFilter::INFO),
+            assert!(
+                own(&f, LevelFilter::INFO) && !own(&f, LevelFilter::DEBUG),
                 "{lambda:?} {rust:?}"
             );
         }

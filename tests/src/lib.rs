@@ -151,12 +151,14 @@ impl Service {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Stops the process group: SIGTERM, then SIGKILL after 3 s.
+    /// Stops the process group: SIGTERM, then SIGKILL after 3 s. The whole group is signalled
+    /// even when its leader has exited already (its children may not have).
     pub fn stop(&mut self) {
+        let pgid = Pid::from_raw(self.child.id() as i32);
         if !self.is_running() {
+            let _ = killpg(pgid, Signal::SIGKILL);
             return;
         }
-        let pgid = Pid::from_raw(self.child.id() as i32);
         let _ = killpg(pgid, Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(3);
         while Instant::now() < deadline {
@@ -538,7 +540,7 @@ impl Stack {
 
 /// One HTTP/1.1 exchange with a loopback server (`url` is `http://127.0.0.1:<port>/<path>`):
 /// the status and the body. The response is read by its `Content-Length` (servers may keep the
-/// connection open), or to the end; a chunked body is decoded.
+/// connection open), or to the end; a chunked body is decoded. Panics on a failed exchange.
 pub fn http_call(
     url: &str,
     method: &str,
@@ -546,12 +548,23 @@ pub fn http_call(
     body: &[u8],
     timeout: Duration,
 ) -> (u16, Vec<u8>) {
+    try_http_call(url, method, headers, body, timeout)
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+/// [`http_call`], with failures as errors (for `Drop`, where a panic would abort).
+pub fn try_http_call(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), String> {
     use std::io::{Read as _, Write as _};
-    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let rest = url.strip_prefix("http://").ok_or("not an http:// URL")?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
-    let mut s =
-        TcpStream::connect(authority).unwrap_or_else(|e| panic!("connect {authority}: {e}"));
+    let mut s = TcpStream::connect(authority).map_err(|e| format!("connect {authority}: {e}"))?;
     s.set_read_timeout(Some(timeout)).ok();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -561,21 +574,18 @@ pub fn http_call(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).expect("send the request");
-    s.write_all(body).expect("send the body");
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    s.write_all(body).map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     let mut buf = [0u8; 16384];
     let head_end = loop {
         if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
         }
-        let n = s
-            .read(&mut buf)
-            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-        assert!(
-            n > 0,
-            "{method} {url}: the connection closed before an answer"
-        );
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the connection closed before an answer".into());
+        }
         raw.extend_from_slice(&buf[..n]);
     };
     let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
@@ -591,10 +601,10 @@ pub fn http_call(
     match length {
         Some(len) => {
             while raw.len() < head_end + len {
-                let n = s
-                    .read(&mut buf)
-                    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-                assert!(n > 0, "{method} {url}: the connection closed early");
+                let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+                if n == 0 {
+                    return Err("the connection closed early".into());
+                }
                 raw.extend_from_slice(&buf[..n]);
             }
         }
@@ -606,7 +616,7 @@ pub fn http_call(
     if length.is_none() && head.contains("transfer-encoding: chunked") {
         payload = dechunk(&payload);
     }
-    (status, payload)
+    Ok((status, payload))
 }
 
 fn dechunk(mut s: &[u8]) -> Vec<u8> {

@@ -254,11 +254,14 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = http(
-            self.port,
+        // Never panics: a panic here during a failing test's unwinding would abort the
+        // process before the harness stops what it started.
+        let _ = crate::try_http_call(
+            &format!("http://127.0.0.1:{}/session/{}", self.port, self.session),
             "DELETE",
-            &format!("/session/{}", self.session),
-            None,
+            &[],
+            b"",
+            Duration::from_secs(10),
         );
     }
 }

@@ -478,15 +478,39 @@ async fn other_sites_cannot_use_the_cookie(same_site: &str) {
             "the cross-site form reached the API ({page})"
         );
     }
+    let seen = orders_posts(&w).len();
     b.goto(&format!("{evil}/fetch"));
     assert!(
         b.wait_for("document.title === 'done'", SHORT),
         "the fetches settled"
     );
+    // The three simple requests are sent (and refused); the one needing a preflight is not:
+    // its OPTIONS finds no route, so the POST never leaves the browser.
+    let deadline = Instant::now() + SHORT;
+    while orders_posts(&w).len() < seen + 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        orders_posts(&w).len(),
+        seen + 3,
+        "the simple cross-site fetches reached the API"
+    );
+    assert!(
+        w.gw.requests().iter().any(|r| r["method"] == "OPTIONS"),
+        "the preflight was asked"
+    );
     w.shot(&b, "other-site-fetch");
     // Login CSRF against the logged-in victim: still alice.
+    let seen = login_posts(&w).len();
     b.goto(&format!("{evil}/login"));
-    std::thread::sleep(Duration::from_millis(500));
+    let deadline = Instant::now() + SHORT;
+    while login_posts(&w).len() == seen && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        login_posts(&w).len() > seen,
+        "the second cross-site login reached the API"
+    );
     b.goto(&format!("{http}/"));
     assert!(b.wait_for("!document.getElementById('orders-view').hidden", SHORT));
     assert_eq!(
@@ -519,7 +543,7 @@ async fn another_site_cannot_use_a_samesite_lax_cookie_nor_log_the_browser_in() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn renewal_keeps_a_short_session_alive_and_logout_ends_it() {
-    let mut w = world("renewal", "Strict", "6").await;
+    let mut w = world("renewal", "Strict", "10").await;
     let http = w.gw.http_url.clone();
     let b = w.driver.browser("alice");
     w.login(&b, "alice", PASSWORD);
@@ -527,9 +551,9 @@ async fn renewal_keeps_a_short_session_alive_and_logout_ends_it() {
         .as_str()
         .unwrap()
         .to_owned();
-    // The cookie's Max-Age is the token's 6 s: without renewal the browser drops it.
+    // The cookie's Max-Age is the token's 10 s: without renewal the browser drops it.
     let mut seen = BTreeSet::from([first.clone()]);
-    let until = Instant::now() + Duration::from_secs(15);
+    let until = Instant::now() + Duration::from_secs(24);
     while Instant::now() < until {
         if let Some(c) = w.session_cookie(&b) {
             seen.insert(c["value"].as_str().unwrap().to_owned());
@@ -538,7 +562,7 @@ async fn renewal_keeps_a_short_session_alive_and_logout_ends_it() {
     }
     assert!(
         seen.len() >= 3,
-        "renewed at least twice in 12 s: {} tokens",
+        "renewed at least twice in 24 s: {} tokens",
         seen.len()
     );
     let c = w

@@ -14,9 +14,10 @@
 //!
 //! Login CSRF: a page of another site can make the browser send a form POST here (even one
 //! whose `text/plain` body is shaped as JSON) and would log the browser in as the attacker.
-//! So `POST /login` takes only `Content-Type: application/json` (which a cross-site page
-//! cannot send without a CORS preflight this API never grants), and `POST /login` and
-//! `POST /logout` refuse `Sec-Fetch-Site: cross-site`.
+//! So `POST /login` and `POST /logout` take only `Content-Type: application/json` (which
+//! another page, even a same-site one, cannot send without a CORS preflight this API never
+//! grants) and refuse `Sec-Fetch-Site: cross-site`: each check on its own refuses a form post
+//! from another site.
 //!
 //! `LOGIN_USERS` is JSON: `{"alice": {"password": "pbkdf2-sha256$<iterations>$<salt>$<hash>",
 //! "scope": "orders:read"}}` (hashes from `jwt-session hash-password`).
@@ -176,7 +177,7 @@ impl Login {
                 vec![],
             );
         }
-        if route == "login"
+        if matches!(route, "login" | "logout")
             && !header("content-type").is_some_and(|ct| {
                 ct.split(';')
                     .next()
@@ -267,5 +268,73 @@ impl Login {
             Ok(signed) => Self::session_response(&signed, None),
             Err(e) => response(401, json!({"error": e}), vec![]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn login() -> Login {
+        let conf = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+            .build();
+        let cfg = Config::from_lookup(|k| match k {
+            "LOGIN_USERS" => Some("{}".into()),
+            "SIGNER_FUNCTION_NAME" => Some("signer".into()),
+            _ => None,
+        })
+        .unwrap();
+        Login::new(cfg, aws_sdk_lambda::Client::from_conf(conf))
+    }
+
+    fn post(path: &str, headers: &[(&'static str, &'static str)]) -> ApiGatewayV2httpRequest {
+        let mut req = ApiGatewayV2httpRequest::default();
+        req.raw_path = Some(path.into());
+        req.request_context.http.method = aws_lambda_events::http::Method::POST;
+        for (k, v) in headers {
+            req.headers.insert(*k, HeaderValue::from_static(v));
+        }
+        req.body = Some(r#"{"username":"mallory","password":"x"}"#.into());
+        req
+    }
+
+    #[tokio::test]
+    async fn a_form_post_is_refused_by_its_content_type_alone() {
+        for path in ["/login", "/logout"] {
+            let r = login()
+                .handle(&post(path, &[("content-type", "text/plain")]))
+                .await;
+            assert_eq!(r.status_code, 415, "{path}");
+            let r = login().handle(&post(path, &[])).await;
+            assert_eq!(r.status_code, 415, "{path} without a content type");
+            assert!(r.cookies.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cross_site_request_is_refused_by_fetch_metadata_alone() {
+        for path in ["/login", "/logout"] {
+            let h = [
+                ("content-type", "application/json"),
+                ("sec-fetch-site", "cross-site"),
+            ];
+            let r = login().handle(&post(path, &h)).await;
+            assert_eq!(r.status_code, 403, "{path}");
+            assert!(r.cookies.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_same_origin_json_logout_expires_the_cookie() {
+        let h = [
+            ("content-type", "application/json; charset=utf-8"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        let r = login().handle(&post("/logout", &h)).await;
+        assert_eq!(r.status_code, 200);
+        assert!(r.cookies.first().is_some_and(|c| c.contains("Max-Age=0")));
     }
 }

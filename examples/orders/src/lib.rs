@@ -102,6 +102,10 @@ impl Request {
             .or_else(|| full.strip_suffix(rel.trim_end_matches('/')))
             .unwrap_or("");
         let base = format!("{}/", prefix.trim_end_matches('/'));
+        // A base the page would read as another host (`//evil.example/`) is never served.
+        if base.starts_with("//") || base.contains('\\') {
+            return None;
+        }
         let body = ev.get("body").and_then(Value::as_str).map(|b| {
             if ev.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
                 base64::engine::general_purpose::STANDARD
@@ -374,6 +378,13 @@ mod tests {
         assert!(!PAGE.contains("document.cookie"));
         assert!(!PAGE.contains("localStorage"));
         assert!(!PAGE.contains("innerHTML"));
+    }
+
+    #[test]
+    fn a_base_path_that_names_another_host_is_refused() {
+        let o = Orders::default();
+        let r = o.handle(&v1("GET", "/", "/", "//evil.example/", None));
+        assert_eq!(r["statusCode"], 400);
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub const FUNCTION_VARIABLES: &[&str] = &[
     "SESSION_",
     "ROTATION_",
     "REVOCATION_",
+    "SECRETS_FN_ACTIONS",
+    "SIGNER_FUNCTION_NAME",
+    "LOGIN_USERS",
     "ALLOWED_ORIGINS",
     "ROUTE_SCOPES",
     "CSRF_HEADER_NAME",
@@ -86,12 +89,16 @@ impl Drop for Parts {
 
 #[tokio::main]
 async fn main() {
-    // The handlers come first, so a signal during start-up also stops what was started.
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    // Both handlers are installed before anything starts (creating them installs them), so a
+    // signal at any moment of start-up is caught; the blocking steps of start-up run off this
+    // thread, so the signals are seen at once; `biased` polls them first.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     let mut parts = Parts::default();
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        biased;
+        _ = int.recv() => {}
         _ = term.recv() => {}
         _ = run(&mut parts) => {}
     }
@@ -100,7 +107,11 @@ async fn main() {
 }
 
 async fn run(parts: &mut Parts) {
-    let stack = parts.stack.insert(Stack::start());
+    let stack = parts.stack.insert(
+        tokio::task::spawn_blocking(Stack::start)
+            .await
+            .expect("start moto"),
+    );
     let keys = stack.keygen("dev-keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
     let root = stack.paths.root.clone();
@@ -140,8 +151,15 @@ async fn run(parts: &mut Parts) {
         .ok()
         .filter(|p| !p.is_empty())
         .unwrap_or_else(random_password);
+    let hash = {
+        let paths = stack.paths.clone();
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || e2e::hash_password(&paths, &password))
+            .await
+            .expect("hash the demo password")
+    };
     let users = json!({ user.as_str(): {
-        "password": stack.hash_password(&password),
+        "password": hash,
         "scope": "orders:read orders:write",
     }})
     .to_string();
@@ -242,22 +260,44 @@ async fn run(parts: &mut Parts) {
         cmd,
         functions_log.clone(),
     ));
+    // Polled here rather than on a blocking thread, so a signal ends the wait at once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut started = false;
+    while !started && tokio::time::Instant::now() < deadline {
+        started = tokio::net::TcpStream::connect(("127.0.0.1", watch_port))
+            .await
+            .is_ok();
+        if !started {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     assert!(
-        e2e::wait_for_port(watch_port, Duration::from_secs(120)),
+        started,
         "cargo lambda watch did not start; see {}",
         functions_log.display()
     );
-    let gateway = parts.gateway.insert(e2e::start_gateway(
-        &stack.paths,
-        &logs,
-        watch_port,
-        &[
-            ("GATEWAY_HTTP_PORT", &http_port.to_string()),
-            ("GATEWAY_REST_PORT", &rest_port.to_string()),
-            // A function's first invoke (and the first after an edit) waits for its build.
-            ("GATEWAY_INVOKE_TIMEOUT_SECONDS", "600"),
-        ],
-    ));
+    let gateway = {
+        let paths = stack.paths.clone();
+        let logs = logs.clone();
+        parts.gateway.insert(
+            tokio::task::spawn_blocking(move || {
+                e2e::start_gateway(
+                    &paths,
+                    &logs,
+                    watch_port,
+                    &[
+                        ("GATEWAY_HTTP_PORT", &http_port.to_string()),
+                        ("GATEWAY_REST_PORT", &rest_port.to_string()),
+                        // A function's first invoke (and the first after an edit) waits for
+                        // its build.
+                        ("GATEWAY_INVOKE_TIMEOUT_SECONDS", "600"),
+                    ],
+                )
+            })
+            .await
+            .expect("start the gateway"),
+        )
+    };
 
     eprintln!("building and starting the functions (the first time takes a while)…");
     // Each function answers once through the gateway before the API is announced.
@@ -268,8 +308,10 @@ async fn run(parts: &mut Parts) {
     ];
     for (method, path, what) in warm {
         let url = format!("{}{path}", gateway.http_url);
-        let (status, _) = tokio::task::spawn_blocking(move || {
-            e2e::http_call(
+        // A failed exchange is reported here, not in the blocking thread, which may outlive
+        // a Ctrl-C that has already stopped the gateway.
+        let answer = tokio::task::spawn_blocking(move || {
+            e2e::try_http_call(
                 &url,
                 method,
                 &[
@@ -282,6 +324,12 @@ async fn run(parts: &mut Parts) {
         })
         .await
         .expect("warm-up request");
+        let status = answer.map(|(status, _)| status).unwrap_or_else(|e| {
+            panic!(
+                "{what}: {method} {path}: {e}; see {}",
+                functions_log.display()
+            )
+        });
         assert!(
             status < 500,
             "{what} did not start ({method} {path} answered {status}); see {}",
