@@ -15,27 +15,37 @@ use std::time::Duration;
 use e2e::{authorizer_env, secrets_env, GatewayProc, Minted, Stack, COOKIE};
 use serde_json::{json, Value};
 
-async fn start(ttl: Option<&str>) -> (Stack, GatewayProc, Minted) {
+/// The stack with the project template changed by `edits` (from, to), and `env` for the
+/// gateway.
+async fn start_with(edits: &[(&str, &str)], env: &[(&str, &str)]) -> (Stack, GatewayProc, Minted) {
     let mut stack = Stack::start();
     let keys = stack.keygen("keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
     stack.start_function("secrets-fn", "secrets-fn", &secrets_env());
     stack.start_function("authorizer", "authorizer", &authorizer_env());
     stack.start_function("orders-example", "orders-example", &[]);
-    let mut env = Vec::new();
-    let template;
-    if let Some(ttl) = ttl {
-        let text = std::fs::read_to_string(stack.paths.root.join("infra/template.yaml")).unwrap();
-        let cached = text.replace("ReauthorizeEvery: 0", &format!("ReauthorizeEvery: {ttl}"));
-        assert_ne!(cached, text, "the template configures ReauthorizeEvery");
-        let path = stack.dir.path().join("template-cached.yaml");
-        std::fs::write(&path, cached).unwrap();
-        template = path.to_string_lossy().into_owned();
-        env.push(("GATEWAY_TEMPLATE", template.as_str()));
+    let mut text = std::fs::read_to_string(stack.paths.root.join("infra/template.yaml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the template has {from}");
+        text = text.replace(from, to);
     }
-    let gw = stack.start_gateway(&env);
+    let path = stack.dir.path().join("template-edited.yaml");
+    std::fs::write(&path, text).unwrap();
+    let template = path.to_string_lossy().into_owned();
+    let mut all = vec![("GATEWAY_TEMPLATE", template.as_str())];
+    all.extend_from_slice(env);
+    let gw = stack.start_gateway(&all);
     let token = keys.mint(&["--scope", "orders:read orders:write"]);
     (stack, gw, token)
+}
+
+async fn start(ttl: Option<&str>) -> (Stack, GatewayProc, Minted) {
+    let cached = ttl.map(|t| format!("ReauthorizeEvery: {t}"));
+    let edits: Vec<(&str, &str)> = cached
+        .iter()
+        .map(|c| ("ReauthorizeEvery: 0", c.as_str()))
+        .collect();
+    start_with(&edits, &[]).await
 }
 
 fn call(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
@@ -236,4 +246,50 @@ async fn cached_answers_are_reused_exactly_as_api_gateway_reuses_them() {
     let invoked = gw.authorizer_invocations();
     assert_eq!(invoked, 3);
     assert_eq!(stack.wait_audit("authorizer", invoked).await.len(), invoked);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_and_oversized_requests_get_api_gateways_answers() {
+    // Both authorizers point at the example backend (which answers an authorizer event with
+    // no decision), and the login routes at a function that is not running.
+    let (_stack, gw, t) = start_with(
+        &[
+            (
+                r#"FunctionArn: {"Fn::GetAtt": [AuthorizerFunction, Arn]}"#,
+                r#"FunctionArn: {"Fn::GetAtt": [ExampleBackendFunction, Arn]}"#,
+            ),
+            ("Binary: login-example", "Binary: not-running"),
+        ],
+        &[("GATEWAY_INVOKE_TIMEOUT_SECONDS", "2")],
+    )
+    .await;
+    let cookie = format!("{COOKIE}={}", t.token);
+    let c = [("cookie", cookie.as_str())];
+    let (h, r) = (gw.http_url.clone(), gw.rest_url.clone());
+    assert_eq!(
+        call(&format!("{h}/orders"), "GET", &c, ""),
+        (500, json!({"message": "Internal Server Error"})),
+        "an answer with no decision is the authorizer's failure"
+    );
+    assert_eq!(
+        call(&format!("{r}/orders"), "GET", &c, ""),
+        (500, json!({"message": null}))
+    );
+    let (status, _) = call(
+        &format!("{h}/login"),
+        "POST",
+        &[("content-type", "application/json")],
+        "{}",
+    );
+    assert_eq!(status, 500, "an integration that does not answer");
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let (status, body) = e2e::http_call(
+        &format!("{h}/orders"),
+        "POST",
+        &c,
+        &big,
+        Duration::from_secs(60),
+    );
+    assert_eq!(status, 413);
+    assert_eq!(body, br#"{"message":"Request Entity Too Large"}"#);
 }
