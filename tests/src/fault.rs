@@ -1,0 +1,200 @@
+//! A loopback TCP proxy that injects faults between a function and its upstream.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[allow(unused_imports)]
+use super::*;
+
+/// What the fault proxy does with new connections.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Pass bytes both ways.
+    Forward,
+    /// Accept and close at once (connection reset / refused service).
+    Reset,
+    /// Wait this long before passing bytes.
+    Delay(Duration),
+    /// Read the request and answer this raw HTTP response.
+    Respond {
+        /// Status code.
+        status: u16,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
+        /// Body.
+        body: String,
+    },
+}
+
+#[derive(Debug, Default)]
+struct ProxyState {
+    fault: Option<Fault>,
+    /// `X-Amz-Target` values (Secrets Manager operations) or request lines seen.
+    requests: Vec<String>,
+    conns: Vec<tokio::task::AbortHandle>,
+}
+
+/// A loopback TCP proxy that can delay, reset or answer in place of its upstream, and counts
+/// the requests it saw. Changing the fault drops every open connection, so keep-alive
+/// connections see the change too. It runs on a thread of its own.
+#[derive(Debug)]
+pub struct FaultProxy {
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    state: std::sync::Arc<std::sync::Mutex<ProxyState>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+fn scan_requests(buf: &[u8], out: &mut Vec<String>) {
+    let text = String::from_utf8_lossy(buf);
+    for line in text.split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("x-amz-target:") {
+            out.push(v.trim().to_owned());
+        } else if lower.starts_with("post /") || lower.starts_with("get /") {
+            out.push(
+                line.split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+    }
+}
+
+async fn serve_connection(
+    mut client: tokio::net::TcpStream,
+    upstream: u16,
+    st: std::sync::Arc<std::sync::Mutex<ProxyState>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fault = st.lock().unwrap().fault.clone().unwrap_or(Fault::Forward);
+    match fault {
+        Fault::Reset => drop(client),
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut buf = vec![0u8; 65536];
+            let n = client.read(&mut buf).await.unwrap_or(0);
+            scan_requests(&buf[..n], &mut st.lock().unwrap().requests);
+            let mut resp = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                resp.push_str(&format!("{k}: {v}\r\n"));
+            }
+            resp.push_str("\r\n");
+            resp.push_str(&body);
+            let _ = client.write_all(resp.as_bytes()).await;
+            let _ = client.shutdown().await;
+        }
+        Fault::Forward | Fault::Delay(_) => {
+            if let Fault::Delay(d) = fault {
+                tokio::time::sleep(d).await;
+            }
+            let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+            else {
+                return;
+            };
+            let (mut cr, mut cw) = client.split();
+            let (mut sr, mut sw) = server.split();
+            let up = async {
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    scan_requests(&buf[..n], &mut st.lock().unwrap().requests);
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = sw.shutdown().await;
+            };
+            let down = async {
+                let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                let _ = cw.shutdown().await;
+            };
+            tokio::join!(up, down);
+        }
+    }
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `127.0.0.1:upstream`.
+    pub fn start(upstream: u16) -> FaultProxy {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(ProxyState {
+            fault: Some(Fault::Forward),
+            ..ProxyState::default()
+        }));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("proxy runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("proxy bind");
+                let _ = port_tx.send(listener.local_addr().expect("addr").port());
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        accepted = listener.accept() => {
+                            let Ok((client, _)) = accepted else { continue };
+                            let task = tokio::spawn(serve_connection(client, upstream, st.clone()));
+                            let mut s = st.lock().unwrap();
+                            s.conns.retain(|h| !h.is_finished());
+                            s.conns.push(task.abort_handle());
+                        }
+                    }
+                }
+            });
+        });
+        let port = port_rx.recv().expect("proxy port");
+        FaultProxy {
+            port,
+            state,
+            shutdown: Some(stop_tx),
+        }
+    }
+
+    /// Sets the fault for new connections and drops the open ones.
+    pub fn set(&self, fault: Fault) {
+        let mut s = self.state.lock().unwrap();
+        s.fault = Some(fault);
+        for c in s.conns.drain(..) {
+            c.abort();
+        }
+    }
+
+    /// The requests seen so far (Secrets Manager operation names or HTTP request lines).
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// `http://127.0.0.1:port`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.set(Fault::Reset);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
