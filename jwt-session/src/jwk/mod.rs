@@ -1,0 +1,160 @@
+//! JSON Web Keys (RFC 7517) as the secret stores them and as secrets-fn serves them.
+//!
+//! Parsing is strict and done member by member from a `serde_json::Value`, so every problem is
+//! reported with the key's `kid` and a description of the problem, and no error can carry a
+//! member's value (serde's own messages sometimes quote the offending value).
+//!
+//! What lives where: the model (`Jwk`, `KeyMaterial`, `JwkSet`, `Visibility`) and the base64 and
+//! EC-point helpers here; `alg` (the algorithm table), `error` (key and set problems), `parse`
+//! (one key, member by member), `set` (sets: parse, lookup, merge, public view), `verify` (the
+//! prepared signature check), `ser` (serialisation); `tests` beside them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeyPairComponents, PublicKeyComponents};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, Ed25519KeyPair,
+    ParsedPublicKey, RsaParameters, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
+    ECDSA_P384_SHA384_FIXED, ECDSA_P384_SHA384_FIXED_SIGNING, ED25519, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512, RSA_PSS_2048_8192_SHA256,
+    RSA_PSS_2048_8192_SHA384, RSA_PSS_2048_8192_SHA512,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::secret::{SecretBytes, SecretString};
+
+mod alg;
+mod error;
+mod parse;
+mod ser;
+mod set;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+pub use alg::*;
+pub use error::*;
+pub(crate) use parse::*;
+pub use verify::*;
+
+/// Which members a parsed set must (or must not) carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// As stored in the secret: every key has its private members.
+    Private,
+    /// As served to the authorizer: no private members, except `k` of an `oct` key.
+    Public,
+}
+
+/// RSA private members.
+#[derive(Clone, Debug)]
+pub struct RsaPrivate {
+    /// Private exponent.
+    pub d: SecretString,
+    /// First prime.
+    pub p: SecretString,
+    /// Second prime.
+    pub q: SecretString,
+    /// First CRT exponent.
+    pub dp: SecretString,
+    /// Second CRT exponent.
+    pub dq: SecretString,
+    /// CRT coefficient.
+    pub qi: SecretString,
+}
+
+/// The key material of a JWK, by key type. Members hold their base64url text.
+#[derive(Clone, Debug)]
+pub enum KeyMaterial {
+    /// `kty` `OKP`, `crv` `Ed25519`.
+    Okp {
+        /// Public key.
+        x: String,
+        /// Private seed.
+        d: Option<SecretString>,
+    },
+    /// `kty` `EC`.
+    Ec {
+        /// `P-256` or `P-384`.
+        crv: &'static str,
+        /// Public x coordinate.
+        x: String,
+        /// Public y coordinate.
+        y: String,
+        /// Private scalar.
+        d: Option<SecretString>,
+    },
+    /// `kty` `RSA`.
+    Rsa {
+        /// Modulus.
+        n: String,
+        /// Public exponent.
+        e: String,
+        /// Private members.
+        private: Option<Box<RsaPrivate>>,
+    },
+    /// `kty` `oct`.
+    Oct {
+        /// The shared secret.
+        k: SecretString,
+    },
+}
+
+/// One validated key.
+#[derive(Clone, Debug)]
+pub struct Jwk {
+    /// Key id, unique in its set.
+    pub kid: String,
+    /// The one algorithm this key is used with.
+    pub alg: Alg,
+    /// Key material.
+    pub material: KeyMaterial,
+}
+
+/// A validated set of keys, in order. The first key of a secret's `AWSCURRENT` version signs.
+#[derive(Clone, Debug, Default)]
+pub struct JwkSet {
+    /// The keys.
+    pub keys: Vec<Jwk>,
+}
+
+/// The `kid` rule of this project: 1 to 128 characters of `A-Z a-z 0-9 . _ - ~ : + / =`.
+/// Keys are refused without such a `kid`, and a token whose `kid` breaks it cannot name one.
+pub fn is_valid_kid(kid: &str) -> bool {
+    (1..=128).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_~:+/=".contains(&b))
+}
+
+pub(crate) fn b64(value: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(value).ok()
+}
+
+pub(crate) fn b64_secret(value: &str) -> Option<SecretBytes> {
+    URL_SAFE_NO_PAD.decode(value).ok().map(SecretBytes::new)
+}
+
+/// Strips leading zero bytes (big-endian integers in JWKs should have none, but be lenient).
+fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes.get(first..).unwrap_or_default()
+}
+
+/// The uncompressed SEC 1 point `04 || x || y` of base64url coordinates (`None` if one is
+/// not base64url).
+pub(crate) fn ec_point(x: &str, y: &str) -> Option<Vec<u8>> {
+    let (x, y) = (b64(x)?, b64(y)?);
+    let mut point = Vec::with_capacity(1 + x.len() + y.len());
+    point.push(0x04);
+    point.extend(x);
+    point.extend(y);
+    Some(point)
+}

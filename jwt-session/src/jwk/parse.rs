@@ -1,0 +1,300 @@
+//! Reading one JWK member by member, with every rule of the contract checked.
+
+#[allow(unused_imports)]
+use super::*;
+
+fn bit_len(bytes: &[u8]) -> usize {
+    let trimmed = trim_leading_zeros(bytes);
+    match trimmed.first() {
+        Some(top) => trimmed.len() * 8 - top.leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+pub(crate) const PRIVATE_MEMBERS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];
+
+struct Reader<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Reader<'a> {
+    fn opt_str(&self, name: &'static str) -> Result<Option<&'a str>, KeyProblem> {
+        match self.map.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(KeyProblem::BadMember(name)),
+        }
+    }
+
+    fn req_str(&self, name: &'static str) -> Result<&'a str, KeyProblem> {
+        self.opt_str(name)?.ok_or(KeyProblem::MissingMember(name))
+    }
+
+    /// A base64url member that must decode to exactly `len` bytes (any length when `None`).
+    fn b64_member(&self, name: &'static str, len: Option<usize>) -> Result<String, KeyProblem> {
+        let text = self.req_str(name)?;
+        let bytes = b64(text).ok_or(KeyProblem::BadMember(name))?;
+        if bytes.is_empty() || len.is_some_and(|l| l != bytes.len()) {
+            return Err(KeyProblem::BadMember(name));
+        }
+        Ok(text.to_owned())
+    }
+
+    fn secret_member(
+        &self,
+        name: &'static str,
+        len: Option<usize>,
+    ) -> Result<Option<SecretString>, KeyProblem> {
+        let Some(text) = self.opt_str(name)? else {
+            return Ok(None);
+        };
+        let bytes = b64_secret(text).ok_or(KeyProblem::BadMember(name))?;
+        if bytes.expose().is_empty() || len.is_some_and(|l| l != bytes.expose().len()) {
+            return Err(KeyProblem::BadMember(name));
+        }
+        Ok(Some(SecretString::new(text.to_owned())))
+    }
+}
+
+impl Jwk {
+    /// Parses and validates one key. `visibility` says whether private members are required
+    /// (the secret) or forbidden (what the authorizer receives; `oct` keys excepted).
+    pub fn from_value(value: &Value, visibility: Visibility) -> Result<Jwk, KeyProblem> {
+        let map = value.as_object().ok_or(KeyProblem::NotAnObject)?;
+        let r = Reader { map };
+        let kid = match map.get("kid") {
+            None => return Err(KeyProblem::MissingKid),
+            Some(Value::String(k)) if is_valid_kid(k) => k.clone(),
+            Some(_) => return Err(KeyProblem::BadKid),
+        };
+        let alg: Alg = match map.get("alg") {
+            None => return Err(KeyProblem::MissingAlg),
+            Some(Value::String(a)) => a.parse().map_err(|_| KeyProblem::UnsupportedAlg)?,
+            Some(_) => return Err(KeyProblem::UnsupportedAlg),
+        };
+        if r.opt_str("kty").ok().flatten() != Some(alg.kty()) {
+            return Err(KeyProblem::KtyMismatch {
+                alg,
+                expected: alg.kty(),
+            });
+        }
+        match map.get("use") {
+            None => {}
+            Some(Value::String(u)) if u == "sig" => {}
+            Some(_) => return Err(KeyProblem::BadUse),
+        }
+        let material = match alg {
+            Alg::EdDSA => parse_okp(&r, alg)?,
+            Alg::ES256 | Alg::ES384 => parse_ec(&r, alg)?,
+            Alg::HS256 | Alg::HS384 | Alg::HS512 => parse_oct(&r, alg)?,
+            _ => parse_rsa(&r)?,
+        };
+        let jwk = Jwk { kid, alg, material };
+        match visibility {
+            Visibility::Private if !jwk.has_private() => Err(KeyProblem::MissingPrivateKey),
+            Visibility::Public if !alg.is_symmetric() => {
+                match PRIVATE_MEMBERS.iter().find(|m| map.contains_key(**m)) {
+                    Some(member) => Err(KeyProblem::UnexpectedPrivateMember(member)),
+                    None => Ok(jwk),
+                }
+            }
+            _ => Ok(jwk),
+        }
+    }
+
+    /// Whether the private part (or the shared secret) is present.
+    pub fn has_private(&self) -> bool {
+        match &self.material {
+            KeyMaterial::Okp { d, .. } | KeyMaterial::Ec { d, .. } => d.is_some(),
+            KeyMaterial::Rsa { private, .. } => private.is_some(),
+            KeyMaterial::Oct { .. } => true,
+        }
+    }
+
+    /// The same key without its private members. `None` for a symmetric key, which has no
+    /// public part.
+    pub fn to_public(&self) -> Option<Jwk> {
+        let material = match &self.material {
+            KeyMaterial::Okp { x, .. } => KeyMaterial::Okp {
+                x: x.clone(),
+                d: None,
+            },
+            KeyMaterial::Ec { crv, x, y, .. } => KeyMaterial::Ec {
+                crv,
+                x: x.clone(),
+                y: y.clone(),
+                d: None,
+            },
+            KeyMaterial::Rsa { n, e, .. } => KeyMaterial::Rsa {
+                n: n.clone(),
+                e: e.clone(),
+                private: None,
+            },
+            KeyMaterial::Oct { .. } => return None,
+        };
+        Some(Jwk {
+            kid: self.kid.clone(),
+            alg: self.alg,
+            material,
+        })
+    }
+
+    /// RFC 7638 thumbprint (SHA-256, base64url) of the public part; for `oct` keys, of `k`.
+    pub fn thumbprint(&self) -> String {
+        let canonical = match &self.material {
+            KeyMaterial::Okp { x, .. } => {
+                format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
+            }
+            KeyMaterial::Ec { crv, x, y, .. } => {
+                format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#)
+            }
+            KeyMaterial::Rsa { n, e, .. } => format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#),
+            KeyMaterial::Oct { k } => format!(r#"{{"k":"{}","kty":"oct"}}"#, k.expose()),
+        };
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref())
+    }
+
+    /// The `jsonwebtoken` verification key.
+    pub fn decoding_key(&self) -> Result<jsonwebtoken::DecodingKey, KeyProblem> {
+        use jsonwebtoken::DecodingKey;
+        let key = match &self.material {
+            KeyMaterial::Okp { x, .. } => DecodingKey::from_ed_components(x),
+            KeyMaterial::Ec { x, y, .. } => DecodingKey::from_ec_components(x, y),
+            KeyMaterial::Rsa { n, e, .. } => DecodingKey::from_rsa_components(n, e),
+            KeyMaterial::Oct { k } => {
+                let bytes = b64_secret(k.expose()).ok_or(KeyProblem::BadMember("k"))?;
+                DecodingKey::from_secret(bytes.expose())
+            }
+        };
+        key.map_err(|_| KeyProblem::InvalidPublicKey)
+    }
+}
+
+fn parse_okp(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
+    if r.opt_str("crv").ok().flatten() != Some("Ed25519") {
+        return Err(KeyProblem::CurveMismatch {
+            alg,
+            expected: "Ed25519",
+        });
+    }
+    let x = r.b64_member("x", Some(32))?;
+    let x_bytes = b64(&x).unwrap_or_default();
+    ParsedPublicKey::new(&ED25519, &x_bytes).map_err(|_| KeyProblem::InvalidPublicKey)?;
+    let d = r.secret_member("d", Some(32))?;
+    if let Some(d) = &d {
+        let seed = b64_secret(d.expose()).unwrap_or_default();
+        Ed25519KeyPair::from_seed_and_public_key(seed.expose(), &x_bytes)
+            .map_err(|_| KeyProblem::InconsistentPrivateKey)?;
+    }
+    Ok(KeyMaterial::Okp { x, d })
+}
+
+fn parse_ec(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
+    let curve = alg.curve();
+    let (crv, size) = (curve.crv, curve.size);
+    if r.opt_str("crv").ok().flatten() != Some(crv) {
+        return Err(KeyProblem::CurveMismatch { alg, expected: crv });
+    }
+    let x = r.b64_member("x", Some(size))?;
+    let y = r.b64_member("y", Some(size))?;
+    let point = ec_point(&x, &y).unwrap_or_default();
+    ParsedPublicKey::new(curve.verify, &point).map_err(|_| KeyProblem::InvalidPublicKey)?;
+    let d = r.secret_member("d", Some(size))?;
+    if let Some(d) = &d {
+        let scalar = b64_secret(d.expose()).unwrap_or_default();
+        EcdsaKeyPair::from_private_key_and_public_key(curve.sign, scalar.expose(), &point)
+            .map_err(|_| KeyProblem::InconsistentPrivateKey)?;
+    }
+    Ok(KeyMaterial::Ec { crv, x, y, d })
+}
+
+fn parse_rsa(r: &Reader<'_>) -> Result<KeyMaterial, KeyProblem> {
+    let n = r.b64_member("n", None)?;
+    let e = r.b64_member("e", None)?;
+    let n_bytes = b64(&n).unwrap_or_default();
+    let e_bytes = b64(&e).unwrap_or_default();
+    let bits = bit_len(&n_bytes);
+    if bits < 2048 {
+        return Err(KeyProblem::RsaTooSmall { bits });
+    }
+    let e_trimmed = trim_leading_zeros(&e_bytes);
+    let e_odd = e_trimmed.last().is_some_and(|b| b & 1 == 1);
+    if bits > 8192 || !e_odd || bit_len(e_trimmed) < 2 || bit_len(e_trimmed) > 33 {
+        return Err(KeyProblem::InvalidPublicKey);
+    }
+    let present: Vec<&str> = PRIVATE_MEMBERS
+        .iter()
+        .copied()
+        .filter(|m| r.map.contains_key(*m))
+        .collect();
+    let private = if present.is_empty() {
+        None
+    } else {
+        let get = |name: &'static str| -> Result<SecretString, KeyProblem> {
+            r.secret_member(name, None)?
+                .ok_or(KeyProblem::MissingMember(name))
+        };
+        let private = RsaPrivate {
+            d: get("d")?,
+            p: get("p")?,
+            q: get("q")?,
+            dp: get("dp")?,
+            dq: get("dq")?,
+            qi: get("qi")?,
+        };
+        rsa_key_pair(&n_bytes, &e_bytes, &private)?;
+        Some(Box::new(private))
+    };
+    Ok(KeyMaterial::Rsa { n, e, private })
+}
+
+/// Builds (and so validates) the aws-lc RSA key pair from JWK members.
+pub(crate) fn rsa_key_pair(
+    n: &[u8],
+    e: &[u8],
+    private: &RsaPrivate,
+) -> Result<RsaKeyPair, KeyProblem> {
+    let dec = |s: &SecretString| b64_secret(s.expose()).ok_or(KeyProblem::InconsistentPrivateKey);
+    let components = KeyPairComponents {
+        public_key: PublicKeyComponents {
+            n: trim_leading_zeros(n),
+            e: trim_leading_zeros(e),
+        },
+        d: dec(&private.d)?.expose().to_vec(),
+        p: dec(&private.p)?.expose().to_vec(),
+        q: dec(&private.q)?.expose().to_vec(),
+        dP: dec(&private.dp)?.expose().to_vec(),
+        dQ: dec(&private.dq)?.expose().to_vec(),
+        qInv: dec(&private.qi)?.expose().to_vec(),
+    };
+    let pair = RsaKeyPair::from_components(&components);
+    // The component vectors are private key material: wipe them before they are freed.
+    let KeyPairComponents {
+        d,
+        p,
+        q,
+        dP,
+        dQ,
+        qInv,
+        ..
+    } = components;
+    for v in [d, p, q, dP, dQ, qInv] {
+        drop(zeroize::Zeroizing::new(v));
+    }
+    pair.map_err(|_| KeyProblem::InconsistentPrivateKey)
+}
+
+fn parse_oct(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
+    let k = r
+        .secret_member("k", None)?
+        .ok_or(KeyProblem::MissingMember("k"))?;
+    let len = b64_secret(k.expose())
+        .map(|b| b.expose().len())
+        .unwrap_or(0);
+    let min = alg.min_hmac_len();
+    if len < min {
+        return Err(KeyProblem::HmacTooShort { alg, len, min });
+    }
+    Ok(KeyMaterial::Oct { k })
+}
