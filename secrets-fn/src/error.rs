@@ -1,0 +1,97 @@
+//! secrets-fn's errors, with stable codes; none carries key material.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// secrets-fn's errors. None carries key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad configuration (every problem listed).
+    #[error("invalid configuration: {}", describe(.0))]
+    Config(Vec<Problem>),
+    /// An event this function does not handle.
+    #[error("unsupported event: expected {{\"action\": \"get_keys\"}} or a Secrets Manager rotation event ({{\"Step\", \"SecretId\", \"ClientRequestToken\"}})")]
+    UnsupportedEvent,
+    /// An action this deployment is not configured to answer.
+    #[error("this function does not answer `{0}` (SECRETS_FN_ACTIONS)")]
+    ActionNotAllowed(&'static str),
+    /// A Secrets Manager call failed.
+    #[error("reading stage {stage}: {failure}")]
+    SecretsManager {
+        /// The version stage asked for.
+        stage: &'static str,
+        /// The call, whether it may succeed later, and the SDK error.
+        #[source]
+        failure: sm::SmFailure,
+    },
+    /// The version has no `SecretString` (binary secrets are not supported).
+    #[error("the {0} version has no SecretString")]
+    SecretNotString(&'static str),
+    /// The key set of a version was refused.
+    #[error("the {stage} version was refused: {source}")]
+    KeySet {
+        /// The version stage.
+        stage: &'static str,
+        /// Why.
+        #[source]
+        source: KeySetError,
+    },
+    /// The two versions share a `kid`.
+    #[error("the key sets of AWSCURRENT and AWSPREVIOUS were refused: {0}")]
+    Merge(#[source] jwt_session::KeyError),
+    /// A rotation step was refused.
+    #[error(transparent)]
+    Rotation(#[from] rotation::RotationError),
+    /// A signing request was refused.
+    #[error(transparent)]
+    Sign(#[from] signer::SignError),
+}
+
+impl Error {
+    /// Whether a later retry may succeed (a Secrets Manager time-out, connection failure,
+    /// throttling or 5xx); configuration, key, request and rotation-state errors are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::SecretsManager { failure, .. }
+            | Error::Rotation(rotation::RotationError::SecretsManager(failure)) => {
+                failure.transient
+            }
+            _ => false,
+        }
+    }
+}
+
+fn describe(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::UnsupportedEvent => "unsupported_event",
+            Error::ActionNotAllowed(_) => "action_not_allowed",
+            Error::Rotation(e) => e.code(),
+            Error::Sign(e) => e.code(),
+            Error::SecretsManager { .. } => "secrets_manager",
+            Error::SecretNotString(_) => "secret_not_string",
+            Error::KeySet { source, .. } => source.code(),
+            Error::Merge(_) => "key_invalid",
+        }
+    }
+}
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(e: Error) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.code().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Reading the key set from Secrets Manager: the versions `AWSCURRENT` and `AWSPREVIOUS`,
+//! validated together, and the public answer built once per load.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The keys read from the secret, with the answer served from them.
+pub struct Loaded {
+    /// Private keys: `AWSCURRENT` first, then `AWSPREVIOUS`.
+    pub keys: JwkSet,
+    /// The public answer, built once per load.
+    pub public: KeysResponse,
+    /// The versions they came from.
+    pub versions: Versions,
+}
+
+impl fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loaded")
+            .field("keys", &self.keys.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The version ids that hold `AWSCURRENT` and `AWSPREVIOUS`, from `DescribeSecret`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    /// `AWSCURRENT`.
+    pub current: String,
+    /// `AWSPREVIOUS`, if any.
+    pub previous: Option<String>,
+}
+
+/// `DescribeSecret`, reduced to what the serving path needs.
+pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versions, Error> {
+    let out = client
+        .describe_secret()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| Error::SecretsManager {
+            stage: stages::CURRENT,
+            failure: sm::SmFailure::new("DescribeSecret", e),
+        })?;
+    let find = |stage: &str| {
+        out.version_ids_to_stages().and_then(|m| {
+            m.iter()
+                .find(|(_, stages)| stages.iter().any(|s| s == stage))
+                .map(|(id, _)| id.clone())
+        })
+    };
+    Ok(Versions {
+        current: find(stages::CURRENT).ok_or(Error::SecretNotString(stages::CURRENT))?,
+        previous: find(stages::PREVIOUS),
+    })
+}
+
+/// Reads one version's key set by id.
+#[tracing::instrument(skip_all, fields(stage))]
+async fn read_version(
+    client: &Client,
+    secret_id: &str,
+    version_id: &str,
+    stage: &'static str,
+) -> Result<JwkSet, Error> {
+    let mut out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .version_id(version_id)
+        .send()
+        .await
+        .map_err(|e| Error::SecretsManager {
+            stage,
+            failure: sm::SmFailure::new("GetSecretValue", e),
+        })?;
+    take_key_set(&mut out)
+        .ok_or(Error::SecretNotString(stage))?
+        .map_err(|source| Error::KeySet { stage, source })
+}
+
+/// Parses the private key set of a `GetSecretValue` answer. The secret string is taken out of
+/// the answer, so the only copy this function holds is wiped once parsed (a copy would leave
+/// the answer's own string behind, unwiped). `None`: the version has no string value.
+pub(crate) fn take_key_set(
+    out: &mut aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput,
+) -> Option<Result<JwkSet, jwt_session::KeySetError>> {
+    let text = zeroize::Zeroizing::new(out.secret_string.take()?);
+    Some(JwkSet::parse(&text, Visibility::Private))
+}
+
+/// Loads the two versions and validates them together.
+pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<Loaded, Error> {
+    let current = read_version(client, &cfg.secret_id, &versions.current, stages::CURRENT).await?;
+    let previous = match &versions.previous {
+        Some(id) => Some(read_version(client, &cfg.secret_id, id, stages::PREVIOUS).await?),
+        None => None,
+    };
+    let keys =
+        JwkSet::merge(std::iter::once(&current).chain(previous.as_ref())).map_err(Error::Merge)?;
+    let answer = KeysResponse {
+        keys: keys.to_public(cfg.allow_symmetric),
+        cache_ttl_seconds: cfg.cache_ttl.as_secs(),
+    };
+    tracing::info!(
+        event = "keys_loaded",
+        current_version = %versions.current,
+        previous_version = versions.previous.as_deref(),
+        current = current.keys.len(),
+        previous = previous.as_ref().map_or(0, |p| p.keys.len()),
+        served = answer.keys.keys.len(),
+        signing_kid = current.keys.first().map(|k| k.kid.as_str()),
+        "key set loaded from Secrets Manager"
+    );
+    Ok(Loaded {
+        keys,
+        public: answer,
+        versions: versions.clone(),
+    })
+}
