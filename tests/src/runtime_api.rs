@@ -72,74 +72,82 @@ pub enum AfterLast {
 }
 
 /// Starts the Runtime API; returns its port and what it sees. It hands out `event` `count`
-/// times and answers every Invoke with `keys`.
+/// times and answers every Invoke with `keys`. Connections are kept alive, as Lambda's own
+/// Runtime API keeps them, so a client's connection set-up is not counted per event.
 pub fn runtime_api(
     event: Vec<u8>,
     keys: Vec<u8>,
     count: usize,
     after: AfterLast,
 ) -> (u16, mpsc::Receiver<Seen>) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the runtime API");
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let (tx, rx) = mpsc::channel();
+    let handed = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
     std::thread::spawn(move || {
-        let mut handed = 0usize;
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let Some(req) = read_request(&mut stream) else {
-                continue;
-            };
-            let now = Instant::now();
-            if req.path.ends_with("/invocation/next") {
-                if handed == count {
-                    match after {
-                        AfterLast::Park => {
-                            std::thread::spawn(move || {
-                                std::thread::sleep(Duration::from_secs(60));
-                                drop(stream);
-                            });
-                            continue;
+            if done.load(Ordering::SeqCst) {
+                continue; // refused: dropped unanswered
+            }
+            let (tx, event, keys) = (tx.clone(), event.clone(), keys.clone());
+            let (handed, done) = (Arc::clone(&handed), Arc::clone(&done));
+            std::thread::spawn(move || {
+                while let Some(req) = read_request(&mut stream) {
+                    let now = Instant::now();
+                    if req.path.ends_with("/invocation/next") {
+                        let n = handed.fetch_add(1, Ordering::SeqCst) + 1;
+                        if n > count {
+                            match after {
+                                AfterLast::Park => {
+                                    std::thread::sleep(Duration::from_secs(60));
+                                }
+                                AfterLast::Close => done.store(true, Ordering::SeqCst),
+                            }
+                            return;
                         }
-                        AfterLast::Close => return,
+                        let _ = tx.send(Seen::Next(now));
+                        let deadline = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_millis())
+                            .unwrap_or(0)
+                            + 30_000;
+                        respond(
+                            &mut stream,
+                            200,
+                            &[
+                                ("lambda-runtime-aws-request-id", format!("bench-{n}")),
+                                ("lambda-runtime-deadline-ms", deadline.to_string()),
+                                (
+                                    "lambda-runtime-invoked-function-arn",
+                                    "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
+                                ),
+                                ("content-type", "application/json".into()),
+                            ],
+                            &event,
+                        );
+                    } else if req.path.ends_with("/response") {
+                        let _ = tx.send(Seen::Response(now));
+                        respond(&mut stream, 202, &[], b"");
+                    } else if req.path.contains("/error") {
+                        let _ =
+                            tx.send(Seen::Error(String::from_utf8_lossy(&req.body).into_owned()));
+                        respond(&mut stream, 202, &[], b"");
+                    } else if req.method == "POST" && req.path.contains("/functions/") {
+                        respond(
+                            &mut stream,
+                            200,
+                            &[("content-type", "application/json".into())],
+                            &keys,
+                        );
+                    } else {
+                        respond(&mut stream, 404, &[], b"");
                     }
                 }
-                handed += 1;
-                let _ = tx.send(Seen::Next(now));
-                let deadline = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or(0)
-                    + 30_000;
-                respond(
-                    &mut stream,
-                    200,
-                    &[
-                        ("lambda-runtime-aws-request-id", format!("bench-{handed}")),
-                        ("lambda-runtime-deadline-ms", deadline.to_string()),
-                        (
-                            "lambda-runtime-invoked-function-arn",
-                            "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
-                        ),
-                        ("content-type", "application/json".into()),
-                    ],
-                    &event,
-                );
-            } else if req.path.ends_with("/response") {
-                let _ = tx.send(Seen::Response(now));
-                respond(&mut stream, 202, &[], b"");
-            } else if req.path.contains("/error") {
-                let _ = tx.send(Seen::Error(String::from_utf8_lossy(&req.body).into_owned()));
-                respond(&mut stream, 202, &[], b"");
-            } else if req.method == "POST" && req.path.contains("/functions/") {
-                respond(
-                    &mut stream,
-                    200,
-                    &[("content-type", "application/json".into())],
-                    &keys,
-                );
-            } else {
-                respond(&mut stream, 404, &[], b"");
-            }
+            });
         }
     });
     (port, rx)

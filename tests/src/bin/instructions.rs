@@ -105,11 +105,11 @@ fn main() {
             b.display()
         );
     }
-    let dir = tempfile::Builder::new()
-        .prefix("jwt-instructions-")
-        .tempdir()
-        .expect("scratch dir");
-    let out_dir = dir.path();
+    // Kept for `callgrind_annotate --inclusive=yes target/instructions/callgrind.<case>.out`.
+    let out_dir = &paths.root.join("target/instructions");
+    std::fs::create_dir_all(out_dir).expect("target/instructions");
+    // The key sets made for the run stay out of target/ (removed when the run ends).
+    let key_dir = tempfile::tempdir().expect("scratch dir");
     let base: Vec<(String, String)> = [
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "testing"),
@@ -136,7 +136,7 @@ fn main() {
         "alg", "bare verify", "REST event", "HTTP API event", "REST/bare", "HTTP/bare"
     );
     for alg in ["EdDSA", "ES256", "RS256", "HS256"] {
-        let keys = e2e::keygen(&paths, out_dir, &format!("{alg}.json"), &[alg]);
+        let keys = e2e::keygen(&paths, key_dir.path(), &format!("{alg}.json"), &[alg]);
         let keys_path = keys.path.to_string_lossy().into_owned();
         let public = e2e::run_cli(
             &paths,
