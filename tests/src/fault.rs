@@ -1,12 +1,5 @@
 //! A loopback TCP proxy that injects faults between a function and its upstream.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[allow(unused_imports)]
 use super::*;
 

@@ -1,12 +1,5 @@
 //! The local API Gateway (`gateway`) started in front of the functions.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[allow(unused_imports)]
 use super::*;
 

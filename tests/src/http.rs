@@ -1,12 +1,5 @@
 //! Plain HTTP/1.1 exchanges with loopback servers (the gateway, chromedriver).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[allow(unused_imports)]
 use super::*;
 

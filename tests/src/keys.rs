@@ -1,12 +1,5 @@
 //! Keys, tokens and password hashes, made with the `jwt-session` tool.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[allow(unused_imports)]
 use super::*;
 

@@ -1,13 +1,6 @@
 //! Processes the harness starts: free ports, and each process in its own group, stopped by
 //! the group's id.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[allow(unused_imports)]
 use super::*;
 

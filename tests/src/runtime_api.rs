@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -151,4 +152,16 @@ pub fn runtime_api(
         }
     });
     (port, rx)
+}
+
+/// Sets up `cmd` to run a function binary against the Runtime API on `port` (which also
+/// answers its Invoke calls): only `env`, plus the two addresses.
+pub fn point_at<'a>(cmd: &'a mut Command, env: &[(String, String)], port: u16) -> &'a mut Command {
+    cmd.env_clear()
+        .envs(env.iter().cloned())
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env(
+            "AWS_ENDPOINT_URL_LAMBDA",
+            format!("http://127.0.0.1:{port}"),
+        )
 }

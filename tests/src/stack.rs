@@ -1,12 +1,5 @@
 //! moto + `cargo lambda watch` + the function binaries, and the Invoke API to reach them.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[allow(unused_imports)]
 use super::*;
 

@@ -43,14 +43,7 @@ fn vm_hwm(pid: u32) -> u64 {
 fn run_once(binary: &PathBuf, env: &[(String, String)], event: &[u8], keys: &[u8]) -> Sample {
     let (port, rx) = runtime_api(event.to_vec(), keys.to_vec(), 1, AfterLast::Park);
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .envs(env.iter().cloned())
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env(
-            "AWS_ENDPOINT_URL_LAMBDA",
-            format!("http://127.0.0.1:{port}"),
-        )
+    let mut child = e2e::runtime_api::point_at(&mut Command::new(binary), env, port)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -76,14 +76,7 @@ fn authorizer_run(
         AfterLast::Close,
     );
     let mut cmd = valgrind(out_dir, name);
-    cmd.arg(bin)
-        .env_clear()
-        .envs(env.iter().cloned())
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env(
-            "AWS_ENDPOINT_URL_LAMBDA",
-            format!("http://127.0.0.1:{port}"),
-        );
+    e2e::runtime_api::point_at(cmd.arg(bin), env, port);
     let total = callgrind(out_dir, name, &mut cmd);
     let responses = rx
         .try_iter()
@@ -96,7 +89,11 @@ fn authorizer_run(
 fn main() {
     let paths = Paths::discover();
     let release = paths.root.join("target/release");
-    let authorizer = release.join("authorizer");
+    // `INSTRUCTIONS_AUTHORIZER`: another build of the authorizer to count (one with symbols,
+    // to see where the instructions go with `callgrind_annotate`).
+    let authorizer = std::env::var_os("INSTRUCTIONS_AUTHORIZER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| release.join("authorizer"));
     let floor_bin = release.join("examples/floor_loop");
     for b in [&authorizer, &floor_bin] {
         assert!(
