@@ -377,6 +377,24 @@ impl Matched<'_> {
         (Value::Object(single), Value::Object(multi))
     }
 
+    /// The members a payload 1.0 authorizer event and proxy event share.
+    fn v1_request(&self, context: Value) -> Map<String, Value> {
+        let (headers, multi) = self.v1_headers();
+        let (q, mq) = self.v1_query();
+        let mut ev = Map::new();
+        ev.insert("resource".into(), json!(self.route.path));
+        ev.insert("path".into(), json!(self.req.path));
+        ev.insert("httpMethod".into(), json!(self.req.method));
+        ev.insert("headers".into(), Value::Object(headers));
+        ev.insert("multiValueHeaders".into(), Value::Object(multi));
+        ev.insert("queryStringParameters".into(), q);
+        ev.insert("multiValueQueryStringParameters".into(), mq);
+        ev.insert("pathParameters".into(), self.path_parameters());
+        ev.insert("stageVariables".into(), Value::Null);
+        ev.insert("requestContext".into(), context);
+        ev
+    }
+
     fn path_parameters(&self) -> Value {
         if self.path_parameters.is_empty() {
             return Value::Null;
@@ -409,22 +427,10 @@ impl Matched<'_> {
                 ev
             }
             ApiKind::Rest => {
-                let (headers, multi) = self.v1_headers();
-                let (q, mq) = self.v1_query();
-                json!({
-                    "type": "REQUEST",
-                    "methodArn": execute_arn(self.api, self.req),
-                    "resource": self.route.path,
-                    "path": self.req.path,
-                    "httpMethod": self.req.method,
-                    "headers": headers,
-                    "multiValueHeaders": multi,
-                    "queryStringParameters": q,
-                    "multiValueQueryStringParameters": mq,
-                    "pathParameters": self.path_parameters(),
-                    "stageVariables": Value::Null,
-                    "requestContext": context,
-                })
+                let mut ev = self.v1_request(context.clone());
+                ev.insert("type".into(), json!("REQUEST"));
+                ev.insert("methodArn".into(), json!(execute_arn(self.api, self.req)));
+                Value::Object(ev)
             }
         }
     }
@@ -495,22 +501,10 @@ impl Matched<'_> {
                 ev
             }
             ApiKind::Rest => {
-                let (headers, multi) = self.v1_headers();
-                let (q, mq) = self.v1_query();
-                json!({
-                    "resource": self.route.path,
-                    "path": self.req.path,
-                    "httpMethod": self.req.method,
-                    "headers": headers,
-                    "multiValueHeaders": multi,
-                    "queryStringParameters": q,
-                    "multiValueQueryStringParameters": mq,
-                    "pathParameters": self.path_parameters(),
-                    "stageVariables": Value::Null,
-                    "requestContext": context,
-                    "body": body,
-                    "isBase64Encoded": b64,
-                })
+                let mut ev = self.v1_request(context);
+                ev.insert("body".into(), body);
+                ev.insert("isBase64Encoded".into(), json!(b64));
+                Value::Object(ev)
             }
         }
     }
