@@ -24,7 +24,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use authorizer::config::Config;
-use authorizer::token::KeyRing;
+use authorizer::strict::KeyRing;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 #[path = "support/floor.rs"]
@@ -179,7 +179,7 @@ fn benches(c: &mut Criterion) {
                         serde_json::from_slice(black_box(event)).expect("json");
                     let req = authorizer::event::Request::read(raw.get(), &cfg.read_headers);
                     let decision = authorizer::decide_offline(&req, &cfg, t, &ring);
-                    let answer = authorizer::response::build(&req, &decision, &cfg);
+                    let answer = authorizer::response::build(&req, &decision, &cfg.answer);
                     authorizer::audit::record(&req, &decision, "bench", t, started.elapsed());
                     match answer {
                         authorizer::response::Answer::Json(v) => {
@@ -210,7 +210,8 @@ fn benches(c: &mut Criterion) {
             });
             g.bench_function("parts/3_answer_and_audit", |b| {
                 b.iter(|| {
-                    let answer = authorizer::response::build(&req, black_box(&decision), &cfg);
+                    let answer =
+                        authorizer::response::build(&req, black_box(&decision), &cfg.answer);
                     authorizer::audit::record(
                         &req,
                         &decision,

@@ -15,8 +15,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use authorizer::config::Config;
-use authorizer::token::{inspect, verify, KeyRing};
+use authorizer::strict::{inspect, verify, KeyRing, TokenPolicy};
 use jwt_session::keygen::generate;
 use jwt_session::mint::{SessionClaims, SigningKey};
 use jwt_session::{Alg, JwkSet};
@@ -58,18 +57,10 @@ fn main() {
         }
         .to_public(false);
         let ring = KeyRing::from_set(&public);
-        let pairs = [
-            ("JWT_ISSUER", ISS),
-            ("JWT_AUDIENCE", AUD),
-            ("JWT_ALGORITHMS", alg.as_str()),
-        ];
-        let cfg = Config::from_lookup(|k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap();
+        let cfg = TokenPolicy {
+            algorithms: vec![alg],
+            ..TokenPolicy::new(ISS, vec![AUD.to_owned()])
+        };
         let check = || {
             let header = inspect(&token, &cfg).unwrap();
             let key = ring.get(&header.kid).unwrap();

@@ -40,7 +40,13 @@ pub fn record(
             v.iat,
             Some(v.exp),
         ),
-        Decision::Deny(r) => (r.sub.as_deref(), None, r.jti.as_deref(), None, None),
+        Decision::Deny(r) => (
+            r.sub.as_deref(),
+            r.kid.as_deref(),
+            r.jti.as_deref(),
+            None,
+            None,
+        ),
     };
     let allowed = matches!(decision, Decision::Allow(_));
     let method = req.method.as_ref().map(|m| m.as_str());

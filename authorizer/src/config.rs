@@ -7,6 +7,11 @@ use std::time::Duration;
 use jwt_session::cookie::{is_valid_cookie_name, DEFAULT_COOKIE_NAME};
 use jwt_session::Alg;
 
+use jwt_session::strict::TokenPolicy;
+
+use crate::csrf::CsrfPolicy;
+use crate::keys::{CachePolicy, FetchPolicy};
+use crate::response::AnswerPolicy;
 use crate::routes::RouteRules;
 
 /// Environment variable names (contract §4).
@@ -55,12 +60,12 @@ pub mod vars {
 pub mod defaults {
     /// `JWT_COOKIE_NAME`.
     pub const COOKIE_NAME: &str = super::DEFAULT_COOKIE_NAME;
-    /// `JWT_ALGORITHMS`.
+    /// `JWT_ALGORITHMS` ([`jwt_session::strict::policy::DEFAULT_ALGORITHMS`]).
     pub const ALGORITHMS: &str = "EdDSA,ES256";
     /// `JWT_LEEWAY_SECONDS`.
-    pub const LEEWAY_SECONDS: u64 = 30;
+    pub const LEEWAY_SECONDS: u64 = jwt_session::strict::policy::DEFAULT_LEEWAY;
     /// `JWT_MAX_LIFETIME_SECONDS`.
-    pub const MAX_LIFETIME_SECONDS: u64 = 86_400;
+    pub const MAX_LIFETIME_SECONDS: u64 = jwt_session::strict::policy::DEFAULT_MAX_LIFETIME;
     /// `KEYS_FUNCTION_NAME`.
     pub const KEYS_FUNCTION_NAME: &str = "secrets-fn";
     /// `KEYS_CACHE_TTL_SECONDS`.
@@ -96,54 +101,45 @@ pub fn header_filter(csrf_header_name: &str) -> crate::event::HeaderFilter {
     crate::event::HeaderFilter::Only(names)
 }
 
-/// How HTTP API (payload 2.0) events are answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpApiResponse {
-    /// `{"isAuthorized": bool, "context": {...}}`.
-    Simple,
-    /// An IAM policy, as for REST APIs.
-    Iam,
+pub use crate::response::HttpApiResponse;
+
+/// Where the token is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookiePolicy {
+    /// Cookie name, matched exactly (`JWT_COOKIE_NAME`). Default: `__Host-session`.
+    pub name: String,
+    /// Also require `Authorization: Bearer` with a token of the same `sub` and `jti`
+    /// (`DOUBLE_TOKEN`). Default: `false`.
+    pub double_token: bool,
 }
 
-/// The authorizer's configuration.
+impl Default for CookiePolicy {
+    fn default() -> Self {
+        CookiePolicy {
+            name: defaults::COOKIE_NAME.to_owned(),
+            double_token: false,
+        }
+    }
+}
+
+/// The authorizer's configuration: the environment, read once, turned into the policy of
+/// each check. Nothing else lives here.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Accepted `iss`, compared exactly.
-    pub issuer: String,
-    /// Accepted `aud` values.
-    pub audiences: Vec<String>,
-    /// Cookie name, matched exactly.
-    pub cookie_name: String,
-    /// Accepted algorithms.
-    pub algorithms: Vec<Alg>,
-    /// Clock skew allowance, seconds.
-    pub leeway: u64,
-    /// Longest accepted `exp - now`, seconds.
-    pub max_lifetime: u64,
-    /// Required `typ`, if any.
-    pub jwt_type: Option<String>,
-    /// Function name or ARN of the key server.
-    pub keys_function_name: String,
-    /// Key cache TTL.
-    pub keys_cache_ttl: Duration,
-    /// Minimum interval between refreshes caused by unknown `kid`s.
-    pub keys_refresh_min_interval: Duration,
-    /// How long cached keys serve while refreshes fail.
-    pub keys_max_stale: Duration,
-    /// Connect timeout of the key fetch.
-    pub keys_connect_timeout: Duration,
-    /// Total timeout of the key fetch.
-    pub keys_fetch_timeout: Duration,
-    /// Answer format for payload 2.0.
-    pub http_api_response: HttpApiResponse,
-    /// CSRF header name, lower-cased.
-    pub csrf_header_name: String,
-    /// Accepted origins (lower-cased); empty: no Origin check.
-    pub allowed_origins: Vec<String>,
+    /// The token rules (issuer, audiences, algorithms, leeway, lifetime, `typ`).
+    pub token: TokenPolicy,
+    /// Where the token is read from.
+    pub cookie: CookiePolicy,
+    /// The CSRF check of unsafe methods.
+    pub csrf: CsrfPolicy,
     /// Scopes required per route.
-    pub route_rules: RouteRules,
-    /// Require a matching `Authorization: Bearer` token as well as the cookie.
-    pub double_token: bool,
+    pub routes: RouteRules,
+    /// The shape of the answers.
+    pub answer: AnswerPolicy,
+    /// When keys are refreshed and how long they serve (given to the key cache).
+    pub cache: CachePolicy,
+    /// Where keys are fetched from.
+    pub fetch: FetchPolicy,
     /// Public keys supplied at deploy time, used until the first refresh.
     pub bootstrap_keys: Option<jwt_session::JwkSet>,
     /// The headers read from an event: [`header_filter`], the ones the checks declare.
@@ -355,186 +351,38 @@ impl Config {
             });
         }
         Ok(Config {
-            issuer,
-            audiences,
-            cookie_name,
-            algorithms,
-            leeway,
-            max_lifetime,
-            jwt_type,
-            keys_function_name,
-            keys_cache_ttl: Duration::from_secs(ttl),
-            keys_refresh_min_interval: Duration::from_secs(min_interval),
-            keys_max_stale: Duration::from_secs(max_stale),
-            keys_connect_timeout: Duration::from_millis(connect_ms),
-            keys_fetch_timeout: Duration::from_millis(fetch_ms),
-            http_api_response,
-            allowed_origins,
-            route_rules,
-            double_token,
-            bootstrap_keys,
+            token: TokenPolicy {
+                issuer,
+                audiences,
+                algorithms,
+                leeway,
+                max_lifetime,
+                typ: jwt_type,
+            },
+            cookie: CookiePolicy {
+                name: cookie_name,
+                double_token,
+            },
             read_headers: header_filter(&csrf_header_name),
-            csrf_header_name,
+            csrf: CsrfPolicy {
+                header_name: csrf_header_name,
+                allowed_origins,
+            },
+            routes: route_rules,
+            answer: AnswerPolicy {
+                http_api: http_api_response,
+            },
+            cache: CachePolicy {
+                ttl: Duration::from_secs(ttl),
+                refresh_min_interval: Duration::from_secs(min_interval),
+                max_stale: Duration::from_secs(max_stale),
+            },
+            fetch: FetchPolicy {
+                function_name: keys_function_name,
+                connect_timeout: Duration::from_millis(connect_ms),
+                timeout: Duration::from_millis(fetch_ms),
+            },
+            bootstrap_keys,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
-    }
-
-    #[test]
-    fn the_reader_keeps_exactly_the_headers_the_checks_declare() {
-        let c = cfg(&[
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("CSRF_HEADER_NAME", "X-Session-Guard"),
-        ])
-        .unwrap();
-        let mut declared: Vec<String> = crate::cookie::HEADERS_READ
-            .iter()
-            .map(|h| (*h).to_owned())
-            .chain(crate::csrf::headers_read("X-Session-Guard"))
-            .chain([
-                crate::AUTHORIZATION_HEADER.into(),
-                crate::event::USER_AGENT_HEADER.into(),
-            ])
-            .collect();
-        declared.sort();
-        assert_eq!(c.read_headers, crate::event::HeaderFilter::Only(declared));
-        for h in [
-            "cookie",
-            "Origin",
-            "SEC-FETCH-SITE",
-            "x-session-guard",
-            "authorization",
-        ] {
-            assert!(c.read_headers.keeps(h), "{h}");
-        }
-        assert!(
-            !c.read_headers.keeps("x-csrf-token"),
-            "the default name is not read when another is set"
-        );
-        assert!(!c.read_headers.keeps("accept"));
-    }
-
-    #[test]
-    fn minimal_configuration_gets_the_documented_defaults() {
-        let c = cfg(&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a, b")]).unwrap();
-        assert_eq!(c.audiences, vec!["a", "b"]);
-        assert_eq!(c.cookie_name, "__Host-session");
-        assert_eq!(c.algorithms, vec![Alg::EdDSA, Alg::ES256]);
-        assert_eq!(c.leeway, 30);
-        assert_eq!(c.max_lifetime, 86_400);
-        assert_eq!(c.keys_function_name, "secrets-fn");
-        assert_eq!(c.http_api_response, HttpApiResponse::Simple);
-        assert_eq!(c.csrf_header_name, "x-csrf-token");
-        assert!(c.allowed_origins.is_empty());
-        assert!(c.jwt_type.is_none());
-        assert_eq!(c.keys_refresh_min_interval, Duration::from_secs(10));
-    }
-
-    #[test]
-    fn every_problem_is_reported_together() {
-        let err = cfg(&[
-            ("JWT_ALGORITHMS", "none,HS256"),
-            ("JWT_LEEWAY_SECONDS", "-1"),
-            ("HTTP_API_RESPONSE", "both"),
-            ("ALLOWED_ORIGINS", "https://ok.example,not an origin"),
-            ("KEYS_CACHE_TTL_SECONDS", "600"),
-            ("KEYS_MAX_STALE_SECONDS", "60"),
-        ])
-        .unwrap_err();
-        let vars: Vec<&str> = err.problems.iter().map(|p| p.variable).collect();
-        for v in [
-            "JWT_ISSUER",
-            "JWT_AUDIENCE",
-            "JWT_ALGORITHMS",
-            "JWT_LEEWAY_SECONDS",
-            "HTTP_API_RESPONSE",
-            "ALLOWED_ORIGINS",
-            "KEYS_MAX_STALE_SECONDS",
-        ] {
-            assert!(vars.contains(&v), "{v} not reported in {err}");
-        }
-        assert!(err.to_string().contains("JWT_ISSUER [missing]"));
-    }
-
-    #[test]
-    fn algorithm_names_are_case_sensitive_and_none_is_refused() {
-        for bad in ["none", "eddsa", "HS256,NONE", ""] {
-            let r = cfg(&[
-                ("JWT_ISSUER", "i"),
-                ("JWT_AUDIENCE", "a"),
-                ("JWT_ALGORITHMS", bad),
-            ]);
-            if bad.is_empty() {
-                assert!(r.is_ok(), "empty means default");
-            } else {
-                assert!(r.is_err(), "{bad} accepted");
-            }
-        }
-    }
-
-    #[test]
-    fn bootstrap_keys_must_be_a_public_asymmetric_set() {
-        use jwt_session::keygen::generate;
-        let set = jwt_session::JwkSet {
-            keys: vec![generate(Alg::EdDSA).unwrap()],
-        };
-        let public = serde_json::to_string(&set.to_public(false)).unwrap();
-        let c = cfg(&[
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("KEYS_BOOTSTRAP_JWKS", &public),
-        ])
-        .unwrap();
-        assert_eq!(c.bootstrap_keys.unwrap().keys.len(), 1);
-        let private = serde_json::to_string(&set).unwrap();
-        let err = cfg(&[
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("KEYS_BOOTSTRAP_JWKS", &private),
-        ])
-        .unwrap_err();
-        assert!(err.to_string().contains("KEYS_BOOTSTRAP_JWKS"));
-        let hmac = jwt_session::JwkSet {
-            keys: vec![generate(Alg::HS256).unwrap()],
-        };
-        let text = serde_json::to_string(&hmac.to_public(true)).unwrap();
-        assert!(cfg(&[
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("KEYS_BOOTSTRAP_JWKS", &text)
-        ])
-        .is_err());
-    }
-
-    #[test]
-    fn iam_mode_and_origins_are_parsed() {
-        let c = cfg(&[
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("HTTP_API_RESPONSE", "iam"),
-            (
-                "ALLOWED_ORIGINS",
-                "https://App.Example.com, http://localhost:3000",
-            ),
-        ])
-        .unwrap();
-        assert_eq!(c.http_api_response, HttpApiResponse::Iam);
-        assert_eq!(
-            c.allowed_origins,
-            vec!["https://app.example.com", "http://localhost:3000"]
-        );
     }
 }

@@ -4,7 +4,7 @@ use crate::decision::Refused;
 use crate::event::Request;
 
 /// Longest token accepted (browsers keep a cookie's name and value under 4096 bytes).
-pub const MAX_TOKEN_BYTES: usize = 4096;
+pub use jwt_session::strict::MAX_TOKEN_BYTES;
 /// Longest `Cookie` header or `cookies` array accepted, in total.
 pub const MAX_COOKIE_BYTES: usize = 16 * 1024;
 

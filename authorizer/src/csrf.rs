@@ -7,7 +7,6 @@
 use aws_lambda_events::http::{HeaderMap, Method};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 
-use crate::config::Config;
 use crate::decision::{Forbidden, Verified};
 use crate::event::Request;
 
@@ -48,13 +47,33 @@ pub fn headers_read(csrf_header_name: &str) -> [String; 3] {
     ]
 }
 
+/// What the CSRF check of an unsafe method requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsrfPolicy {
+    /// The header that must carry the token's `csrf` claim, lower-cased. Default:
+    /// `x-csrf-token`.
+    pub header_name: String,
+    /// Accepted `Origin` values, lower-cased `scheme://host[:port]`. Default: empty, no
+    /// `Origin` check (`Sec-Fetch-Site: cross-site` is refused either way).
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for CsrfPolicy {
+    fn default() -> Self {
+        CsrfPolicy {
+            header_name: crate::config::defaults::CSRF_HEADER_NAME.to_ascii_lowercase(),
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
 /// Checks an unsafe request against the verified token. Safe methods always pass.
-pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Forbidden> {
+pub fn check(req: &Request, token: &Verified, cfg: &CsrfPolicy) -> Result<(), Forbidden> {
     if is_safe(req.method.as_ref()) {
         return Ok(());
     }
     let expected = token.csrf.as_deref().ok_or(Forbidden::Csrf)?;
-    let presented = single(&req.headers, &cfg.csrf_header_name)?.ok_or(Forbidden::Csrf)?;
+    let presented = single(&req.headers, &cfg.header_name)?.ok_or(Forbidden::Csrf)?;
     if expected.is_empty()
         || verify_slices_are_equal(expected.as_bytes(), presented.as_bytes()).is_err()
     {
@@ -80,17 +99,16 @@ pub fn check(req: &Request, token: &Verified, cfg: &Config) -> Result<(), Forbid
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::collections::HashMap;
 
-    fn cfg(origins: &str) -> Config {
-        let m: HashMap<&str, &str> = [
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("ALLOWED_ORIGINS", origins),
-        ]
-        .into_iter()
-        .collect();
-        Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap()
+    fn cfg(origins: &str) -> CsrfPolicy {
+        CsrfPolicy {
+            allowed_origins: origins
+                .split(',')
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            ..CsrfPolicy::default()
+        }
     }
 
     fn token(csrf: Option<&str>) -> Verified {

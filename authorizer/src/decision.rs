@@ -8,6 +8,8 @@
 //!   (403), or `isAuthorized: false`.
 //! - [`Reason`]: the audit record's code: `ok`, or the code of one of the above.
 
+use jwt_session::strict::{Rejected, Rejection};
+
 /// Why a request is refused before or while its token is checked: the answer is 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -179,35 +181,18 @@ impl std::fmt::Display for Reason {
     }
 }
 
-/// Claims of a token whose signature verified and whose claims passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    /// `kid` of the key that verified it.
-    pub kid: String,
-    /// `sub`.
-    pub sub: String,
-    /// `exp`.
-    pub exp: u64,
-    /// `iat`, when present.
-    pub iat: Option<u64>,
-    /// `jti`, when present.
-    pub jti: Option<String>,
-    /// `scope`, when present (or `scp` joined with spaces).
-    pub scope: Option<String>,
-    /// Every scope from `scope` and `scp`.
-    pub scopes: Vec<String>,
-    /// `csrf`, when present.
-    pub csrf: Option<String>,
-    /// Whether the token is in the last third of its lifetime (`exp - iat`): a route may ask
-    /// the signer for a fresh one (sliding sessions).
-    pub renew: bool,
-}
+/// Claims of a token whose signature verified and whose claims passed (the shared strict
+/// verifier's).
+pub use jwt_session::strict::Verified;
 
-/// A refusal (401), with what may be logged: `sub` and `jti` only once the signature verified.
+/// A refusal (401), with what may be logged: `kid`, `sub` and `jti` only once the signature
+/// verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     /// Why.
     pub reason: Refused,
+    /// `kid` of the key that verified the signature.
+    pub kid: Option<String>,
     /// `sub` of a token whose signature verified.
     pub sub: Option<String>,
     /// `jti` of a token whose signature verified.
@@ -218,8 +203,38 @@ impl From<Refused> for Refusal {
     fn from(reason: Refused) -> Self {
         Refusal {
             reason,
+            kid: None,
             sub: None,
             jti: None,
+        }
+    }
+}
+
+impl From<Rejected> for Refused {
+    fn from(r: Rejected) -> Self {
+        match r {
+            Rejected::TooLarge => Refused::TooLarge,
+            Rejected::Malformed => Refused::Malformed,
+            Rejected::BadAlg => Refused::BadAlg,
+            Rejected::UnknownKid => Refused::UnknownKid,
+            Rejected::BadSig => Refused::BadSig,
+            Rejected::Expired => Refused::Expired,
+            Rejected::NotYetValid => Refused::NotYetValid,
+            Rejected::BadIss => Refused::BadIss,
+            Rejected::BadAud => Refused::BadAud,
+            Rejected::BadTyp => Refused::BadTyp,
+            Rejected::BadClaim => Refused::BadClaim,
+        }
+    }
+}
+
+impl From<Rejection> for Refusal {
+    fn from(r: Rejection) -> Self {
+        Refusal {
+            reason: r.reason.into(),
+            kid: r.kid,
+            sub: r.sub,
+            jti: r.jti,
         }
     }
 }
@@ -275,6 +290,13 @@ mod tests {
                 "key_unavailable"
             ]
         );
+    }
+
+    #[test]
+    fn every_reason_of_the_shared_verifier_keeps_its_code() {
+        for r in Rejected::ALL {
+            assert_eq!(Refused::from(r).as_str(), r.as_str());
+        }
     }
 
     #[test]

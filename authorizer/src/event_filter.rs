@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use serde::de::value::CowStrDeserializer;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::json::Key;
+use jwt_session::strict::json::Key;
 
 /// Which headers are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,8 +19,54 @@ use jwt_session::wire::{KeysResponse, Request};
 use jwt_session::KeySetError;
 use tokio::sync::Mutex;
 
-use crate::config::Config;
-use crate::token::{KeyRing, VerifyingKey};
+use jwt_session::strict::{KeyRing, VerifyingKey};
+
+use crate::config::defaults;
+
+/// When cached keys are refreshed and how long they serve. Owned by the [`KeyCache`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// How long fetched keys are used before a refresh (`KEYS_CACHE_TTL_SECONDS`). Default:
+    /// 300 s.
+    pub ttl: Duration,
+    /// At most one refresh for an unknown `kid` per this interval
+    /// (`KEYS_REFRESH_MIN_INTERVAL_SECONDS`). Default: 10 s.
+    pub refresh_min_interval: Duration,
+    /// How long cached keys keep serving while refreshes fail, then every request is refused
+    /// `key_unavailable` (`KEYS_MAX_STALE_SECONDS`). Default: 3600 s.
+    pub max_stale: Duration,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        CachePolicy {
+            ttl: Duration::from_secs(defaults::KEYS_CACHE_TTL_SECONDS),
+            refresh_min_interval: Duration::from_secs(defaults::KEYS_REFRESH_MIN_INTERVAL_SECONDS),
+            max_stale: Duration::from_secs(defaults::KEYS_MAX_STALE_SECONDS),
+        }
+    }
+}
+
+/// Where the keys come from and how long a fetch may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchPolicy {
+    /// Function name or ARN of the key server (`KEYS_FUNCTION_NAME`). Default: `secrets-fn`.
+    pub function_name: String,
+    /// Connect timeout of the Invoke call (`KEYS_CONNECT_TIMEOUT_MS`). Default: 500 ms.
+    pub connect_timeout: Duration,
+    /// Total timeout of the Invoke call (`KEYS_FETCH_TIMEOUT_MS`). Default: 2000 ms.
+    pub timeout: Duration,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy {
+            function_name: defaults::KEYS_FUNCTION_NAME.to_owned(),
+            connect_timeout: Duration::from_millis(defaults::KEYS_CONNECT_TIMEOUT_MS),
+            timeout: Duration::from_millis(defaults::KEYS_FETCH_TIMEOUT_MS),
+        }
+    }
+}
 
 /// Longest backoff between failed refreshes.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -75,16 +121,16 @@ impl LambdaKeySource {
     /// retried by the cache's backoff, not multiplied here) and the configured timeouts.
     pub fn client_config(
         sdk: &aws_config::SdkConfig,
-        cfg: &Config,
+        cfg: &FetchPolicy,
     ) -> aws_sdk_lambda::config::Config {
         use aws_sdk_lambda::config::{retry::RetryConfig, timeout::TimeoutConfig};
         aws_sdk_lambda::config::Builder::from(sdk)
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(cfg.keys_connect_timeout)
-                    .operation_attempt_timeout(cfg.keys_fetch_timeout)
-                    .operation_timeout(cfg.keys_fetch_timeout)
+                    .connect_timeout(cfg.connect_timeout)
+                    .operation_attempt_timeout(cfg.timeout)
+                    .operation_timeout(cfg.timeout)
                     .build(),
             )
             .build()
@@ -159,23 +205,23 @@ impl CacheState {
     }
 
     /// Whether a refresh is due (keys missing or past their TTL) and allowed (not backing off).
-    pub fn refresh_due(&self, now: Instant, cfg: &Config) -> bool {
-        let expired = self.age(now).is_none_or(|a| a >= cfg.keys_cache_ttl);
+    pub fn refresh_due(&self, now: Instant, cfg: &CachePolicy) -> bool {
+        let expired = self.age(now).is_none_or(|a| a >= cfg.ttl);
         expired && !self.in_backoff(now)
     }
 
     /// Whether an unknown kid may trigger a refresh now.
-    pub fn unknown_kid_refresh_allowed(&self, now: Instant, cfg: &Config) -> bool {
+    pub fn unknown_kid_refresh_allowed(&self, now: Instant, cfg: &CachePolicy) -> bool {
         let interval_ok = self
             .last_unknown_kid_refresh
-            .is_none_or(|t| now.saturating_duration_since(t) >= cfg.keys_refresh_min_interval);
+            .is_none_or(|t| now.saturating_duration_since(t) >= cfg.refresh_min_interval);
         interval_ok && !self.in_backoff(now)
     }
 
     /// The keys, if still usable (younger than the staleness bound).
-    pub fn usable(&self, now: Instant, cfg: &Config) -> Option<&Arc<KeyRing>> {
+    pub fn usable(&self, now: Instant, cfg: &CachePolicy) -> Option<&Arc<KeyRing>> {
         match self.age(now) {
-            Some(a) if a < cfg.keys_max_stale => self.ring.as_ref(),
+            Some(a) if a < cfg.max_stale => self.ring.as_ref(),
             _ => None,
         }
     }
@@ -199,7 +245,7 @@ impl CacheState {
         self.last_unknown_kid_refresh = Some(now);
     }
 
-    fn lookup(&self, kid: &str, now: Instant, cfg: &Config) -> Lookup {
+    fn lookup(&self, kid: &str, now: Instant, cfg: &CachePolicy) -> Lookup {
         match self.usable(now, cfg) {
             None => Lookup::Unavailable,
             Some(ring) => match ring.get(kid) {
@@ -232,14 +278,16 @@ impl Why {
 #[derive(Debug)]
 pub struct KeyCache {
     source: LambdaKeySource,
+    policy: CachePolicy,
     state: Mutex<CacheState>,
 }
 
 impl KeyCache {
-    /// An empty cache over `source`.
-    pub fn new(source: LambdaKeySource) -> Self {
+    /// An empty cache over `source`, refreshed as `policy` says.
+    pub fn new(source: LambdaKeySource, policy: CachePolicy) -> Self {
         KeyCache {
             source,
+            policy,
             state: Mutex::new(CacheState::default()),
         }
     }
@@ -292,7 +340,8 @@ impl KeyCache {
     }
 
     /// The key for `kid`, refreshing when due (TTL) or, rate-limited, for an unknown kid.
-    pub async fn get(&self, kid: &str, cfg: &Config) -> Lookup {
+    pub async fn get(&self, kid: &str) -> Lookup {
+        let cfg = &self.policy;
         let mut state = self.state.lock().await;
         if state.refresh_due(Instant::now(), cfg) {
             self.refresh(&mut state, Why::Ttl).await;
@@ -312,19 +361,12 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn cfg() -> Config {
-        let m: HashMap<&str, &str> = [
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("KEYS_CACHE_TTL_SECONDS", "300"),
-            ("KEYS_MAX_STALE_SECONDS", "900"),
-            ("KEYS_REFRESH_MIN_INTERVAL_SECONDS", "10"),
-        ]
-        .into_iter()
-        .collect();
-        Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap()
+    fn cfg() -> CachePolicy {
+        CachePolicy {
+            max_stale: Duration::from_secs(900),
+            ..CachePolicy::default()
+        }
     }
 
     #[test]

@@ -5,16 +5,21 @@
 //! 1. The raw event is read ([`event::Request`]); REST (payload 1.0) and HTTP API (payload
 //!    2.0) events are parsed with `aws_lambda_events` types, anything else is denied.
 //! 2. The cookie is found by exact name ([`cookie::find_token`]), sizes checked first.
-//! 3. The token's shape and header are checked with no key ([`token::inspect`]).
+//! 3. The token's shape and header are checked with no key ([`strict::inspect`], the
+//!    project's one strict verifier, shared with the signer).
 //! 4. The key is chosen by `kid` from the cache ([`keys::KeyCache`]), refreshed from
 //!    secrets-fn when due.
 //! 5. The signature is verified with the algorithm pinned to that key, then the claims are
-//!    checked ([`token::verify`]).
+//!    checked ([`strict::verify`]).
 //! 6. Unsafe methods need the CSRF header, no cross-site fetch and an allowed origin
 //!    ([`csrf`]).
 //! 7. The answer is built ([`response`]) and one JSON audit record is written ([`audit`]).
 //!
-//! Configuration: see [`config`] and the README. Reason codes: [`Reason`].
+//! What lives where: [`decision`] (the outcomes, at the bottom: every other module imports
+//! from it), [`event`] and [`event_filter`] (reading the event), [`cookie`], [`csrf`],
+//! [`routes`] (the checks, each with its policy and the headers it reads), [`keys`] (the key
+//! cache and its policy), [`response`] (outcome → wire, with its policy), [`audit`] (the
+//! record), [`config`] (environment → policies, nothing else). Reason codes: [`Reason`].
 
 pub mod audit;
 pub mod config;
@@ -23,11 +28,11 @@ pub mod csrf;
 pub mod decision;
 pub mod event;
 pub mod event_filter;
-pub mod json;
 pub mod keys;
 pub mod response;
 pub mod routes;
-pub mod token;
+
+pub use jwt_session::strict;
 
 use std::future::Future as _;
 
@@ -37,6 +42,7 @@ use crate::config::Config;
 use crate::event::Request;
 use crate::keys::{KeyCache, Lookup};
 use crate::response::Answer;
+use crate::strict::TokenPolicy;
 
 pub use crate::decision::{Decision, Forbidden, Reason, Refusal, Refused, Verified};
 
@@ -65,27 +71,28 @@ pub async fn decide_with(
     if req.malformed {
         return Decision::Deny(Refused::Malformed.into());
     }
-    let token = match cookie::find_token(req, &cfg.cookie_name) {
+    let token = match cookie::find_token(req, &cfg.cookie.name) {
         Ok(t) => t,
         Err(r) => return Decision::Deny(r.into()),
     };
-    let verified = match verify_token(token, cfg, now, keys).await {
+    let verified = match verify_token(token, &cfg.token, now, keys).await {
         Ok(v) => v,
         Err(refusal) => return Decision::Deny(refusal),
     };
-    if cfg.double_token {
-        if let Err(reason) = check_bearer(req, &verified, cfg, now, keys).await {
+    if cfg.cookie.double_token {
+        if let Err(reason) = check_bearer(req, &verified, &cfg.token, now, keys).await {
             return Decision::Deny(Refusal {
                 reason,
+                kid: Some(verified.kid),
                 sub: Some(verified.sub),
                 jti: verified.jti,
             });
         }
     }
-    if !has_required_scopes(req, &verified, cfg) {
+    if !has_required_scopes(req, &verified, &cfg.routes) {
         return Decision::Forbid(verified, Forbidden::Scope);
     }
-    if let Err(r) = csrf::check(req, &verified, cfg) {
+    if let Err(r) = csrf::check(req, &verified, &cfg.csrf) {
         return Decision::Forbid(verified, r);
     }
     Decision::Allow(verified)
@@ -94,17 +101,17 @@ pub async fn decide_with(
 /// Header, key, signature and claims of one token.
 async fn verify_token(
     token: &str,
-    cfg: &Config,
+    cfg: &TokenPolicy,
     now: u64,
     keys: &impl AsyncFn(&str) -> Lookup,
 ) -> Result<Verified, Refusal> {
-    let header = token::inspect(token, cfg)?;
+    let header = strict::inspect(token, cfg).map_err(|r| Refusal::from(Refused::from(r)))?;
     let key = match keys(&header.kid).await {
         Lookup::Found(k) => k,
         Lookup::UnknownKid => return Err(Refused::UnknownKid.into()),
         Lookup::Unavailable => return Err(Refused::KeyUnavailable.into()),
     };
-    token::verify(token, &header, &key, cfg, now)
+    strict::verify(token, &header, &key, cfg, now).map_err(Refusal::from)
 }
 
 /// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie token's
@@ -112,7 +119,7 @@ async fn verify_token(
 async fn check_bearer(
     req: &Request,
     cookie: &Verified,
-    cfg: &Config,
+    cfg: &TokenPolicy,
     now: u64,
     keys: &impl AsyncFn(&str) -> Lookup,
 ) -> Result<(), Refused> {
@@ -128,7 +135,7 @@ async fn check_bearer(
 }
 
 /// Decides with a fixed key ring, synchronously (fuzzing, benchmarks, tests).
-pub fn decide_offline(req: &Request, cfg: &Config, now: u64, ring: &token::KeyRing) -> Decision {
+pub fn decide_offline(req: &Request, cfg: &Config, now: u64, ring: &strict::KeyRing) -> Decision {
     let lookup = async |kid: &str| match ring.get(kid) {
         Some(k) => Lookup::Found(std::sync::Arc::clone(k)),
         None => Lookup::UnknownKid,
@@ -147,14 +154,14 @@ pub fn handle_offline(
     event: &[u8],
     cfg: &Config,
     now: u64,
-    ring: &token::KeyRing,
+    ring: &strict::KeyRing,
 ) -> (Answer, Decision) {
     let req = match std::str::from_utf8(event) {
         Ok(text) => Request::read(text, &cfg.read_headers),
         Err(_) => Request::from_value(&Value::Null),
     };
     let decision = decide_offline(&req, cfg, now, ring);
-    (response::build(&req, &decision, cfg), decision)
+    (response::build(&req, &decision, &cfg.answer), decision)
 }
 
 /// The header the double-token mode reads.
@@ -179,8 +186,8 @@ fn bearer_token(req: &Request) -> Result<&str, Refused> {
 }
 
 /// Whether the token carries every scope the route rules require.
-fn has_required_scopes(req: &Request, token: &Verified, cfg: &Config) -> bool {
-    if cfg.route_rules.is_empty() {
+fn has_required_scopes(req: &Request, token: &Verified, rules: &routes::RouteRules) -> bool {
+    if rules.is_empty() {
         return true;
     }
     let arn = req
@@ -188,7 +195,7 @@ fn has_required_scopes(req: &Request, token: &Verified, cfg: &Config) -> bool {
         .as_deref()
         .and_then(routes::method_and_path);
     let method = req.method.as_ref().map(|m| m.as_str());
-    match cfg.route_rules.required(method, arn.map(|(_, path)| path)) {
+    match rules.required(method, arn.map(|(_, path)| path)) {
         Some(needed) => needed.iter().all(|s| token.scopes.iter().any(|t| t == s)),
         None => false,
     }
@@ -205,7 +212,7 @@ pub struct Authorizer {
 
 impl Authorizer {
     /// Builds the authorizer.
-    pub fn new(cfg: Config, keys: KeyCache) -> Self {
+    pub fn new(keys: KeyCache, cfg: Config) -> Self {
         Authorizer { cfg, keys }
     }
 
@@ -226,7 +233,7 @@ impl Authorizer {
     /// Decides one request. Never fails and never panics on any input.
     pub async fn decide(&self, req: &Request, now: u64) -> Decision {
         decide_with(req, &self.cfg, now, &async |kid: &str| {
-            self.keys.get(kid, &self.cfg).await
+            self.keys.get(kid).await
         })
         .await
     }
@@ -241,7 +248,7 @@ impl Authorizer {
         let now = unix_now();
         let req = Request::read(event, &self.cfg.read_headers);
         let decision = self.decide(&req, now).await;
-        let answer = response::build(&req, &decision, &self.cfg);
+        let answer = response::build(&req, &decision, &self.cfg.answer);
         audit::record(&req, &decision, lambda_request_id, now, started.elapsed());
         match answer {
             Answer::Json(v) => Ok(v),

@@ -13,9 +13,10 @@ async fn main() -> Result<(), Error> {
     let cfg =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     let sdk = aws_config::load_from_env().await;
-    let client = aws_sdk_lambda::Client::from_conf(LambdaKeySource::client_config(&sdk, &cfg));
-    let source = LambdaKeySource::new(client, cfg.keys_function_name.clone());
-    let authorizer = Authorizer::new(cfg, KeyCache::new(source));
+    let client =
+        aws_sdk_lambda::Client::from_conf(LambdaKeySource::client_config(&sdk, &cfg.fetch));
+    let source = LambdaKeySource::new(client, cfg.fetch.function_name.clone());
+    let authorizer = Authorizer::new(KeyCache::new(source, cfg.cache), cfg);
     authorizer.warm().await;
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(

@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::{Config, HttpApiResponse};
 use crate::decision::Verified;
 use crate::event::{Payload, Request};
 use crate::Decision;
@@ -128,10 +127,26 @@ fn simple(authorized: bool, ctx: Context) -> Answer {
     Answer::Json(Response::Simple(r))
 }
 
-/// The answer for `decision` in the format the event and configuration call for.
-pub fn build(req: &Request, decision: &Decision, cfg: &Config) -> Answer {
-    let simple_mode =
-        req.payload == Payload::Http && cfg.http_api_response == HttpApiResponse::Simple;
+/// How HTTP API (payload 2.0) events are answered (`HTTP_API_RESPONSE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpApiResponse {
+    /// `{"isAuthorized": bool, "context": {...}}`. The default.
+    #[default]
+    Simple,
+    /// An IAM policy, as for REST APIs.
+    Iam,
+}
+
+/// The shape of the answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AnswerPolicy {
+    /// Answers to HTTP API (payload 2.0) events. Default: [`HttpApiResponse::Simple`].
+    pub http_api: HttpApiResponse,
+}
+
+/// The answer for `decision` in the format the event and the policy call for.
+pub fn build(req: &Request, decision: &Decision, cfg: &AnswerPolicy) -> Answer {
+    let simple_mode = req.payload == Payload::Http && cfg.http_api == HttpApiResponse::Simple;
     let resource = req.resource_arn.as_deref();
     match decision {
         Decision::Allow(v) => match (simple_mode, resource) {
@@ -172,17 +187,14 @@ mod tests {
     use super::*;
     use crate::decision::{Forbidden, Refusal, Refused};
     use serde_json::json;
-    use std::collections::HashMap;
 
-    fn cfg(mode: &str) -> Config {
-        let m: HashMap<&str, &str> = [
-            ("JWT_ISSUER", "i"),
-            ("JWT_AUDIENCE", "a"),
-            ("HTTP_API_RESPONSE", mode),
-        ]
-        .into_iter()
-        .collect();
-        Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap()
+    fn cfg(mode: &str) -> AnswerPolicy {
+        AnswerPolicy {
+            http_api: match mode {
+                "iam" => HttpApiResponse::Iam,
+                _ => HttpApiResponse::Simple,
+            },
+        }
     }
 
     fn verified() -> Verified {

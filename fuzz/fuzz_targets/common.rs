@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use authorizer::config::Config;
-use authorizer::token::KeyRing;
+use authorizer::strict::KeyRing;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{SessionClaims, SigningKey};
 use jwt_session::{Alg, JwkSet};

@@ -5,14 +5,14 @@
 #[path = "common.rs"]
 mod common;
 
-use authorizer::token::{inspect, verify};
+use authorizer::strict::{inspect, verify};
 use libfuzzer_sys::fuzz_target;
 
 fn check(token: &str) {
     let f = common::fixture();
-    if let Ok(header) = inspect(token, &f.cfg) {
+    if let Ok(header) = inspect(token, &f.cfg.token) {
         if let Some(key) = f.ring.get(&header.kid) {
-            let _ = verify(token, &header, key, &f.cfg, common::NOW);
+            let _ = verify(token, &header, key, &f.cfg.token, common::NOW);
         }
     }
 }

@@ -11,6 +11,8 @@
 //!   renewal, rotation events), typed once, and its typed answers.
 //! - `password` (feature `password`, for the EXAMPLE login and the command-line tool only; the
 //!   production functions do not link it): PBKDF2 password hashes.
+//! - [`strict`]: the one strict token verifier (header, key ring, signature, claims), used by
+//!   the authorizer on every request and by the signer for renewal.
 //! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
 //!
 //! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
@@ -25,6 +27,7 @@ pub mod mint;
 #[cfg(feature = "password")]
 pub mod password;
 pub mod secret;
+pub mod strict;
 pub mod wire;
 
 pub use jwk::{Alg, Jwk, JwkSet, KeyError, KeyProblem, KeySetError, Visibility};

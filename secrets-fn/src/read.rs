@@ -55,7 +55,51 @@ pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versi
     })
 }
 
-/// Reads one version's key set by id.
+/// One version of the secret as stored.
+pub(crate) struct StoredVersion {
+    /// Its key set; `None` when the version has no `SecretString`.
+    pub set: Option<Result<JwkSet, jwt_session::KeySetError>>,
+    /// When the version was created (seconds since the epoch).
+    pub created: Option<i64>,
+}
+
+/// `GetSecretValue` of one version, by id, by stage or both: the one place a key set is read
+/// from Secrets Manager, for serving and for rotation alike. The secret string is taken out
+/// of the answer, so the only copy this function holds is wiped once parsed (a copy would
+/// leave the answer's own string behind, unwiped).
+pub(crate) async fn get_version(
+    client: &Client,
+    secret_id: &str,
+    version_id: Option<&str>,
+    stage: Option<&str>,
+) -> Result<StoredVersion, sm::SmFailure> {
+    let mut out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .set_version_id(version_id.map(str::to_owned))
+        .set_version_stage(stage.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| {
+            let missing = e
+                .as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception());
+            let mut failure = sm::SmFailure::new("GetSecretValue", e);
+            failure.not_found |= missing;
+            failure
+        })?;
+    let set = out
+        .secret_string
+        .take()
+        .map(zeroize::Zeroizing::new)
+        .map(|text| JwkSet::parse(&text, Visibility::Private));
+    Ok(StoredVersion {
+        set,
+        created: out.created_date().map(|d| d.secs()),
+    })
+}
+
+/// Reads one version's key set by id, for serving.
 #[tracing::instrument(skip_all, fields(stage))]
 async fn read_version(
     client: &Client,
@@ -63,29 +107,13 @@ async fn read_version(
     version_id: &str,
     stage: &'static str,
 ) -> Result<JwkSet, Error> {
-    let mut out = client
-        .get_secret_value()
-        .secret_id(secret_id)
-        .version_id(version_id)
-        .send()
+    let stored = get_version(client, secret_id, Some(version_id), None)
         .await
-        .map_err(|e| Error::SecretsManager {
-            stage,
-            failure: sm::SmFailure::new("GetSecretValue", e),
-        })?;
-    take_key_set(&mut out)
+        .map_err(|failure| Error::SecretsManager { stage, failure })?;
+    stored
+        .set
         .ok_or(Error::SecretNotString(stage))?
         .map_err(|source| Error::KeySet { stage, source })
-}
-
-/// Parses the private key set of a `GetSecretValue` answer. The secret string is taken out of
-/// the answer, so the only copy this function holds is wiped once parsed (a copy would leave
-/// the answer's own string behind, unwiped). `None`: the version has no string value.
-pub(crate) fn take_key_set(
-    out: &mut aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput,
-) -> Option<Result<JwkSet, jwt_session::KeySetError>> {
-    let text = zeroize::Zeroizing::new(out.secret_string.take()?);
-    Some(JwkSet::parse(&text, Visibility::Private))
 }
 
 /// Loads the two versions and validates them together.

@@ -28,6 +28,8 @@ use jwt_session::mint::{random_token, SessionClaims, SigningKey};
 use jwt_session::wire::{RotationEvent, RotationResult, RotationStep};
 use jwt_session::{JwkSet, Visibility};
 
+use jwt_session::strict::{KeyRing, TokenPolicy};
+
 use crate::{stages, Config};
 
 /// Why a rotation step was refused.
@@ -98,30 +100,19 @@ async fn read(
     version_id: Option<&str>,
     stage: &'static str,
 ) -> Result<Option<Version>, RotationError> {
-    let mut req = client
-        .get_secret_value()
-        .secret_id(secret_id)
-        .version_stage(stage);
-    if let Some(v) = version_id {
-        req = req.version_id(v);
-    }
-    let mut out = match req.send().await {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(sm("GetSecretValue")(e)),
+    let stored = match crate::read::get_version(client, secret_id, version_id, Some(stage)).await {
+        Ok(stored) => stored,
+        Err(failure) if failure.not_found => return Ok(None),
+        Err(failure) => return Err(RotationError::SecretsManager(failure)),
     };
     // A version without a string value is refused as an empty secret would be (not JSON).
-    let set = crate::take_key_set(&mut out)
+    let set = stored
+        .set
         .unwrap_or_else(|| JwkSet::parse("", Visibility::Private))
         .map_err(|e| RotationError::KeySet(stage, e))?;
     Ok(Some(Version {
         set,
-        created: out.created_date().map(|d| d.secs()),
+        created: stored.created,
     }))
 }
 
@@ -281,14 +272,15 @@ async fn test(client: &Client, secret: &str, token: &str) -> Result<RotationResu
     let token_text = signer
         .mint(&claims.to_map(), Some("JWT"))
         .map_err(|_| RotationError::TestFailed("the new key cannot sign"))?;
-    // The verification key: the public members of the new key pair (or the HMAC secret).
-    let decoding = key
-        .decoding_key()
-        .map_err(|_| RotationError::TestFailed("the new key has no verification key"))?;
-    let mut validation = jsonwebtoken::Validation::new(key.alg.to_jsonwebtoken());
-    validation.set_audience(&["rotation-test"]);
-    validation.set_issuer(&["rotation-test"]);
-    jsonwebtoken::decode::<serde_json::Value>(token_text.expose(), &decoding, &validation)
+    // Checked by the project's strict verifier, as the authorizer and the renewal will.
+    let policy = TokenPolicy {
+        algorithms: vec![key.alg],
+        ..TokenPolicy::new("rotation-test", vec!["rotation-test".to_owned()])
+    };
+    let ring = KeyRing::from_set(&JwkSet {
+        keys: vec![key.clone()],
+    });
+    jwt_session::strict::check(token_text.expose(), &policy, &ring, now)
         .map_err(|_| RotationError::TestFailed("a token signed by the new key does not verify"))?;
     Ok(RotationResult::Tested)
 }

@@ -20,8 +20,9 @@
 
 use jwt_session::cookie::{set_cookie, SameSite};
 use jwt_session::mint::{random_token, SigningKey};
+use jwt_session::strict::{self, KeyRing, Rejected, TokenPolicy};
 use jwt_session::wire::SignResponse;
-use jwt_session::{Jwk, JwkSet, SecretString};
+use jwt_session::{Alg, JwkSet, SecretString};
 use serde_json::{Map, Value};
 
 /// Claims only the signer sets.
@@ -68,9 +69,9 @@ pub enum SignError {
     /// The caller's claims are too large.
     #[error("the claims are {0} bytes; at most {1} are accepted")]
     ClaimsTooLarge(usize, usize),
-    /// The token to renew does not verify, or is not ours.
-    #[error("the token to renew is not valid")]
-    InvalidToken,
+    /// The token to renew does not verify, or is not ours (the strict verifier's reason).
+    #[error("the token to renew is not valid ({0})")]
+    InvalidToken(Rejected),
     /// The session reached its absolute lifetime.
     #[error("the session has reached its maximum lifetime; log in again")]
     SessionOver,
@@ -89,7 +90,7 @@ impl SignError {
             SignError::BadRequest(_) => "bad_request",
             SignError::ReservedClaim(_) => "reserved_claim",
             SignError::ClaimsTooLarge(..) => "claims_too_large",
-            SignError::InvalidToken => "invalid_token",
+            SignError::InvalidToken(_) => "invalid_token",
             SignError::SessionOver => "session_over",
             SignError::NoKey => "no_signing_key",
             SignError::Signing(_) => "signing",
@@ -157,37 +158,38 @@ pub fn issue(
     })
 }
 
-/// Verifies a token to renew with our own keys (current and previous) and returns its claims.
+/// The rules a token to renew must meet: the project's strict verifier
+/// ([`jwt_session::strict`], the authorizer's), with this signer's issuer and audience, the
+/// algorithms of its own keys, no leeway, and a lifetime no longer than a whole session.
+pub fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenPolicy {
+    let mut algorithms: Vec<Alg> = keys.keys.iter().map(|k| k.alg).collect();
+    algorithms.dedup();
+    TokenPolicy {
+        algorithms,
+        leeway: 0,
+        max_lifetime: cfg.session_max.max(cfg.lifetime),
+        ..TokenPolicy::new(cfg.issuer.clone(), vec![cfg.audience.clone()])
+    }
+}
+
+/// Verifies a token to renew with our own keys (current and previous), under the same strict
+/// rules as the authorizer (header members, duplicate members, claim types), and returns all
+/// its claims.
 pub fn verify_for_renewal(
     keys: &JwkSet,
     cfg: &SignConfig,
     token: &str,
     now: u64,
 ) -> Result<Map<String, Value>, SignError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|_| SignError::InvalidToken)?;
-    let kid = header.kid.ok_or(SignError::InvalidToken)?;
-    let jwk: &Jwk = keys.get(&kid).ok_or(SignError::InvalidToken)?;
-    if header.alg != jwk.alg.to_jsonwebtoken() {
-        return Err(SignError::InvalidToken);
+    let ring = KeyRing::from_set(keys);
+    let verified = strict::check(token, &renewal_policy(keys, cfg), &ring, now)
+        .map_err(|r| SignError::InvalidToken(r.reason))?;
+    let claims = strict::claims_map(token).map_err(SignError::InvalidToken)?;
+    // `claims_map` reads the token `check` accepted; the two must name the same session.
+    if claims.get("sub").and_then(Value::as_str) != Some(verified.sub.as_str()) {
+        return Err(SignError::InvalidToken(Rejected::BadClaim));
     }
-    // The verification key: the public members of a key pair (or the HMAC secret).
-    let key = jwk.decoding_key().map_err(|_| SignError::InvalidToken)?;
-    let mut validation = jsonwebtoken::Validation::new(jwk.alg.to_jsonwebtoken());
-    validation.set_issuer(&[&cfg.issuer]);
-    validation.set_audience(&[&cfg.audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    validation.leeway = 0;
-    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
-        .map_err(|_| SignError::InvalidToken)?;
-    let exp = data
-        .claims
-        .get("exp")
-        .and_then(Value::as_u64)
-        .ok_or(SignError::InvalidToken)?;
-    if exp <= now {
-        return Err(SignError::InvalidToken);
-    }
-    Ok(data.claims)
+    Ok(claims)
 }
 
 /// The malformed-request error of a `sign` or `renew` request.
@@ -219,19 +221,19 @@ pub fn renew(
     cfg: &SignConfig,
     now: u64,
 ) -> Result<SignResponse, SignError> {
-    if token.expose().len() > 4096 {
-        return Err(SignError::InvalidToken);
+    if token.expose().len() > strict::MAX_TOKEN_BYTES {
+        return Err(SignError::InvalidToken(Rejected::TooLarge));
     }
     let mut claims = verify_for_renewal(keys, cfg, token.expose(), now)?;
     let auth_time = claims
         .get("auth_time")
         .and_then(Value::as_u64)
-        .ok_or(SignError::InvalidToken)?;
+        .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or(SignError::InvalidToken)?;
+        .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
     claims.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
     let out = issue(keys, cfg, &sub, &claims, auth_time, now)?;
     tracing::info!(event = "token_renewed", sub = %sub, auth_time, "session renewed");
@@ -308,6 +310,47 @@ mod tests {
         assert_eq!(claims["auth_time"], NOW);
         assert_eq!(claims["scope"], "read");
         assert_eq!(claims["iss"], "https://auth.example");
+    }
+
+    #[test]
+    fn renewal_reads_a_token_under_the_authorizers_strict_rules() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        let k = keys();
+        let signer = jwt_session::SigningKey::from_jwk(&k.keys[0]).unwrap();
+        let kid = signer.kid().to_owned();
+        let claims = format!(
+            r#"{{"sub":"alice","iss":"https://auth.example","aud":"api","exp":{},"iat":{NOW},"auth_time":{NOW},"jti":"j","csrf":"c"}}"#,
+            NOW + 600
+        );
+        let signed = |header: &str, claims: &str| {
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(header),
+                URL_SAFE_NO_PAD.encode(claims)
+            );
+            let sig = signer.sign_raw(input.as_bytes()).unwrap();
+            format!("{input}.{sig}")
+        };
+        let header = format!(r#"{{"alg":"EdDSA","kid":"{kid}","typ":"JWT"}}"#);
+        let good = signed(&header, &claims);
+        assert!(verify_for_renewal(&k, &cfg(), &good, NOW).is_ok());
+        // What jsonwebtoken's `Validation` let through before: a duplicate claim (which `sub`
+        // is the session's?), a header member we never read, a string `exp`.
+        let dup = claims.replacen(r#""sub":"alice","#, r#""sub":"alice","sub":"admin","#, 1);
+        let extra = format!(r#"{{"alg":"EdDSA","kid":"{kid}","x5u":"https://x.example"}}"#);
+        let string_exp =
+            claims.replacen(&format!("{}", NOW + 600), &format!("\"{}\"", NOW + 600), 1);
+        for (token, why) in [
+            (signed(&header, &dup), Rejected::Malformed),
+            (signed(&extra, &claims), Rejected::Malformed),
+            (signed(&header, &string_exp), Rejected::BadClaim),
+        ] {
+            match verify_for_renewal(&k, &cfg(), &token, NOW) {
+                Err(SignError::InvalidToken(r)) => assert_eq!(r, why),
+                other => panic!("renewal accepted or failed otherwise: {other:?}"),
+            }
+        }
     }
 
     #[test]

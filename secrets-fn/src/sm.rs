@@ -20,6 +20,9 @@ pub struct SmFailure {
     /// Whether retrying later may succeed (time-outs, connection failures, throttling, 5xx);
     /// not for missing secrets or versions, denied access or invalid requests.
     pub transient: bool,
+    /// Whether the secret or the version asked for does not exist
+    /// (`ResourceNotFoundException`).
+    pub not_found: bool,
     /// The SDK error.
     #[source]
     pub source: Box<dyn std::error::Error + Send + Sync>,
@@ -34,6 +37,7 @@ impl SmFailure {
         SmFailure {
             operation,
             transient: is_transient(&e),
+            not_found: e.code() == Some("ResourceNotFoundException"),
             source: Box::new(e),
         }
     }

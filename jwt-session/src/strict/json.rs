@@ -244,6 +244,8 @@ impl<'de> Visitor<'de> for Want {
 struct Object<'n, 'de, const N: usize> {
     names: &'n [&'n str; N],
     found: [Option<Member<'de>>; N],
+    /// Refuse a member that is not in `names`.
+    only: bool,
 }
 
 impl<'de, const N: usize> Visitor<'de> for Object<'_, 'de, N> {
@@ -264,6 +266,7 @@ impl<'de, const N: usize> Visitor<'de> for Object<'_, 'de, N> {
                 .and_then(|i| self.found.get_mut(i));
             match slot {
                 Some(slot) => *slot = Some(map.next_value_seed(Want)?),
+                None if self.only => return Err(de::Error::custom("unexpected member")),
                 None => map.next_value_seed(Skip { depth: 1 })?,
             }
             seen.push(key);
@@ -279,11 +282,28 @@ pub fn members<'de, const N: usize>(
     bytes: &'de [u8],
     names: &[&str; N],
 ) -> Result<[Option<Member<'de>>; N], JsonError> {
+    read(bytes, names, false)
+}
+
+/// As [`members`], but an object with any member not in `names` is refused.
+pub fn only_members<'de, const N: usize>(
+    bytes: &'de [u8],
+    names: &[&str; N],
+) -> Result<[Option<Member<'de>>; N], JsonError> {
+    read(bytes, names, true)
+}
+
+fn read<'de, const N: usize>(
+    bytes: &'de [u8],
+    names: &[&str; N],
+    only: bool,
+) -> Result<[Option<Member<'de>>; N], JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let found = de
         .deserialize_map(Object {
             names,
             found: std::array::from_fn(|_| None),
+            only,
         })
         .map_err(|_| JsonError::Refused)?;
     de.end().map_err(|_| JsonError::Refused)?;
@@ -296,6 +316,16 @@ mod tests {
 
     fn check(doc: &[u8]) -> Result<(), JsonError> {
         members(doc, &[]).map(|_| ())
+    }
+
+    #[test]
+    fn only_members_refuses_any_other_member() {
+        assert!(only_members(br#"{"a":1,"b":"x"}"#, &["a", "b", "c"]).is_ok());
+        assert_eq!(
+            only_members(br#"{"a":1,"x5t":"x"}"#, &["a", "b"]),
+            Err(JsonError::Refused)
+        );
+        assert!(members(br#"{"a":1,"x5t":"x"}"#, &["a", "b"]).is_ok());
     }
 
     #[test]

@@ -1,0 +1,93 @@
+//! Why a token is refused.
+
+/// Why a token is refused. The codes are the contract's audit reasons (§5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejected {
+    /// The token is larger than the limits.
+    TooLarge,
+    /// Not a well-formed token: segments, base64url, strict JSON, header members.
+    Malformed,
+    /// `alg` not allowed, unknown, or not the key's algorithm.
+    BadAlg,
+    /// No key with the token's `kid` (or no valid `kid`).
+    UnknownKid,
+    /// The signature does not verify.
+    BadSig,
+    /// `exp` passed.
+    Expired,
+    /// `nbf` or `iat` in the future.
+    NotYetValid,
+    /// `iss` is not the accepted issuer.
+    BadIss,
+    /// `aud` holds no accepted audience.
+    BadAud,
+    /// `typ` is not the required type.
+    BadTyp,
+    /// A claim is missing, of the wrong type, or out of bounds.
+    BadClaim,
+}
+
+impl Rejected {
+    /// Every reason.
+    pub const ALL: [Rejected; 11] = [
+        Rejected::TooLarge,
+        Rejected::Malformed,
+        Rejected::BadAlg,
+        Rejected::UnknownKid,
+        Rejected::BadSig,
+        Rejected::Expired,
+        Rejected::NotYetValid,
+        Rejected::BadIss,
+        Rejected::BadAud,
+        Rejected::BadTyp,
+        Rejected::BadClaim,
+    ];
+
+    /// The contract's code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejected::TooLarge => "too_large",
+            Rejected::Malformed => "malformed",
+            Rejected::BadAlg => "bad_alg",
+            Rejected::UnknownKid => "unknown_kid",
+            Rejected::BadSig => "bad_sig",
+            Rejected::Expired => "expired",
+            Rejected::NotYetValid => "not_yet_valid",
+            Rejected::BadIss => "bad_iss",
+            Rejected::BadAud => "bad_aud",
+            Rejected::BadTyp => "bad_typ",
+            Rejected::BadClaim => "bad_claim",
+        }
+    }
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused token, with what may be logged about it: its `kid`, `sub` and `jti` once its
+/// signature verified, nothing before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Why.
+    pub reason: Rejected,
+    /// `kid` of the key that verified the signature.
+    pub kid: Option<String>,
+    /// `sub` of a token whose signature verified.
+    pub sub: Option<String>,
+    /// `jti` of a token whose signature verified.
+    pub jti: Option<String>,
+}
+
+impl From<Rejected> for Rejection {
+    fn from(reason: Rejected) -> Self {
+        Rejection {
+            reason,
+            kid: None,
+            sub: None,
+            jti: None,
+        }
+    }
+}
