@@ -7,6 +7,7 @@ use std::time::Duration;
 use jwt_session::cookie::{is_valid_cookie_name, DEFAULT_COOKIE_NAME};
 use jwt_session::Alg;
 
+use jwt_session::config::Code;
 use jwt_session::strict::TokenPolicy;
 
 use crate::csrf::CsrfPolicy;
@@ -146,7 +147,7 @@ pub struct Config {
     pub read_headers: crate::event::HeaderFilter,
 }
 
-/// One configuration problem (codes: `missing`, `invalid`, `contradictory`).
+/// One configuration problem ([`Code`]: `missing`, `invalid`, `contradictory`).
 pub use jwt_session::config::Problem;
 
 /// Every problem found in the configuration.
@@ -200,7 +201,7 @@ impl Config {
         if audiences.is_empty() {
             c.problem(
                 JWT_AUDIENCE,
-                "missing",
+                Code::Missing,
                 "set one or more accepted `aud` values, comma-separated",
             );
         }
@@ -210,7 +211,7 @@ impl Config {
         if !is_valid_cookie_name(&cookie_name) {
             c.problem(
                 JWT_COOKIE_NAME,
-                "invalid",
+                Code::Invalid,
                 "must be a cookie name (RFC 6265 token characters)",
             );
         }
@@ -224,7 +225,7 @@ impl Config {
                 Ok(_) => {}
                 Err(_) => c.problem(
                     JWT_ALGORITHMS,
-                    "invalid",
+                    Code::Invalid,
                     format!(
                         "`{}` is not supported; use EdDSA, ES256, ES384, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384 or HS512",
                         name.escape_default()
@@ -233,7 +234,7 @@ impl Config {
             }
         }
         if algorithms.is_empty() && !c.problems().iter().any(|p| p.variable == JWT_ALGORITHMS) {
-            c.problem(JWT_ALGORITHMS, "invalid", "list at least one algorithm");
+            c.problem(JWT_ALGORITHMS, Code::Invalid, "list at least one algorithm");
         }
         let leeway = c.number(JWT_LEEWAY_SECONDS, defaults::LEEWAY_SECONDS, 0, 300);
         let max_lifetime = c.number(
@@ -267,7 +268,7 @@ impl Config {
         if max_stale < ttl {
             c.problem(
                 KEYS_MAX_STALE_SECONDS,
-                "contradictory",
+                Code::Contradictory,
                 format!("must be at least {KEYS_CACHE_TTL_SECONDS} ({ttl})"),
             );
         }
@@ -286,7 +287,7 @@ impl Config {
         if connect_ms > fetch_ms {
             c.problem(
                 KEYS_CONNECT_TIMEOUT_MS,
-                "contradictory",
+                Code::Contradictory,
                 format!("must not exceed {KEYS_FETCH_TIMEOUT_MS} ({fetch_ms})"),
             );
         }
@@ -294,7 +295,11 @@ impl Config {
             None | Some("simple") => HttpApiResponse::Simple,
             Some("iam") => HttpApiResponse::Iam,
             Some(_) => {
-                c.problem(HTTP_API_RESPONSE, "invalid", "must be `simple` or `iam`");
+                c.problem(
+                    HTTP_API_RESPONSE,
+                    Code::Invalid,
+                    "must be `simple` or `iam`",
+                );
                 HttpApiResponse::Simple
             }
         };
@@ -303,7 +308,11 @@ impl Config {
             .unwrap_or_else(|| defaults::CSRF_HEADER_NAME.to_owned())
             .to_ascii_lowercase();
         if !is_header_name(&csrf_header_name) {
-            c.problem(CSRF_HEADER_NAME, "invalid", "must be an HTTP header name");
+            c.problem(
+                CSRF_HEADER_NAME,
+                Code::Invalid,
+                "must be an HTTP header name",
+            );
         }
         let allowed_origins: Vec<String> = c
             .list(ALLOWED_ORIGINS)
@@ -315,12 +324,12 @@ impl Config {
                 "`{}` is not an origin; use scheme://host[:port], comma-separated",
                 bad.escape_default()
             );
-            c.problem(ALLOWED_ORIGINS, "invalid", hint);
+            c.problem(ALLOWED_ORIGINS, Code::Invalid, hint);
         }
         let route_rules = match c.get(ROUTE_SCOPES) {
             None => RouteRules::default(),
             Some(text) => RouteRules::parse(&text).unwrap_or_else(|e| {
-                c.problem(ROUTE_SCOPES, "invalid", e.to_string());
+                c.problem(ROUTE_SCOPES, Code::Invalid, e.to_string());
                 RouteRules::default()
             }),
         };
@@ -332,14 +341,14 @@ impl Config {
                     Ok(set) if set.keys.iter().any(|k| k.alg.is_symmetric()) => {
                         c.problem(
                         KEYS_BOOTSTRAP_JWKS,
-                        "invalid",
+                        Code::Invalid,
                         "must not hold `oct` keys: HMAC secrets do not belong in environment variables",
                     );
                         None
                     }
                     Ok(set) => Some(set),
                     Err(e) => {
-                        c.problem(KEYS_BOOTSTRAP_JWKS, "invalid", e.to_string());
+                        c.problem(KEYS_BOOTSTRAP_JWKS, Code::Invalid, e.to_string());
                         None
                     }
                 }

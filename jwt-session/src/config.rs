@@ -3,13 +3,41 @@
 
 use std::fmt;
 
+/// What is wrong with a variable (stable codes: `missing`, `invalid`, `contradictory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// A required variable is unset or empty.
+    Missing,
+    /// The value cannot be used.
+    Invalid,
+    /// The value contradicts another variable's.
+    Contradictory,
+}
+
+impl Code {
+    /// The stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Missing => "missing",
+            Code::Invalid => "invalid",
+            Code::Contradictory => "contradictory",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One configuration problem. Carries the variable's name, never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The variable at fault.
     pub variable: &'static str,
-    /// `missing` or `invalid`.
-    pub code: &'static str,
+    /// What is wrong.
+    pub code: Code,
     /// What to do.
     pub hint: String,
 }
@@ -45,7 +73,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// Records a problem.
-    pub fn problem(&mut self, variable: &'static str, code: &'static str, hint: impl Into<String>) {
+    pub fn problem(&mut self, variable: &'static str, code: Code, hint: impl Into<String>) {
         self.problems.push(Problem {
             variable,
             code,
@@ -75,7 +103,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         match self.get(var) {
             Some(v) => v,
             None => {
-                self.problem(var, "missing", hint);
+                self.problem(var, Code::Missing, hint);
                 String::new()
             }
         }
@@ -108,7 +136,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         match text.parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => n,
             _ => {
-                self.problem(var, "invalid", hint);
+                self.problem(var, Code::Invalid, hint);
                 default
             }
         }
@@ -120,7 +148,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             None | Some("false") => false,
             Some("true") => true,
             Some(_) => {
-                self.problem(var, "invalid", "must be `true` or `false`");
+                self.problem(var, Code::Invalid, "must be `true` or `false`");
                 false
             }
         }

@@ -4,20 +4,14 @@ use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use der::Decode as _;
 
 use crate::jwk::{Alg, Jwk, KeyMaterial, RsaPrivate};
-use crate::secret::SecretString;
+use crate::secret::SecretBytes;
 use crate::Error;
 
-fn enc(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn secret(bytes: &[u8]) -> SecretString {
-    SecretString::new(URL_SAFE_NO_PAD.encode(bytes))
+fn secret(bytes: &[u8]) -> SecretBytes {
+    SecretBytes::new(bytes.to_vec())
 }
 
 /// Generates a new key for `alg`: Ed25519, P-256/P-384, RSA-2048, or a random HMAC key of the
@@ -31,7 +25,7 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
                 .and_then(|s| s.as_be_bytes())
                 .map_err(|_| Error::KeyGeneration)?;
             KeyMaterial::Okp {
-                x: enc(pair.public_key().as_ref()),
+                x: pair.public_key().as_ref().to_vec(),
                 d: Some(secret(seed.as_ref())),
             }
         }
@@ -48,8 +42,8 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
             let y = point.get(size + 1..=2 * size).ok_or(Error::KeyGeneration)?;
             KeyMaterial::Ec {
                 crv,
-                x: enc(x),
-                y: enc(y),
+                x: x.to_vec(),
+                y: y.to_vec(),
                 d: Some(secret(scalar.as_ref())),
             }
         }
@@ -80,8 +74,8 @@ fn rsa_material() -> Result<KeyMaterial, Error> {
     let rsa = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(info.private_key.as_bytes())
         .map_err(|_| Error::KeyGeneration)?;
     Ok(KeyMaterial::Rsa {
-        n: enc(rsa.modulus.as_bytes()),
-        e: enc(rsa.public_exponent.as_bytes()),
+        n: rsa.modulus.as_bytes().to_vec(),
+        e: rsa.public_exponent.as_bytes().to_vec(),
         private: Some(Box::new(RsaPrivate {
             d: secret(rsa.private_exponent.as_bytes()),
             p: secret(rsa.prime1.as_bytes()),
@@ -112,7 +106,7 @@ mod tests {
             let KeyMaterial::Oct { k } = generate(alg).unwrap().material else {
                 panic!("not oct");
             };
-            assert_eq!(URL_SAFE_NO_PAD.decode(k.expose()).unwrap().len(), len);
+            assert_eq!(k.expose().len(), len);
         }
     }
 }

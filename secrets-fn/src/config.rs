@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use jwt_session::config::Code;
 
 /// Environment variable names.
 pub mod vars {
@@ -86,7 +87,7 @@ impl Config {
             Some(a) => a.parse().unwrap_or_else(|_| {
                 env.problem(
                     vars::ROTATION_ALGORITHM,
-                    "invalid",
+                    Code::Invalid,
                     "must be one of EdDSA, ES256, ES384, RS256..PS512, HS256..HS512",
                 );
                 jwt_session::Alg::EdDSA
@@ -103,7 +104,7 @@ impl Config {
                     "sign" => sign = true,
                     _ => env.problem(
                         vars::SECRETS_FN_ACTIONS,
-                        "invalid",
+                        Code::Invalid,
                         "list `get_keys`, `rotate` and/or `sign`, comma-separated",
                     ),
                 }
@@ -111,7 +112,7 @@ impl Config {
             if !serve_keys && !rotate && !sign {
                 env.problem(
                     vars::SECRETS_FN_ACTIONS,
-                    "invalid",
+                    Code::Invalid,
                     "list at least one of `get_keys`, `rotate`, `sign`",
                 );
             }
@@ -132,7 +133,7 @@ impl Config {
             if !jwt_session::cookie::is_valid_cookie_name(&cookie_name) {
                 env.problem(
                     vars::SESSION_COOKIE_NAME,
-                    "invalid",
+                    Code::Invalid,
                     "must be a cookie name",
                 );
             }
@@ -141,7 +142,7 @@ impl Config {
                 Some(v) => v.parse().unwrap_or_else(|_| {
                     env.problem(
                         vars::SESSION_SAME_SITE,
-                        "invalid",
+                        Code::Invalid,
                         "must be `Strict` or `Lax`",
                     );
                     jwt_session::cookie::SameSite::Strict

@@ -27,7 +27,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::SecretBytes;
 
 mod alg;
 mod error;
@@ -53,57 +53,59 @@ pub enum Visibility {
     Public,
 }
 
-/// RSA private members.
+/// RSA private members, decoded.
 #[derive(Clone, Debug)]
 pub struct RsaPrivate {
     /// Private exponent.
-    pub d: SecretString,
+    pub d: SecretBytes,
     /// First prime.
-    pub p: SecretString,
+    pub p: SecretBytes,
     /// Second prime.
-    pub q: SecretString,
+    pub q: SecretBytes,
     /// First CRT exponent.
-    pub dp: SecretString,
+    pub dp: SecretBytes,
     /// Second CRT exponent.
-    pub dq: SecretString,
+    pub dq: SecretBytes,
     /// CRT coefficient.
-    pub qi: SecretString,
+    pub qi: SecretBytes,
 }
 
-/// The key material of a JWK, by key type. Members hold their base64url text.
+/// The key material of a JWK, by key type, decoded once when the key is read: every consumer
+/// (validation, the verifier, the signer, `jsonwebtoken`'s key, serialisation) uses these
+/// bytes; base64url exists only at the edges (parsing, serialising, the thumbprint).
 #[derive(Clone, Debug)]
 pub enum KeyMaterial {
     /// `kty` `OKP`, `crv` `Ed25519`.
     Okp {
-        /// Public key.
-        x: String,
-        /// Private seed.
-        d: Option<SecretString>,
+        /// Public key (32 bytes).
+        x: Vec<u8>,
+        /// Private seed (32 bytes).
+        d: Option<SecretBytes>,
     },
     /// `kty` `EC`.
     Ec {
         /// `P-256` or `P-384`.
         crv: &'static str,
         /// Public x coordinate.
-        x: String,
+        x: Vec<u8>,
         /// Public y coordinate.
-        y: String,
+        y: Vec<u8>,
         /// Private scalar.
-        d: Option<SecretString>,
+        d: Option<SecretBytes>,
     },
     /// `kty` `RSA`.
     Rsa {
-        /// Modulus.
-        n: String,
-        /// Public exponent.
-        e: String,
+        /// Modulus, big-endian.
+        n: Vec<u8>,
+        /// Public exponent, big-endian.
+        e: Vec<u8>,
         /// Private members.
         private: Option<Box<RsaPrivate>>,
     },
     /// `kty` `oct`.
     Oct {
         /// The shared secret.
-        k: SecretString,
+        k: SecretBytes,
     },
 }
 
@@ -148,13 +150,16 @@ fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
     bytes.get(first..).unwrap_or_default()
 }
 
-/// The uncompressed SEC 1 point `04 || x || y` of base64url coordinates (`None` if one is
-/// not base64url).
-pub(crate) fn ec_point(x: &str, y: &str) -> Option<Vec<u8>> {
-    let (x, y) = (b64(x)?, b64(y)?);
+/// The uncompressed SEC 1 point `04 || x || y`.
+pub(crate) fn ec_point(x: &[u8], y: &[u8]) -> Vec<u8> {
     let mut point = Vec::with_capacity(1 + x.len() + y.len());
     point.push(0x04);
-    point.extend(x);
-    point.extend(y);
-    Some(point)
+    point.extend_from_slice(x);
+    point.extend_from_slice(y);
+    point
+}
+
+/// base64url without padding, as JWK members are written.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }

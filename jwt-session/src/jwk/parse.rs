@@ -31,20 +31,20 @@ impl<'a> Reader<'a> {
     }
 
     /// A base64url member that must decode to exactly `len` bytes (any length when `None`).
-    fn b64_member(&self, name: &'static str, len: Option<usize>) -> Result<String, KeyProblem> {
+    fn b64_member(&self, name: &'static str, len: Option<usize>) -> Result<Vec<u8>, KeyProblem> {
         let text = self.req_str(name)?;
         let bytes = b64(text).ok_or(KeyProblem::BadMember(name))?;
         if bytes.is_empty() || len.is_some_and(|l| l != bytes.len()) {
             return Err(KeyProblem::BadMember(name));
         }
-        Ok(text.to_owned())
+        Ok(bytes)
     }
 
     fn secret_member(
         &self,
         name: &'static str,
         len: Option<usize>,
-    ) -> Result<Option<SecretString>, KeyProblem> {
+    ) -> Result<Option<SecretBytes>, KeyProblem> {
         let Some(text) = self.opt_str(name)? else {
             return Ok(None);
         };
@@ -52,7 +52,7 @@ impl<'a> Reader<'a> {
         if bytes.expose().is_empty() || len.is_some_and(|l| l != bytes.expose().len()) {
             return Err(KeyProblem::BadMember(name));
         }
-        Ok(Some(SecretString::new(text.to_owned())))
+        Ok(Some(bytes))
     }
 }
 
@@ -142,14 +142,25 @@ impl Jwk {
     /// RFC 7638 thumbprint (SHA-256, base64url) of the public part; for `oct` keys, of `k`.
     pub fn thumbprint(&self) -> String {
         let canonical = match &self.material {
-            KeyMaterial::Okp { x, .. } => {
-                format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
-            }
-            KeyMaterial::Ec { crv, x, y, .. } => {
-                format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#)
-            }
-            KeyMaterial::Rsa { n, e, .. } => format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#),
-            KeyMaterial::Oct { k } => format!(r#"{{"k":"{}","kty":"oct"}}"#, k.expose()),
+            KeyMaterial::Okp { x, .. } => zeroize::Zeroizing::new(format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                b64url(x)
+            )),
+            KeyMaterial::Ec { crv, x, y, .. } => zeroize::Zeroizing::new(format!(
+                r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                b64url(x),
+                b64url(y)
+            )),
+            KeyMaterial::Rsa { n, e, .. } => zeroize::Zeroizing::new(format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                b64url(e),
+                b64url(n)
+            )),
+            // The canonical form of a secret key holds the secret: wiped once hashed.
+            KeyMaterial::Oct { k } => zeroize::Zeroizing::new(format!(
+                r#"{{"k":"{}","kty":"oct"}}"#,
+                *zeroize::Zeroizing::new(b64url(k.expose()))
+            )),
         };
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
         URL_SAFE_NO_PAD.encode(digest.as_ref())
@@ -159,15 +170,17 @@ impl Jwk {
     pub fn decoding_key(&self) -> Result<jsonwebtoken::DecodingKey, KeyProblem> {
         use jsonwebtoken::DecodingKey;
         let key = match &self.material {
-            KeyMaterial::Okp { x, .. } => DecodingKey::from_ed_components(x),
-            KeyMaterial::Ec { x, y, .. } => DecodingKey::from_ec_components(x, y),
-            KeyMaterial::Rsa { n, e, .. } => DecodingKey::from_rsa_components(n, e),
+            // The raw public key, the SEC 1 point and the secret, exactly as
+            // `from_ed_components`, `from_ec_components` and `from_secret` store them after
+            // decoding base64url.
+            KeyMaterial::Okp { x, .. } => DecodingKey::from_ed_der(x),
+            KeyMaterial::Ec { x, y, .. } => DecodingKey::from_ec_der(&ec_point(x, y)),
+            KeyMaterial::Rsa { n, e, .. } => DecodingKey::from_rsa_raw_components(n, e),
             KeyMaterial::Oct { k } => {
-                let bytes = b64_secret(k.expose()).ok_or(KeyProblem::BadMember("k"))?;
-                DecodingKey::from_secret(bytes.expose())
+                DecodingKey::from_secret(k.expose()).map_err(|_| KeyProblem::BadMember("k"))?
             }
         };
-        key.map_err(|_| KeyProblem::InvalidPublicKey)
+        Ok(key)
     }
 }
 
@@ -179,12 +192,10 @@ fn parse_okp(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
         });
     }
     let x = r.b64_member("x", Some(32))?;
-    let x_bytes = b64(&x).unwrap_or_default();
-    ParsedPublicKey::new(&ED25519, &x_bytes).map_err(|_| KeyProblem::InvalidPublicKey)?;
+    ParsedPublicKey::new(&ED25519, &x).map_err(|_| KeyProblem::InvalidPublicKey)?;
     let d = r.secret_member("d", Some(32))?;
     if let Some(d) = &d {
-        let seed = b64_secret(d.expose()).unwrap_or_default();
-        Ed25519KeyPair::from_seed_and_public_key(seed.expose(), &x_bytes)
+        Ed25519KeyPair::from_seed_and_public_key(d.expose(), &x)
             .map_err(|_| KeyProblem::InconsistentPrivateKey)?;
     }
     Ok(KeyMaterial::Okp { x, d })
@@ -198,12 +209,11 @@ fn parse_ec(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
     }
     let x = r.b64_member("x", Some(size))?;
     let y = r.b64_member("y", Some(size))?;
-    let point = ec_point(&x, &y).unwrap_or_default();
+    let point = ec_point(&x, &y);
     ParsedPublicKey::new(curve.verify, &point).map_err(|_| KeyProblem::InvalidPublicKey)?;
     let d = r.secret_member("d", Some(size))?;
     if let Some(d) = &d {
-        let scalar = b64_secret(d.expose()).unwrap_or_default();
-        EcdsaKeyPair::from_private_key_and_public_key(curve.sign, scalar.expose(), &point)
+        EcdsaKeyPair::from_private_key_and_public_key(curve.sign, d.expose(), &point)
             .map_err(|_| KeyProblem::InconsistentPrivateKey)?;
     }
     Ok(KeyMaterial::Ec { crv, x, y, d })
@@ -212,13 +222,11 @@ fn parse_ec(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
 fn parse_rsa(r: &Reader<'_>) -> Result<KeyMaterial, KeyProblem> {
     let n = r.b64_member("n", None)?;
     let e = r.b64_member("e", None)?;
-    let n_bytes = b64(&n).unwrap_or_default();
-    let e_bytes = b64(&e).unwrap_or_default();
-    let bits = bit_len(&n_bytes);
+    let bits = bit_len(&n);
     if bits < 2048 {
         return Err(KeyProblem::RsaTooSmall { bits });
     }
-    let e_trimmed = trim_leading_zeros(&e_bytes);
+    let e_trimmed = trim_leading_zeros(&e);
     let e_odd = e_trimmed.last().is_some_and(|b| b & 1 == 1);
     if bits > 8192 || !e_odd || bit_len(e_trimmed) < 2 || bit_len(e_trimmed) > 33 {
         return Err(KeyProblem::InvalidPublicKey);
@@ -231,7 +239,7 @@ fn parse_rsa(r: &Reader<'_>) -> Result<KeyMaterial, KeyProblem> {
     let private = if present.is_empty() {
         None
     } else {
-        let get = |name: &'static str| -> Result<SecretString, KeyProblem> {
+        let get = |name: &'static str| -> Result<SecretBytes, KeyProblem> {
             r.secret_member(name, None)?
                 .ok_or(KeyProblem::MissingMember(name))
         };
@@ -243,7 +251,7 @@ fn parse_rsa(r: &Reader<'_>) -> Result<KeyMaterial, KeyProblem> {
             dq: get("dq")?,
             qi: get("qi")?,
         };
-        rsa_key_pair(&n_bytes, &e_bytes, &private)?;
+        rsa_key_pair(&n, &e, &private)?;
         Some(Box::new(private))
     };
     Ok(KeyMaterial::Rsa { n, e, private })
@@ -255,18 +263,17 @@ pub(crate) fn rsa_key_pair(
     e: &[u8],
     private: &RsaPrivate,
 ) -> Result<RsaKeyPair, KeyProblem> {
-    let dec = |s: &SecretString| b64_secret(s.expose()).ok_or(KeyProblem::InconsistentPrivateKey);
     let components = KeyPairComponents {
         public_key: PublicKeyComponents {
             n: trim_leading_zeros(n),
             e: trim_leading_zeros(e),
         },
-        d: dec(&private.d)?.expose().to_vec(),
-        p: dec(&private.p)?.expose().to_vec(),
-        q: dec(&private.q)?.expose().to_vec(),
-        dP: dec(&private.dp)?.expose().to_vec(),
-        dQ: dec(&private.dq)?.expose().to_vec(),
-        qInv: dec(&private.qi)?.expose().to_vec(),
+        d: private.d.expose().to_vec(),
+        p: private.p.expose().to_vec(),
+        q: private.q.expose().to_vec(),
+        dP: private.dp.expose().to_vec(),
+        dQ: private.dq.expose().to_vec(),
+        qInv: private.qi.expose().to_vec(),
     };
     let pair = RsaKeyPair::from_components(&components);
     // The component vectors are private key material: wipe them before they are freed.
@@ -289,9 +296,7 @@ fn parse_oct(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
     let k = r
         .secret_member("k", None)?
         .ok_or(KeyProblem::MissingMember("k"))?;
-    let len = b64_secret(k.expose())
-        .map(|b| b.expose().len())
-        .unwrap_or(0);
+    let len = k.expose().len();
     let min = alg.min_hmac_len();
     if len < min {
         return Err(KeyProblem::HmacTooShort { alg, len, min });

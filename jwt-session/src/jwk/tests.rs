@@ -24,7 +24,7 @@ fn every_algorithm_gets_a_verifier_whose_debug_shows_no_key() {
         let shown = format!("{v:?}");
         assert!(shown.starts_with("Verifier("), "{alg}: {shown}");
         if let KeyMaterial::Oct { k } = &jwk.material {
-            assert!(!shown.contains(k.expose()), "{alg}");
+            assert!(!shown.contains(&b64url(k.expose())), "{alg}");
         }
         assert!(
             !v.verify(b"message", &[0u8; 64]),

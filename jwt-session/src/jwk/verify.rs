@@ -40,21 +40,20 @@ impl Jwk {
     pub fn verifier(&self) -> Result<Verifier, KeyProblem> {
         let bad = || KeyProblem::InvalidPublicKey;
         let check = match (&self.material, self.alg) {
-            (KeyMaterial::Okp { x, .. }, Alg::EdDSA) => Check::Public(
-                ParsedPublicKey::new(&ED25519, b64(x).ok_or_else(bad)?).map_err(|_| bad())?,
-            ),
+            (KeyMaterial::Okp { x, .. }, Alg::EdDSA) => {
+                Check::Public(ParsedPublicKey::new(&ED25519, x).map_err(|_| bad())?)
+            }
             (KeyMaterial::Ec { x, y, .. }, Alg::ES256 | Alg::ES384) => {
-                let point = ec_point(x, y).ok_or_else(bad)?;
+                let point = ec_point(x, y);
                 Check::Public(
                     ParsedPublicKey::new(self.alg.curve().verify, point).map_err(|_| bad())?,
                 )
             }
             (KeyMaterial::Rsa { n, e, .. }, alg) => {
                 let params = rsa_params(alg).ok_or_else(bad)?;
-                let (n, e) = (b64(n).ok_or_else(bad)?, b64(e).ok_or_else(bad)?);
                 let components = PublicKeyComponents {
-                    n: trim_leading_zeros(&n),
-                    e: trim_leading_zeros(&e),
+                    n: trim_leading_zeros(n),
+                    e: trim_leading_zeros(e),
                 };
                 Check::Public(components.to_parsed_public_key(params).map_err(|_| bad())?)
             }
@@ -65,8 +64,7 @@ impl Jwk {
                     Alg::HS512 => hmac::HMAC_SHA512,
                     _ => return Err(bad()),
                 };
-                let secret = b64_secret(k.expose()).ok_or(KeyProblem::BadMember("k"))?;
-                Check::Hmac(Box::new(hmac::Key::new(mac, secret.expose())))
+                Check::Hmac(Box::new(hmac::Key::new(mac, k.expose())))
             }
             _ => return Err(bad()),
         };
