@@ -192,7 +192,7 @@ fn public_key_encodings(keys: &Keys, alg: &str) -> Vec<(String, Vec<u8>)> {
     let mut out = vec![(format!("{alg} public JWK JSON"), jwk_json)];
     match &jwk.material {
         KeyMaterial::Okp { x, .. } => {
-            let raw = URL_SAFE_NO_PAD.decode(x).unwrap();
+            let raw = x.clone();
             let mut spki = hex("302a300506032b6570032100");
             spki.extend(&raw);
             out.push((format!("{alg} raw public key"), raw));
@@ -201,8 +201,8 @@ fn public_key_encodings(keys: &Keys, alg: &str) -> Vec<(String, Vec<u8>)> {
         }
         KeyMaterial::Ec { x, y, .. } => {
             let mut point = vec![4u8];
-            point.extend(URL_SAFE_NO_PAD.decode(x).unwrap());
-            point.extend(URL_SAFE_NO_PAD.decode(y).unwrap());
+            point.extend_from_slice(x);
+            point.extend_from_slice(y);
             let mut spki = hex("3059301306072a8648ce3d020106082a8648ce3d030107034200");
             spki.extend(&point);
             out.push((format!("{alg} raw point"), point));
@@ -210,10 +210,8 @@ fn public_key_encodings(keys: &Keys, alg: &str) -> Vec<(String, Vec<u8>)> {
             out.push((format!("{alg} SPKI DER"), spki));
         }
         KeyMaterial::Rsa { n, e, .. } => {
-            let n = URL_SAFE_NO_PAD.decode(n).unwrap();
-            let e = URL_SAFE_NO_PAD.decode(e).unwrap();
-            let mut seq = der_uint(&n);
-            seq.extend(der_uint(&e));
+            let mut seq = der_uint(n);
+            seq.extend(der_uint(e));
             let pkcs1 = der(0x30, &seq);
             let mut bits = vec![0u8];
             bits.extend(&pkcs1);
