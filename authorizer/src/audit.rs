@@ -17,6 +17,11 @@ pub const TARGET: &str = "audit";
 /// Longest user agent logged.
 const MAX_UA: usize = 256;
 
+/// Longest value of any other request-controlled field, in characters: a record stays one
+/// bounded line whatever the request carries (`sub` and `jti` are bounded at 1 KiB by the
+/// verifier already; the ARN, route and request id are not bounded by API Gateway here).
+pub const MAX_FIELD: usize = 512;
+
 fn clip(s: Option<&str>, max: usize) -> Option<&str> {
     s.map(|s| match s.char_indices().nth(max) {
         Some((i, _)) => s.get(..i).unwrap_or(s),
@@ -54,17 +59,17 @@ pub fn record(
         target: TARGET,
         decision = if allowed { "allow" } else { "deny" },
         reason = decision.reason().as_str(),
-        request_id = req.request_id.as_deref(),
+        request_id = clip(req.request_id.as_deref(), MAX_FIELD),
         lambda_request_id,
-        source_ip = req.source_ip.as_deref(),
-        route_arn = req.resource_arn.as_deref(),
-        route = req.route.as_deref(),
-        method,
+        source_ip = clip(req.source_ip.as_deref(), MAX_FIELD),
+        route_arn = clip(req.resource_arn.as_deref(), MAX_FIELD),
+        route = clip(req.route.as_deref(), MAX_FIELD),
+        method = clip(method, MAX_FIELD),
         payload = req.payload.as_str(),
         user_agent = clip(req.user_agent.as_deref(), MAX_UA),
-        sub,
+        sub = clip(sub, MAX_FIELD),
         kid,
-        jti,
+        jti = clip(jti, MAX_FIELD),
         token_age_s = iat.map(|i| now.saturating_sub(i)),
         expires_in_s = exp.map(|e| e.saturating_sub(now)),
         latency_us = latency.as_micros() as u64,

@@ -51,6 +51,10 @@ pub mod vars {
     pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
     /// Route rules: scopes required per route.
     pub const ROUTE_SCOPES: &str = "ROUTE_SCOPES";
+    /// `true`: route rules compare literal segments exactly (default: ASCII case-insensitive).
+    pub const ROUTE_CASE_SENSITIVE: &str = "ROUTE_CASE_SENSITIVE";
+    /// `deny`: a route no rule matches is refused (default `allow`: it needs no scope).
+    pub const ROUTE_DEFAULT: &str = "ROUTE_DEFAULT";
     /// `true`: also require `Authorization: Bearer` with a matching token.
     pub const DOUBLE_TOKEN: &str = "DOUBLE_TOKEN";
     /// Public JWK Set supplied at deploy time: no key fetch at cold start.
@@ -95,6 +99,11 @@ pub fn header_filter(csrf_header_name: &str) -> crate::event::HeaderFilter {
             crate::AUTHORIZATION_HEADER.to_owned(),
             crate::event::USER_AGENT_HEADER.to_owned(),
         ])
+        .chain(
+            crate::routes::METHOD_OVERRIDE_HEADERS
+                .iter()
+                .map(|h| (*h).to_owned()),
+        )
         .map(|h| h.to_ascii_lowercase())
         .collect();
     names.sort();
@@ -187,6 +196,25 @@ fn is_origin(origin: &str) -> bool {
 }
 
 impl Config {
+    /// Settings that are allowed but weaker than the defaults, to log once at start-up.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.cookie.name.starts_with("__Host-") {
+            out.push(format!(
+                "{} is `{}`: without the `__Host-` prefix a sibling subdomain can plant a cookie of that name",
+                vars::JWT_COOKIE_NAME,
+                self.cookie.name.escape_default()
+            ));
+        }
+        if self.routes.case_sensitive {
+            out.push(format!(
+                "{}=true: a backend that routes case-insensitively sees `/ADMIN` as `/admin`, without its rules",
+                vars::ROUTE_CASE_SENSITIVE
+            ));
+        }
+        out
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -326,13 +354,34 @@ impl Config {
             );
             c.problem(ALLOWED_ORIGINS, Code::Invalid, hint);
         }
-        let route_rules = match c.get(ROUTE_SCOPES) {
+        let mut route_rules = match c.get(ROUTE_SCOPES) {
             None => RouteRules::default(),
             Some(text) => RouteRules::parse(&text).unwrap_or_else(|e| {
                 c.problem(ROUTE_SCOPES, Code::Invalid, e.to_string());
                 RouteRules::default()
             }),
         };
+        route_rules.case_sensitive = c.flag(ROUTE_CASE_SENSITIVE);
+        route_rules.default_deny = match c.get(ROUTE_DEFAULT).as_deref() {
+            None | Some("allow") => false,
+            Some("deny") => true,
+            Some(_) => {
+                c.problem(ROUTE_DEFAULT, Code::Invalid, "must be `allow` or `deny`");
+                true
+            }
+        };
+        if route_rules.default_deny
+            && route_rules.is_empty()
+            && !c.problems().iter().any(|p| p.variable == ROUTE_SCOPES)
+        {
+            c.problem(
+                ROUTE_DEFAULT,
+                Code::Contradictory,
+                format!(
+                    "`deny` needs rules in {ROUTE_SCOPES}: without any, every route is refused"
+                ),
+            );
+        }
         let double_token = c.flag(DOUBLE_TOKEN);
         let bootstrap_keys = match c.get(KEYS_BOOTSTRAP_JWKS) {
             None => None,
@@ -393,5 +442,218 @@ impl Config {
             },
             bootstrap_keys,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_reader_keeps_exactly_the_headers_the_checks_declare() {
+        let c = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("CSRF_HEADER_NAME", "X-Session-Guard"),
+        ])
+        .unwrap();
+        let mut declared: Vec<String> = crate::cookie::HEADERS_READ
+            .iter()
+            .map(|h| (*h).to_owned())
+            .chain(crate::csrf::headers_read("X-Session-Guard"))
+            .chain([
+                crate::AUTHORIZATION_HEADER.into(),
+                crate::event::USER_AGENT_HEADER.into(),
+            ])
+            .chain(
+                crate::routes::METHOD_OVERRIDE_HEADERS
+                    .iter()
+                    .map(|h| (*h).to_owned()),
+            )
+            .collect();
+        declared.sort();
+        assert_eq!(c.read_headers, crate::event::HeaderFilter::Only(declared));
+        for h in [
+            "cookie",
+            "Origin",
+            "SEC-FETCH-SITE",
+            "x-session-guard",
+            "authorization",
+        ] {
+            assert!(c.read_headers.keeps(h), "{h}");
+        }
+        assert!(
+            !c.read_headers.keeps("x-csrf-token"),
+            "the default name is not read when another is set"
+        );
+        assert!(!c.read_headers.keeps("accept"));
+    }
+
+    #[test]
+    fn minimal_configuration_gets_the_documented_defaults() {
+        let c = cfg(&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a, b")]).unwrap();
+        assert_eq!(c.token.audiences, vec!["a", "b"]);
+        assert_eq!(c.cookie.name, "__Host-session");
+        assert_eq!(c.token.algorithms, vec![Alg::EdDSA, Alg::ES256]);
+        assert_eq!(c.token.leeway, 30);
+        assert_eq!(c.token.max_lifetime, 86_400);
+        assert_eq!(c.fetch.function_name, "secrets-fn");
+        assert_eq!(c.answer.http_api, HttpApiResponse::Simple);
+        assert_eq!(c.csrf.header_name, "x-csrf-token");
+        assert!(c.csrf.allowed_origins.is_empty());
+        assert!(c.token.typ.is_none());
+        assert_eq!(c.cache.refresh_min_interval, Duration::from_secs(10));
+        assert!(c.warnings().is_empty());
+    }
+
+    #[test]
+    fn the_environments_defaults_are_each_policys_own_defaults() {
+        let c = cfg(&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a")]).unwrap();
+        assert_eq!(
+            c.token,
+            TokenPolicy::new("https://i", vec!["a".to_owned()]),
+            "token"
+        );
+        assert_eq!(c.cookie, CookiePolicy::default(), "cookie");
+        assert_eq!(c.csrf, CsrfPolicy::default(), "csrf");
+        assert_eq!(c.answer, AnswerPolicy::default(), "answer");
+        assert_eq!(c.cache, CachePolicy::default(), "cache");
+        assert_eq!(c.fetch, FetchPolicy::default(), "fetch");
+        assert_eq!(c.routes, RouteRules::default(), "routes");
+    }
+
+    #[test]
+    fn route_options_are_read_and_a_default_deny_without_rules_is_contradictory() {
+        let c = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("ROUTE_SCOPES", "GET /a = x"),
+            ("ROUTE_DEFAULT", "deny"),
+            ("ROUTE_CASE_SENSITIVE", "true"),
+            ("JWT_COOKIE_NAME", "session"),
+        ])
+        .unwrap();
+        assert!(c.routes.default_deny && c.routes.case_sensitive);
+        assert_eq!(c.warnings().len(), 2, "{:?}", c.warnings());
+        let err = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("ROUTE_DEFAULT", "deny"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.problems[0].variable, "ROUTE_DEFAULT");
+        assert_eq!(err.problems[0].code, Code::Contradictory);
+        let err = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("ROUTE_DEFAULT", "maybe"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems[0].code, Code::Invalid);
+    }
+
+    #[test]
+    fn every_problem_is_reported_together() {
+        let err = cfg(&[
+            ("JWT_ALGORITHMS", "none,HS256"),
+            ("JWT_LEEWAY_SECONDS", "-1"),
+            ("HTTP_API_RESPONSE", "both"),
+            ("ALLOWED_ORIGINS", "https://ok.example,not an origin"),
+            ("KEYS_CACHE_TTL_SECONDS", "600"),
+            ("KEYS_MAX_STALE_SECONDS", "60"),
+        ])
+        .unwrap_err();
+        let vars: Vec<&str> = err.problems.iter().map(|p| p.variable).collect();
+        for v in [
+            "JWT_ISSUER",
+            "JWT_AUDIENCE",
+            "JWT_ALGORITHMS",
+            "JWT_LEEWAY_SECONDS",
+            "HTTP_API_RESPONSE",
+            "ALLOWED_ORIGINS",
+            "KEYS_MAX_STALE_SECONDS",
+        ] {
+            assert!(vars.contains(&v), "{v} not reported in {err}");
+        }
+        assert!(err.to_string().contains("JWT_ISSUER [missing]"));
+    }
+
+    #[test]
+    fn algorithm_names_are_case_sensitive_and_none_is_refused() {
+        for bad in ["none", "eddsa", "HS256,NONE", ""] {
+            let r = cfg(&[
+                ("JWT_ISSUER", "i"),
+                ("JWT_AUDIENCE", "a"),
+                ("JWT_ALGORITHMS", bad),
+            ]);
+            if bad.is_empty() {
+                assert!(r.is_ok(), "empty means default");
+            } else {
+                assert!(r.is_err(), "{bad} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn bootstrap_keys_must_be_a_public_asymmetric_set() {
+        use jwt_session::keygen::generate;
+        let set = jwt_session::JwkSet {
+            keys: vec![generate(Alg::EdDSA).unwrap()],
+        };
+        let public = serde_json::to_string(&set.to_public(false)).unwrap();
+        let c = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_BOOTSTRAP_JWKS", &public),
+        ])
+        .unwrap();
+        assert_eq!(c.bootstrap_keys.unwrap().keys.len(), 1);
+        let private = serde_json::to_string(&set).unwrap();
+        let err = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_BOOTSTRAP_JWKS", &private),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("KEYS_BOOTSTRAP_JWKS"));
+        let hmac = jwt_session::JwkSet {
+            keys: vec![generate(Alg::HS256).unwrap()],
+        };
+        let text = serde_json::to_string(&hmac.to_public(true)).unwrap();
+        assert!(cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("KEYS_BOOTSTRAP_JWKS", &text)
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn iam_mode_and_origins_are_parsed() {
+        let c = cfg(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("HTTP_API_RESPONSE", "iam"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://App.Example.com, http://localhost:3000",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.answer.http_api, HttpApiResponse::Iam);
+        assert_eq!(
+            c.csrf.allowed_origins,
+            vec!["https://app.example.com", "http://localhost:3000"]
+        );
     }
 }

@@ -23,8 +23,19 @@ pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Refused> 
         return Err(Refused::TooLarge);
     }
     let from_array = req.cookies.iter().map(String::as_str);
-    // A header value that is not visible ASCII cannot hold our cookie in a form we accept;
-    // its pairs are still scanned as bytes so that a duplicate name is not missed.
+    // A header value that is not UTF-8 cannot hold our cookie in a form we accept; its pairs
+    // are still scanned as bytes, so that our name there is not missed: it makes the request
+    // ambiguous (beside another value) or malformed (alone).
+    let mut in_unreadable = false;
+    for v in header_values.iter() {
+        if std::str::from_utf8(v.as_bytes()).is_err() {
+            in_unreadable |= v.as_bytes().split(|b| *b == b';').any(|pair| {
+                pair.split(|b| *b == b'=')
+                    .next()
+                    .is_some_and(|n| n.trim_ascii() == name.as_bytes())
+            });
+        }
+    }
     let from_header = header_values
         .iter()
         .flat_map(|v| std::str::from_utf8(v.as_bytes()).ok());
@@ -45,6 +56,8 @@ pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Refused> 
         }
     }
     match found {
+        _ if in_unreadable && found.is_some() => Err(Refused::AmbiguousCookie),
+        None if in_unreadable => Err(Refused::Malformed),
         None | Some("") => Err(Refused::NoToken),
         Some(v) if v.len() > MAX_TOKEN_BYTES => Err(Refused::TooLarge),
         Some(v) => Ok(v),
@@ -73,6 +86,24 @@ mod tests {
     }
 
     const N: &str = "__Host-session";
+
+    #[test]
+    fn our_name_in_a_cookie_header_that_is_not_utf8_is_not_missed() {
+        use aws_lambda_events::http::HeaderValue;
+        let mut alone = rest(json!({}), json!({}));
+        let bad = HeaderValue::from_bytes(b"__Host-session=\xff\xfe; a=1").unwrap();
+        alone.headers.append(COOKIE_HEADER, bad.clone());
+        assert_eq!(find_token(&alone, N), Err(Refused::Malformed));
+        let mut beside = http(json!(["__Host-session=t.o.k"]), json!({}));
+        beside.headers.append(COOKIE_HEADER, bad);
+        assert_eq!(find_token(&beside, N), Err(Refused::AmbiguousCookie));
+        let mut other = rest(json!({}), json!({}));
+        other.headers.append(
+            COOKIE_HEADER,
+            HeaderValue::from_bytes(b"x=\xff; __Host-sessionx=1").unwrap(),
+        );
+        assert_eq!(find_token(&other, N), Err(Refused::NoToken));
+    }
 
     #[test]
     fn cookie_is_found_by_exact_name_among_others() {

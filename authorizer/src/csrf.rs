@@ -79,8 +79,12 @@ pub fn check(req: &Request, token: &Verified, cfg: &CsrfPolicy) -> Result<(), Fo
     {
         return Err(Forbidden::Csrf);
     }
+    // HTTP APIs join repeated headers with commas: any element saying `cross-site` counts.
     for v in req.headers.get_all(SEC_FETCH_SITE) {
-        if v.as_bytes().eq_ignore_ascii_case(b"cross-site") {
+        if v.as_bytes()
+            .split(|b| *b == b',')
+            .any(|part| part.trim_ascii().eq_ignore_ascii_case(b"cross-site"))
+        {
             return Err(Forbidden::Csrf);
         }
     }
@@ -184,6 +188,19 @@ mod tests {
             check(&req("POST", same), &token(Some("abc")), &cfg("")),
             Ok(())
         );
+        // An HTTP API joins a repeated header with commas.
+        for joined in [
+            "same-origin,cross-site",
+            "same-origin, Cross-Site",
+            "cross-site ,none",
+        ] {
+            let h = json!({"x-csrf-token": "abc", "Sec-Fetch-Site": joined});
+            assert_eq!(
+                check(&req("POST", h), &token(Some("abc")), &cfg("")),
+                Err(Forbidden::Csrf),
+                "{joined}"
+            );
+        }
     }
 
     #[test]

@@ -171,6 +171,8 @@ pub struct CacheState {
     last_attempt: Option<Instant>,
     failures: u32,
     last_unknown_kid_refresh: Option<Instant>,
+    /// The keys are `KEYS_BOOTSTRAP_JWKS`, not yet confirmed by a fetch.
+    bootstrap: bool,
 }
 
 /// What a lookup found.
@@ -206,7 +208,10 @@ impl CacheState {
 
     /// Whether a refresh is due (keys missing or past their TTL) and allowed (not backing off).
     pub fn refresh_due(&self, now: Instant, cfg: &CachePolicy) -> bool {
-        let expired = self.age(now).is_none_or(|a| a >= cfg.ttl);
+        // Bootstrap keys are never "fresh": until a fetch confirms them, every request (outside
+        // the backoff) tries one, so a key removed from the secret stops being trusted as soon
+        // as secrets-fn answers.
+        let expired = self.bootstrap || self.age(now).is_none_or(|a| a >= cfg.ttl);
         expired && !self.in_backoff(now)
     }
 
@@ -220,10 +225,25 @@ impl CacheState {
 
     /// The keys, if still usable (younger than the staleness bound).
     pub fn usable(&self, now: Instant, cfg: &CachePolicy) -> Option<&Arc<KeyRing>> {
+        // Bootstrap keys serve for the TTL at most while no fetch succeeds, not for the
+        // staleness bound: they were never confirmed by the key server.
+        let bound = if self.bootstrap {
+            cfg.ttl
+        } else {
+            cfg.max_stale
+        };
         match self.age(now) {
-            Some(a) if a < cfg.max_stale => self.ring.as_ref(),
+            Some(a) if a < bound => self.ring.as_ref(),
             _ => None,
         }
+    }
+
+    /// Records keys supplied at deploy time: usable until the first successful fetch replaces
+    /// them (and for the TTL at most), with a fetch due at once.
+    pub fn record_bootstrap(&mut self, now: Instant, ring: KeyRing) {
+        self.ring = Some(Arc::new(ring));
+        self.fetched_at = Some(now);
+        self.bootstrap = true;
     }
 
     /// Records a successful fetch.
@@ -232,6 +252,7 @@ impl CacheState {
         self.fetched_at = Some(now);
         self.last_attempt = Some(now);
         self.failures = 0;
+        self.bootstrap = false;
     }
 
     /// Records a failed fetch.
@@ -321,11 +342,11 @@ impl KeyCache {
         }
     }
 
-    /// Seeds the cache with keys supplied at deploy time (`KEYS_BOOTSTRAP_JWKS`): they count as
-    /// fetched now, so the first refresh happens after the TTL (or for an unknown `kid`).
+    /// Seeds the cache with keys supplied at deploy time (`KEYS_BOOTSTRAP_JWKS`): they serve
+    /// only until the first successful fetch, which is due at once ([`CacheState::refresh_due`]).
     pub async fn seed(&self, set: &jwt_session::JwkSet) {
         let mut state = self.state.lock().await;
-        state.record_success(Instant::now(), KeyRing::from_set(set));
+        state.record_bootstrap(Instant::now(), KeyRing::from_set(set));
         tracing::info!(
             event = "keys_seeded",
             keys = set.keys.len(),
@@ -412,6 +433,27 @@ mod tests {
         assert_eq!(s.backoff(), MAX_BACKOFF);
         s.record_success(t0, KeyRing::default());
         assert_eq!(s.backoff(), Duration::ZERO);
+    }
+
+    #[test]
+    fn bootstrap_keys_serve_only_until_the_first_fetch_and_never_past_the_ttl() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut s = CacheState::default();
+        s.record_bootstrap(t0, KeyRing::default());
+        assert!(s.refresh_due(t0, &c), "a fetch is due at once");
+        assert!(s.usable(t0, &c).is_some());
+        s.record_failure(t0);
+        assert!(!s.refresh_due(t0, &c), "failed fetches back off");
+        assert!(s.refresh_due(t0 + Duration::from_secs(1), &c));
+        assert!(s.usable(t0 + Duration::from_secs(299), &c).is_some());
+        assert!(
+            s.usable(t0 + Duration::from_secs(300), &c).is_none(),
+            "unconfirmed bootstrap keys stop at the TTL, not the staleness bound"
+        );
+        s.record_success(t0 + Duration::from_secs(2), KeyRing::default());
+        assert!(!s.refresh_due(t0 + Duration::from_secs(3), &c));
+        assert!(s.usable(t0 + Duration::from_secs(400), &c).is_some());
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub async fn decide_with(
     now: u64,
     keys: &impl AsyncFn(&str) -> Lookup,
 ) -> Decision {
-    if req.malformed {
+    if req.malformed || req.resource_arn.as_deref().is_some_and(has_wildcard) {
         return Decision::Deny(Refused::Malformed.into());
     }
     let token = match cookie::find_token(req, &cfg.cookie.name) {
@@ -89,7 +89,7 @@ pub async fn decide_with(
             });
         }
     }
-    if !has_required_scopes(req, &verified, &cfg.routes) {
+    if has_method_override(req) || !has_required_scopes(req, &verified, &cfg.routes) {
         return Decision::Forbid(verified, Forbidden::Scope);
     }
     if let Err(r) = csrf::check(req, &verified, &cfg.csrf) {
@@ -185,6 +185,21 @@ fn bearer_token(req: &Request) -> Result<&str, Refused> {
     Ok(token)
 }
 
+/// Whether an ARN holds `*` or `?`: IAM reads them as wildcards in a policy's `Resource`, so a
+/// request path holding one (`GET /orders/*` through `/orders/{id}`) would be granted, and with
+/// result caching the cached policy would open every route the wildcard covers. No part of an
+/// execute-api ARN holds them legitimately; such a request is refused (`malformed`).
+fn has_wildcard(arn: &str) -> bool {
+    arn.contains(['*', '?'])
+}
+
+/// Whether the request carries a method-override header (any value).
+fn has_method_override(req: &Request) -> bool {
+    routes::METHOD_OVERRIDE_HEADERS
+        .iter()
+        .any(|h| req.headers.contains_key(*h))
+}
+
 /// Whether the token carries every scope the route rules require.
 fn has_required_scopes(req: &Request, token: &Verified, rules: &routes::RouteRules) -> bool {
     if rules.is_empty() {
@@ -221,13 +236,14 @@ impl Authorizer {
         &self.cfg
     }
 
-    /// Readies the key cache before the first request: from `KEYS_BOOTSTRAP_JWKS` when set
-    /// (no network at cold start), else by fetching from secrets-fn.
+    /// Readies the key cache before the first request: keys from `KEYS_BOOTSTRAP_JWKS` when
+    /// set (they serve if secrets-fn cannot be reached), then a fetch from secrets-fn, which
+    /// replaces them.
     pub async fn warm(&self) {
-        match &self.cfg.bootstrap_keys {
-            Some(set) => self.keys.seed(set).await,
-            None => self.keys.warm().await,
+        if let Some(set) = &self.cfg.bootstrap_keys {
+            self.keys.seed(set).await;
         }
+        self.keys.warm().await;
     }
 
     /// Decides one request. Never fails and never panics on any input.

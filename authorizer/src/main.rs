@@ -12,6 +12,9 @@ async fn main() -> Result<(), Error> {
     );
     let cfg =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
+    for warning in cfg.warnings() {
+        tracing::warn!(event = "config_warning", %warning, "weaker than the default");
+    }
     let sdk = aws_config::load_from_env().await;
     let client =
         aws_sdk_lambda::Client::from_conf(LambdaKeySource::client_config(&sdk, &cfg.fetch));

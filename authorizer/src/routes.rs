@@ -12,9 +12,18 @@
 //! - The path matched is the request's path as API Gateway puts it in the `methodArn` or
 //!   `routeArn` (after the stage), so it is the same for REST and HTTP APIs.
 //! - Every rule that matches applies: the token must carry all of their scopes, in `scope`
-//!   (space-separated) or `scp` (array or space-separated string). A route no rule matches needs
-//!   no scope. When rules are configured and the request's path cannot be read, the request is
-//!   refused (`forbidden`).
+//!   (separated by ASCII spaces) or `scp` (array or space-separated string). A route no rule
+//!   matches needs no scope, unless `ROUTE_DEFAULT=deny`: then it is refused.
+//! - Backends route differently from a literal comparison, so when rules are configured:
+//!   - a path that cannot be matched unambiguously is refused (`forbidden`): a segment `.` or
+//!     `..`, or one holding `%` (percent-encoding), `;` (matrix parameters) or `\`;
+//!   - literal segments compare case-insensitively (ASCII), so `/ADMIN/users` meets the rules
+//!     of `/admin/**`; `ROUTE_CASE_SENSITIVE=true` compares exactly;
+//!   - a `GET` rule covers `HEAD` (frameworks answer HEAD with the GET handler);
+//!   - a request whose path cannot be read is refused (`forbidden`).
+//! - A request with a method-override header ([`METHOD_OVERRIDE_HEADERS`]) is refused
+//!   (`forbidden`) whether or not rules are configured: a backend that honours one would run
+//!   another method than the one the scopes and the CSRF check were decided for.
 
 use std::fmt;
 
@@ -33,10 +42,28 @@ pub struct Rule {
     scopes: Vec<String>,
 }
 
+/// Headers some frameworks read to run another method than the request's.
+pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
 /// The configured rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteRules {
     rules: Vec<Rule>,
+    /// Compare literal segments exactly (`ROUTE_CASE_SENSITIVE`). Default: `false`, ASCII
+    /// case-insensitive.
+    pub case_sensitive: bool,
+    /// Refuse a route no rule matches (`ROUTE_DEFAULT=deny`). Default: `false`.
+    pub default_deny: bool,
+}
+
+/// Whether a path segment reads the same to every backend: not `.` or `..`, and no `%`, `;`
+/// or `\`, which servers decode, strip or treat as separators in different ways.
+fn is_unambiguous(segment: &str) -> bool {
+    segment != "." && segment != ".." && !segment.contains(['%', ';', '\\'])
 }
 
 /// A rule that could not be read.
@@ -118,7 +145,10 @@ impl RouteRules {
                 problem,
             })?);
         }
-        Ok(RouteRules { rules })
+        Ok(RouteRules {
+            rules,
+            ..RouteRules::default()
+        })
     }
 
     /// Whether any rule is configured.
@@ -126,7 +156,8 @@ impl RouteRules {
         self.rules.is_empty()
     }
 
-    /// The scopes the request needs. `None` when rules exist but the route is unknown (deny).
+    /// The scopes the request needs. `None` (refuse) when rules exist and the route is unknown,
+    /// ambiguous, or, with `default_deny`, matched by no rule.
     pub fn required<'a>(
         &'a self,
         method: Option<&str>,
@@ -141,23 +172,41 @@ impl RouteRules {
             .split('/')
             .filter(|s| !s.is_empty())
             .collect();
+        if !segments.iter().all(|s| is_unambiguous(s)) {
+            return None;
+        }
         let mut out = Vec::new();
+        let mut matched = false;
         for rule in &self.rules {
-            let method_ok = rule.method.as_deref().is_none_or(|m| m == method);
-            if method_ok && matches(&rule.segments, &segments) {
+            let method_ok = rule
+                .method
+                .as_deref()
+                .is_none_or(|m| m == method || (m == "GET" && method == "HEAD"));
+            if method_ok && matches(&rule.segments, &segments, self.case_sensitive) {
+                matched = true;
                 out.extend(rule.scopes.iter().map(String::as_str));
             }
+        }
+        if self.default_deny && !matched {
+            return None;
         }
         Some(out)
     }
 }
 
-fn matches(pattern: &[Segment], path: &[&str]) -> bool {
+fn matches(pattern: &[Segment], path: &[&str], case_sensitive: bool) -> bool {
     match (pattern.split_first(), path.split_first()) {
         (None, None) => true,
         (Some((Segment::Rest, _)), _) => true,
-        (Some((Segment::One, p)), Some((_, rest))) => matches(p, rest),
-        (Some((Segment::Literal(l), p)), Some((seg, rest))) => l == seg && matches(p, rest),
+        (Some((Segment::One, p)), Some((_, rest))) => matches(p, rest, case_sensitive),
+        (Some((Segment::Literal(l), p)), Some((seg, rest))) => {
+            let same = if case_sensitive {
+                l == seg
+            } else {
+                l.eq_ignore_ascii_case(seg)
+            };
+            same && matches(p, rest, case_sensitive)
+        }
         _ => false,
     }
 }
@@ -214,6 +263,61 @@ mod tests {
             "unknown route with rules: deny"
         );
         assert_eq!(RouteRules::default().required(None, None), Some(vec![]));
+    }
+
+    #[test]
+    fn paths_backends_would_route_elsewhere_are_refused_or_matched() {
+        let r = rules("ANY /admin/** = admin; DELETE /orders/{id} = orders:delete");
+        // Case: `/ADMIN` meets the `/admin/**` rule.
+        assert_eq!(
+            r.required(Some("GET"), Some("/ADMIN/users")),
+            Some(vec!["admin"])
+        );
+        assert_eq!(
+            r.required(Some("GET"), Some("/Admin/users")),
+            Some(vec!["admin"])
+        );
+        // Segments that decode, strip or traverse differently: refused.
+        for path in [
+            "/admin;x=1/users",
+            "/%61dmin/users",
+            "/x/../admin/users",
+            "/./admin/users",
+            "/admin%2Fusers",
+            "/x\\..\\admin/users",
+            "/orders/7;x",
+        ] {
+            assert_eq!(r.required(Some("GET"), Some(path)), None, "{path}");
+        }
+        // Exact comparison when asked for.
+        let exact = RouteRules {
+            case_sensitive: true,
+            ..r.clone()
+        };
+        assert_eq!(
+            exact.required(Some("GET"), Some("/ADMIN/users")),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn a_get_rule_covers_head_and_default_deny_refuses_unmatched_routes() {
+        let r = rules("GET /reports/** = reports:read");
+        assert_eq!(
+            r.required(Some("HEAD"), Some("/reports/q1")),
+            Some(vec!["reports:read"])
+        );
+        assert_eq!(r.required(Some("HEAD"), Some("/other")), Some(vec![]));
+        let deny = RouteRules {
+            default_deny: true,
+            ..r
+        };
+        assert_eq!(deny.required(Some("HEAD"), Some("/other")), None);
+        assert_eq!(deny.required(Some("POST"), Some("/reports/q1")), None);
+        assert_eq!(
+            deny.required(Some("GET"), Some("/reports/q1")),
+            Some(vec!["reports:read"])
+        );
     }
 
     #[test]

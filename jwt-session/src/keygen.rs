@@ -1,4 +1,5 @@
-//! Key generation with aws-lc-rs. The `kid` of a new key is its RFC 7638 thumbprint.
+//! Key generation with aws-lc-rs. The `kid` of a new key pair is its RFC 7638 thumbprint; a
+//! new symmetric key gets a random `kid` (its thumbprint would be a hash of the secret).
 
 use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -61,8 +62,23 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
         alg,
         material,
     };
-    jwk.kid = jwk.thumbprint();
+    jwk.kid = if alg.is_symmetric() {
+        // The thumbprint of an `oct` key is a hash of the secret itself: a `kid` (public, in
+        // every token header and log line) must not be derived from it. A random id instead.
+        random_kid()?
+    } else {
+        jwk.thumbprint()
+    };
     Ok(jwk)
+}
+
+/// 32 random bytes, base64url: the `kid` of a new symmetric key.
+fn random_kid() -> Result<String, Error> {
+    let mut id = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut id)
+        .map_err(|_| Error::KeyGeneration)?;
+    Ok(crate::jwk::b64url(&id))
 }
 
 fn rsa_material() -> Result<KeyMaterial, Error> {
@@ -98,6 +114,14 @@ mod tests {
         assert_eq!(a.kid, a.thumbprint());
         assert_ne!(a.kid, b.kid);
         assert_eq!(a.kid.len(), 43);
+    }
+
+    #[test]
+    fn a_symmetric_keys_kid_is_not_derived_from_the_secret() {
+        let k = generate(Alg::HS256).unwrap();
+        assert_ne!(k.kid, k.thumbprint());
+        assert_eq!(k.kid.len(), 43);
+        assert!(crate::jwk::is_valid_kid(&k.kid));
     }
 
     #[test]

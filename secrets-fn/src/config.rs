@@ -126,7 +126,7 @@ impl Config {
             let session_max =
                 env.number_or(vars::SESSION_MAX_SECONDS, 43_200, 1, 2_592_000, bounded);
             let max_claims_bytes =
-                env.number_or(vars::SIGN_MAX_CLAIMS_BYTES, 2048, 1, 8192, bounded) as usize;
+                env.number_or(vars::SIGN_MAX_CLAIMS_BYTES, 2048, 1, 2048, bounded) as usize;
             let cookie_name = env
                 .get(vars::SESSION_COOKIE_NAME)
                 .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned());

@@ -69,6 +69,10 @@ pub enum SignError {
     /// The caller's claims are too large.
     #[error("the claims are {0} bytes; at most {1} are accepted")]
     ClaimsTooLarge(usize, usize),
+    /// The token would be longer than the authorizer accepts (the caller's claims are too
+    /// large for this key's signature).
+    #[error("the token would be {0} bytes; the authorizer accepts at most {1}")]
+    TokenTooLarge(usize, usize),
     /// The token to renew does not verify, or is not ours (the strict verifier's reason).
     #[error("the token to renew is not valid ({0})")]
     InvalidToken(Rejected),
@@ -89,7 +93,7 @@ impl SignError {
         match self {
             SignError::BadRequest(_) => "bad_request",
             SignError::ReservedClaim(_) => "reserved_claim",
-            SignError::ClaimsTooLarge(..) => "claims_too_large",
+            SignError::ClaimsTooLarge(..) | SignError::TokenTooLarge(..) => "claims_too_large",
             SignError::InvalidToken(_) => "invalid_token",
             SignError::SessionOver => "session_over",
             SignError::NoKey => "no_signing_key",
@@ -143,6 +147,14 @@ pub fn issue(
     all.insert("jti".into(), jti.clone().into());
     all.insert("csrf".into(), csrf.clone().into());
     let token = signer.mint(&all, Some("JWT")).map_err(SignError::Signing)?;
+    // Never issue what the authorizer would refuse (`too_large`): SIGN_MAX_CLAIMS_BYTES bounds
+    // the caller's part, this bounds the whole token, whatever the key's signature adds.
+    if token.expose().len() > strict::MAX_TOKEN_BYTES {
+        return Err(SignError::TokenTooLarge(
+            token.expose().len(),
+            strict::MAX_TOKEN_BYTES,
+        ));
+    }
     let lifetime = exp - now;
     let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site)
         .map_err(SignError::Signing)?;
@@ -351,6 +363,19 @@ mod tests {
                 other => panic!("renewal accepted or failed otherwise: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_token_the_authorizer_would_refuse_as_too_large_is_never_issued() {
+        let mut c = cfg();
+        c.max_claims_bytes = 8192;
+        let claims = json!({"blob": "x".repeat(3500)});
+        let err = sign("alice", claims.as_object().unwrap(), &keys(), &c, NOW).unwrap_err();
+        assert!(
+            matches!(err, SignError::TokenTooLarge(n, 4096) if n > 4096),
+            "{err}"
+        );
+        assert_eq!(err.code(), "claims_too_large");
     }
 
     #[test]

@@ -1357,6 +1357,78 @@ async fn route_rules_and_double_token_mode() {
             Want::Deny("forbidden"),
         ),
     ];
+    let mut cases = cases;
+    // Route rules against how backends route: each of these reaches `/admin/users` or
+    // `DELETE /orders/{id}` in some framework; none may pass without the scope.
+    let at = |method: &str, path: &str, extra: &[(&str, &str)]| {
+        let mut hdrs = vec![("Authorization", format!("Bearer {reader}"))];
+        hdrs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let hdrs: Vec<(&str, &str)> = hdrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut e = rest(method, Some(&format!("{COOKIE}={reader}")), &hdrs);
+        e["methodArn"] = json!(format!(
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/{method}{path}"
+        ));
+        e
+    };
+    for path in [
+        "/ADMIN/users",
+        "/Admin/Users",
+        "/admin;x=1/users",
+        "/%61dmin/users",
+        "/x/../admin/users",
+        "/./admin/users",
+        "/admin%2fusers",
+        "/orders/..%2fadmin",
+    ] {
+        cases.push(case(
+            format!("route rule bypass attempt {path}"),
+            at("GET", path, &[]),
+            Want::Deny("forbidden"),
+        ));
+    }
+    let mut head = rest(
+        "HEAD",
+        Some(&format!("{COOKIE}={nobody}")),
+        &[("Authorization", &format!("Bearer {nobody}"))],
+    );
+    head["methodArn"] = json!("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/HEAD/orders");
+    cases.push(case(
+        "HEAD is covered by the GET rule of the route",
+        head,
+        Want::Deny("forbidden"),
+    ));
+    for header in [
+        "X-HTTP-Method-Override",
+        "X-HTTP-Method",
+        "X-Method-Override",
+    ] {
+        cases.push(case(
+            format!("method override header {header} on an allowed GET"),
+            at("GET", "/orders", &[(header, "DELETE")]),
+            Want::Deny("forbidden"),
+        ));
+    }
+    // IAM reads `*` and `?` in a policy's resource as wildcards: a request path holding one
+    // never reaches a policy.
+    for path in ["/orders/*", "/orders/?", "/*", "/orders/a*b"] {
+        cases.push(case(
+            format!("wildcard in the method ARN {path}"),
+            at("GET", path, &[]),
+            Want::Deny("malformed"),
+        ));
+    }
+    let mut http_wild = http(
+        "GET",
+        &[&format!("{COOKIE}={reader}")],
+        &[("authorization", &format!("Bearer {reader}"))],
+    );
+    http_wild["routeArn"] =
+        json!("arn:aws:execute-api:us-east-1:123456789012:xyz789/$default/GET/orders/*");
+    cases.push(case(
+        "wildcard in the route ARN (HTTP API)",
+        http_wild,
+        Want::Deny("malformed"),
+    ));
     let secrets = secrets_of(&cases, &keys);
     run(&stack, &cases, &secrets, &[]).await;
 }

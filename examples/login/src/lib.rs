@@ -16,8 +16,9 @@
 //! whose `text/plain` body is shaped as JSON) and would log the browser in as the attacker.
 //! So `POST /login` and `POST /logout` take only `Content-Type: application/json` (which
 //! another page, even a same-site one, cannot send without a CORS preflight this API never
-//! grants) and refuse `Sec-Fetch-Site: cross-site`: each check on its own refuses a form post
-//! from another site.
+//! grants), refuse `Sec-Fetch-Site: cross-site`, and, when `ALLOWED_ORIGINS` is set (the
+//! authorizer's variable, same meaning), an `Origin` outside it: each check on its own refuses
+//! a form post from another site.
 //!
 //! `LOGIN_USERS` is JSON: `{"alice": {"password": "pbkdf2-sha256$<iterations>$<salt>$<hash>",
 //! "scope": "orders:read"}}` (hashes from `jwt-session hash-password`).
@@ -54,6 +55,9 @@ pub struct Config {
     pub signer: String,
     /// Session cookie name.
     pub cookie_name: String,
+    /// Origins accepted on `/login` and `/logout` (`ALLOWED_ORIGINS`, lower-cased); empty: no
+    /// `Origin` check.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Configuration problems.
@@ -62,7 +66,7 @@ pub struct Config {
 pub struct ConfigError(String);
 
 impl Config {
-    /// Reads `LOGIN_USERS`, `SIGNER_FUNCTION_NAME`, `SESSION_COOKIE_NAME`.
+    /// Reads `LOGIN_USERS`, `SIGNER_FUNCTION_NAME`, `SESSION_COOKIE_NAME`, `ALLOWED_ORIGINS`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let users = match lookup("LOGIN_USERS") {
@@ -87,6 +91,12 @@ impl Config {
             signer,
             cookie_name: lookup("SESSION_COOKIE_NAME")
                 .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned()),
+            allowed_origins: lookup("ALLOWED_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|o| o.trim().to_ascii_lowercase())
+                .filter(|o| !o.is_empty())
+                .collect(),
         })
     }
 }
@@ -168,9 +178,18 @@ impl Login {
         let method = req.request_context.http.method.as_str();
         let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
         let route = path.rsplit('/').next().unwrap_or("");
-        if matches!(route, "login" | "logout")
-            && header("sec-fetch-site").is_some_and(|s| s.trim().eq_ignore_ascii_case("cross-site"))
-        {
+        let foreign_origin = !self.cfg.allowed_origins.is_empty()
+            && header("origin").is_some_and(|o| {
+                !self
+                    .cfg
+                    .allowed_origins
+                    .contains(&o.trim().to_ascii_lowercase())
+            });
+        let cross_site = header("sec-fetch-site").is_some_and(|s| {
+            s.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("cross-site"))
+        });
+        if matches!(route, "login" | "logout") && (cross_site || foreign_origin) {
             return response(
                 403,
                 json!({"error": "cross-site requests are refused"}),
@@ -284,6 +303,7 @@ mod tests {
         let cfg = Config::from_lookup(|k| match k {
             "LOGIN_USERS" => Some("{}".into()),
             "SIGNER_FUNCTION_NAME" => Some("signer".into()),
+            "ALLOWED_ORIGINS" => Some("https://App.example".into()),
             _ => None,
         })
         .unwrap();
@@ -325,6 +345,33 @@ mod tests {
             assert_eq!(r.status_code, 403, "{path}");
             assert!(r.cookies.is_empty());
         }
+    }
+
+    #[tokio::test]
+    async fn an_origin_outside_the_allowed_list_is_refused() {
+        for path in ["/login", "/logout"] {
+            let h = [
+                ("content-type", "application/json"),
+                ("origin", "https://evil.example"),
+            ];
+            let r = login().handle(&post(path, &h)).await;
+            assert_eq!(r.status_code, 403, "{path}");
+            assert!(r.cookies.is_empty());
+        }
+        let h = [
+            ("content-type", "application/json"),
+            ("origin", "https://app.example"),
+            ("sec-fetch-site", "same-origin, same-origin"),
+        ];
+        assert_eq!(login().handle(&post("/logout", &h)).await.status_code, 200);
+        let joined = [
+            ("content-type", "application/json"),
+            ("sec-fetch-site", "same-origin,cross-site"),
+        ];
+        assert_eq!(
+            login().handle(&post("/logout", &joined)).await.status_code,
+            403
+        );
     }
 
     #[tokio::test]

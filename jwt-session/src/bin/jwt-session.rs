@@ -31,7 +31,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate a private JWK Set (kid = RFC 7638 thumbprint). The first key signs.
+    /// Generate a private JWK Set (kid = RFC 7638 thumbprint; random for HMAC keys). The first key signs.
     Keygen {
         /// Algorithm of each key, in order (EdDSA, ES256, ES384, RS256..PS512, HS256..HS512).
         #[arg(long = "alg", default_value = "EdDSA")]

@@ -72,6 +72,11 @@ pub enum KeyProblem {
     /// The public members do not form a valid key.
     #[error("the public key is invalid")]
     InvalidPublicKey,
+    /// An Ed25519 public key of small order or in a non-canonical encoding: signatures that
+    /// verify under it can be forged (with the identity point, any signature `R = identity,
+    /// S = 0` verifies).
+    #[error("the Ed25519 public key is of small order or not canonically encoded")]
+    WeakPublicKey,
     /// A public key set (as served to the authorizer) carries a private member.
     #[error("a public key set carries private member `{0}`")]
     UnexpectedPrivateMember(&'static str),

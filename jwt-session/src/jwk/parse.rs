@@ -184,6 +184,49 @@ impl Jwk {
     }
 }
 
+/// The Ed25519 points of small order (orders 1, 2, 4 and 8), little-endian `y` with the sign
+/// bit cleared (libsodium's `ge25519_has_small_order` list; each checked in a test to give the
+/// identity when multiplied by 8). Their sign-bit variants are refused too.
+pub(crate) const ED25519_SMALL_ORDER: [[u8; 32]; 5] = [
+    // y = 0: order 4.
+    [0; 32],
+    // y = 1, the identity: order 1.
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    // Order 8.
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    // Order 8.
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    // y = p - 1: order 2.
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+];
+
+/// Whether a 32-byte Ed25519 public key must be refused: a point of small order (a forged
+/// signature verifies under it), or a non-canonical encoding (`y ≥ p`, p = 2^255 − 19), which
+/// libraries decode differently.
+pub(crate) fn is_weak_ed25519(key: &[u8]) -> bool {
+    let Ok(mut y) = <[u8; 32]>::try_from(key) else {
+        return true;
+    };
+    y[31] &= 0x7f;
+    let non_canonical = y[31] == 0x7f && y[1..31].iter().all(|b| *b == 0xff) && y[0] >= 0xed;
+    non_canonical || ED25519_SMALL_ORDER.contains(&y)
+}
+
 fn parse_okp(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
     if r.opt_str("crv").ok().flatten() != Some("Ed25519") {
         return Err(KeyProblem::CurveMismatch {
@@ -192,6 +235,9 @@ fn parse_okp(r: &Reader<'_>, alg: Alg) -> Result<KeyMaterial, KeyProblem> {
         });
     }
     let x = r.b64_member("x", Some(32))?;
+    if is_weak_ed25519(&x) {
+        return Err(KeyProblem::WeakPublicKey);
+    }
     ParsedPublicKey::new(&ED25519, &x).map_err(|_| KeyProblem::InvalidPublicKey)?;
     let d = r.secret_member("d", Some(32))?;
     if let Some(d) = &d {

@@ -229,3 +229,56 @@ fn serialised_set_round_trips() {
     let back = JwkSet::parse(&text, Visibility::Private).unwrap();
     assert_eq!(serde_json::to_string(&back).unwrap(), text);
 }
+
+#[test]
+fn ed25519_keys_of_small_order_or_non_canonical_encoding_are_refused() {
+    use aws_lc_rs::signature::{UnparsedPublicKey, ED25519};
+    // The forged signature: R = the identity, S = 0. It verifies for a message whenever
+    // [k]A is the identity, i.e. for every message under the identity key and for one in
+    // (order of A) under the other small-order keys: the attack the rule stops.
+    let mut forged = [0u8; 64];
+    forged[0] = 1;
+    let mut weak: Vec<[u8; 32]> = Vec::new();
+    for y in ED25519_SMALL_ORDER {
+        for sign in [0u8, 0x80] {
+            let mut key = y;
+            key[31] |= sign;
+            weak.push(key);
+        }
+    }
+    let mut forgeries = 0;
+    for key in &weak {
+        let verifies = (0u8..=255).any(|m| {
+            UnparsedPublicKey::new(&ED25519, key)
+                .verify(&[m], &forged)
+                .is_ok()
+        });
+        forgeries += usize::from(verifies);
+        let x = URL_SAFE_NO_PAD.encode(key);
+        let v = json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k", "x": x});
+        assert_eq!(
+            Jwk::from_value(&v, Visibility::Public).unwrap_err(),
+            KeyProblem::WeakPublicKey,
+            "{x}"
+        );
+        let set = json!({"keys": [v]}).to_string();
+        assert!(JwkSet::parse(&set, Visibility::Public).is_err(), "{x}");
+    }
+    assert!(
+        forgeries >= 5,
+        "the forged signature verifies under {forgeries} of the refused keys with aws-lc-rs alone"
+    );
+    // y ≥ p: non-canonical encodings of y − p.
+    for low in 0xedu8..=0xff {
+        let mut key = [0xffu8; 32];
+        key[0] = low;
+        key[31] = 0x7f;
+        assert!(is_weak_ed25519(&key), "{low:#x}");
+    }
+    // An ordinary key is not weak.
+    let good = generate(Alg::EdDSA).unwrap();
+    let KeyMaterial::Okp { x, .. } = &good.material else {
+        panic!("not OKP")
+    };
+    assert!(!is_weak_ed25519(x));
+}
