@@ -173,6 +173,10 @@ pub struct CacheState {
     last_unknown_kid_refresh: Option<Instant>,
     /// The keys are `KEYS_BOOTSTRAP_JWKS`, not yet confirmed by a fetch.
     bootstrap: bool,
+    /// When the fetched keys stop serving, counted from when Secrets Manager last confirmed
+    /// them (the key answer's `confirmed_at`), so that secrets-fn's own stale window is not
+    /// added to ours.
+    confirmed_until: Option<Instant>,
 }
 
 /// What a lookup found.
@@ -232,8 +236,9 @@ impl CacheState {
         } else {
             cfg.max_stale
         };
+        let confirmed = self.confirmed_until.is_none_or(|until| now < until);
         match self.age(now) {
-            Some(a) if a < bound => self.ring.as_ref(),
+            Some(a) if a < bound && confirmed => self.ring.as_ref(),
             _ => None,
         }
     }
@@ -244,6 +249,20 @@ impl CacheState {
         self.ring = Some(Arc::new(ring));
         self.fetched_at = Some(now);
         self.bootstrap = true;
+        self.confirmed_until = None;
+    }
+
+    /// Records a successful fetch of keys that Secrets Manager confirmed `confirmed_age` ago:
+    /// they serve for `KEYS_MAX_STALE_SECONDS` from that confirmation at most.
+    pub fn record_fetch(
+        &mut self,
+        now: Instant,
+        ring: KeyRing,
+        confirmed_age: Duration,
+        cfg: &CachePolicy,
+    ) {
+        self.record_success(now, ring);
+        self.confirmed_until = Some(now + cfg.max_stale.saturating_sub(confirmed_age));
     }
 
     /// Records a successful fetch.
@@ -253,6 +272,7 @@ impl CacheState {
         self.last_attempt = Some(now);
         self.failures = 0;
         self.bootstrap = false;
+        self.confirmed_until = None;
     }
 
     /// Records a failed fetch.
@@ -317,13 +337,22 @@ impl KeyCache {
         match self.source.fetch(why == Why::UnknownKid).await {
             Ok(resp) => {
                 let ring = KeyRing::from_set(&resp.keys);
+                let now_unix = jwt_session::unix_now();
+                let confirmed_age =
+                    now_unix.saturating_sub(resp.confirmed_at.unwrap_or(now_unix));
                 tracing::info!(
                     event = "keys_refreshed",
                     why = why.as_str(),
                     keys = ring.len(),
+                    confirmed_age_s = confirmed_age,
                     "verification keys fetched"
                 );
-                state.record_success(Instant::now(), ring);
+                state.record_fetch(
+                    Instant::now(),
+                    ring,
+                    Duration::from_secs(confirmed_age),
+                    &self.policy,
+                );
             }
             Err(e) => {
                 state.record_failure(Instant::now());
@@ -454,6 +483,26 @@ mod tests {
         s.record_success(t0 + Duration::from_secs(2), KeyRing::default());
         assert!(!s.refresh_due(t0 + Duration::from_secs(3), &c));
         assert!(s.usable(t0 + Duration::from_secs(400), &c).is_some());
+    }
+
+    #[test]
+    fn staleness_is_bounded_from_the_secrets_managers_confirmation_not_our_fetch() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut s = CacheState::default();
+        // secrets-fn served keys Secrets Manager last confirmed 800 s ago (of a 900 s bound).
+        s.record_fetch(t0, KeyRing::default(), Duration::from_secs(800), &c);
+        assert!(s.usable(t0 + Duration::from_secs(99), &c).is_some());
+        assert!(
+            s.usable(t0 + Duration::from_secs(100), &c).is_none(),
+            "the two stale windows do not add up"
+        );
+        // Keys confirmed longer ago than the bound never serve.
+        s.record_fetch(t0, KeyRing::default(), Duration::from_secs(5_000), &c);
+        assert!(s.usable(t0, &c).is_none());
+        // A fresh confirmation serves for the whole bound.
+        s.record_fetch(t0, KeyRing::default(), Duration::ZERO, &c);
+        assert!(s.usable(t0 + Duration::from_secs(899), &c).is_some());
     }
 
     #[test]

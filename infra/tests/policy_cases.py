@@ -133,7 +133,22 @@ def login_reads_secret(t):
         {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "SigningKeysSecret"}})
 
 
+def no_secret_resource_policy(t):
+    del t["Resources"]["SigningKeysSecretPolicy"]
+
+
+def secret_policy_admits_the_authorizer(t):
+    cond = res(t, "SigningKeysSecretPolicy")["Properties"]["ResourcePolicy"]["Statement"][0]["Condition"]
+    cond["ArnNotEquals"]["aws:PrincipalArn"].append({"Fn::GetAtt": ["AuthorizerRole", "Arn"]})
+
+
+def cmk_without_deny(t):
+    stmts_ = res(t, "SecretKey")["Properties"]["KeyPolicy"]["Statement"]
+    res(t, "SecretKey")["Properties"]["KeyPolicy"]["Statement"] = [s for s in stmts_ if s.get("Effect") != "Deny"]
+
+
 CASES = [
+    no_secret_resource_policy, secret_policy_admits_the_authorizer, cmk_without_deny,
     login_invokes_key_server, signer_can_write, no_signer_resource_policy,
     signer_callable_by_authorizer, login_reads_secret,
     authorizer_reads_secret, key_server_resource_star, key_server_any_secret,

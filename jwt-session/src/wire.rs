@@ -203,23 +203,43 @@ pub struct RotationResponse {
 
 /// secrets-fn's answer: an RFC 7517 JWK Set of public keys, plus a cache hint.
 ///
-/// `{"keys": [JWK, ...], "cache_ttl_seconds": N}`; `keys` never holds a private member of an
-/// asymmetric key, and holds `oct` keys only when secrets-fn has `ALLOW_SYMMETRIC_KEYS=true`.
+/// `{"keys": [JWK, ...], "cache_ttl_seconds": N, "confirmed_at": T}`; `keys` never holds a
+/// private member of an asymmetric key, and holds `oct` keys only when secrets-fn has
+/// `ALLOW_SYMMETRIC_KEYS=true`.
 #[derive(Debug, Clone, Default)]
 pub struct KeysResponse {
     /// The verification keys: `AWSCURRENT` first, then `AWSPREVIOUS`.
     pub keys: JwkSet,
     /// How long secrets-fn itself caches the secret, in seconds.
     pub cache_ttl_seconds: u64,
+    /// When Secrets Manager last confirmed these keys (seconds since the epoch): the
+    /// authorizer bounds staleness from here, not from its own fetch, so secrets-fn's stale
+    /// window and its own do not add up. `None` when not known (treated as now).
+    pub confirmed_at: Option<u64>,
+}
+
+impl KeysResponse {
+    /// Serialises the answer with `confirmed_at` given here (the same keys are confirmed again
+    /// and again without being rebuilt).
+    pub fn serialize_confirmed<S: serde::Serializer>(
+        &self,
+        confirmed_at: Option<u64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("keys", &self.keys.keys)?;
+        m.serialize_entry("cache_ttl_seconds", &self.cache_ttl_seconds)?;
+        if let Some(at) = confirmed_at {
+            m.serialize_entry("confirmed_at", &at)?;
+        }
+        m.end()
+    }
 }
 
 impl Serialize for KeysResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = serializer.serialize_map(Some(2))?;
-        m.serialize_entry("keys", &self.keys.keys)?;
-        m.serialize_entry("cache_ttl_seconds", &self.cache_ttl_seconds)?;
-        m.end()
+        self.serialize_confirmed(self.confirmed_at, serializer)
     }
 }
 
@@ -235,9 +255,11 @@ impl KeysResponse {
             .get("cache_ttl_seconds")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        let confirmed_at = value.get("confirmed_at").and_then(Value::as_u64);
         Ok(KeysResponse {
             keys,
             cache_ttl_seconds,
+            confirmed_at,
         })
     }
 }
@@ -319,10 +341,19 @@ mod tests {
         let resp = KeysResponse {
             keys: private.to_public(false),
             cache_ttl_seconds: 60,
+            confirmed_at: Some(1_800_000_000),
         };
         let bytes = serde_json::to_vec(&resp).unwrap();
         let back = KeysResponse::parse(&bytes).unwrap();
         assert_eq!(back.cache_ttl_seconds, 60);
+        assert_eq!(back.confirmed_at, Some(1_800_000_000));
+        let unconfirmed = KeysResponse {
+            confirmed_at: None,
+            ..resp.clone()
+        };
+        let bytes_none = serde_json::to_vec(&unconfirmed).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes_none).contains("confirmed_at"));
+        assert_eq!(KeysResponse::parse(&bytes_none).unwrap().confirmed_at, None);
         assert_eq!(back.keys.keys.len(), 2);
         assert_eq!(back.keys.keys[0].kid, private.keys[0].kid);
         let value: Value = serde_json::from_slice(&bytes).unwrap();

@@ -91,8 +91,8 @@ pub use read::*;
 #[derive(Debug)]
 pub enum Answer {
     /// The public key set: serialised straight from the answer built when the keys were
-    /// loaded, not copied per request.
-    Keys(Arc<Loaded>),
+    /// loaded, not copied per request, with when Secrets Manager last confirmed them.
+    Keys(Arc<Loaded>, u64),
     /// A signed session token.
     Signed(SignResponse),
     /// A rotation step's result.
@@ -102,7 +102,9 @@ pub enum Answer {
 impl serde::Serialize for Answer {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Answer::Keys(loaded) => loaded.public.serialize(s),
+            Answer::Keys(loaded, confirmed_at) => {
+                loaded.public.serialize_confirmed(Some(*confirmed_at), s)
+            }
             Answer::Signed(a) => a.serialize(s),
             Answer::Rotated(a) => a.serialize(s),
         }
@@ -113,6 +115,8 @@ impl serde::Serialize for Answer {
 struct Cached {
     /// When the versions were last confirmed.
     checked_at: Instant,
+    /// The same moment, in seconds since the epoch (sent in key answers).
+    checked_unix: u64,
     loaded: Arc<Loaded>,
 }
 
@@ -140,12 +144,18 @@ impl SecretsFn {
     /// reads both versions. While Secrets Manager fails, the last keys serve until
     /// `SECRET_MAX_STALE_SECONDS` after they were last confirmed.
     pub async fn keys(&self, revalidate: bool) -> Result<Arc<Loaded>, Error> {
+        self.confirmed_keys(revalidate).await.map(|(loaded, _)| loaded)
+    }
+
+    /// [`SecretsFn::keys`], with when Secrets Manager last confirmed them (seconds since the
+    /// epoch).
+    pub async fn confirmed_keys(&self, revalidate: bool) -> Result<(Arc<Loaded>, u64), Error> {
         let mut cache = self.cache.lock().await;
         let now = Instant::now();
         if let Some(c) = cache.as_ref() {
             let age = now.saturating_duration_since(c.checked_at);
             if !revalidate && age < self.cfg.cache_ttl {
-                return Ok(Arc::clone(&c.loaded));
+                return Ok((Arc::clone(&c.loaded), c.checked_unix));
             }
         }
         let result = match describe_versions(&self.client, &self.cfg.secret_id).await {
@@ -159,11 +169,13 @@ impl SecretsFn {
         };
         match result {
             Ok(loaded) => {
+                let checked_unix = jwt_session::unix_now();
                 *cache = Some(Cached {
                     checked_at: now,
+                    checked_unix,
                     loaded: Arc::clone(&loaded),
                 });
-                Ok(loaded)
+                Ok((loaded, checked_unix))
             }
             Err(e) => {
                 let stale = cache
@@ -172,7 +184,7 @@ impl SecretsFn {
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(event = "keys_load_failed", code = e.code(), transient = e.is_transient(), error = %e, cause, serving_stale = stale.is_some(), "could not load the key set");
                 match stale {
-                    Some(c) => Ok(Arc::clone(&c.loaded)),
+                    Some(c) => Ok((Arc::clone(&c.loaded), c.checked_unix)),
                     None => Err(e),
                 }
             }
@@ -202,7 +214,8 @@ impl SecretsFn {
                 if !self.cfg.serve_keys {
                     return Err(Error::ActionNotAllowed(GET_KEYS));
                 }
-                Ok(Answer::Keys(self.keys(refresh).await?))
+                let (loaded, confirmed_at) = self.confirmed_keys(refresh).await?;
+                Ok(Answer::Keys(loaded, confirmed_at))
             }
             Request::Sign { .. } | Request::Renew { .. } => {
                 let Some(sign) = &self.cfg.sign else {
@@ -327,16 +340,17 @@ mod tests {
             public: KeysResponse {
                 keys: JwkSet::default(),
                 cache_ttl_seconds: 300,
+                confirmed_at: None,
             },
             versions: Versions {
                 current: "v1".into(),
                 previous: None,
             },
         });
-        let keys = serde_json::to_value(Answer::Keys(loaded)).unwrap();
+        let keys = serde_json::to_value(Answer::Keys(loaded, 1_800_000_000)).unwrap();
         assert_eq!(
             keys,
-            serde_json::json!({"keys": [], "cache_ttl_seconds": 300})
+            serde_json::json!({"keys": [], "cache_ttl_seconds": 300, "confirmed_at": 1_800_000_000u64})
         );
         let rotated = Answer::Rotated(RotationResponse {
             step: jwt_session::wire::RotationStep::Set,

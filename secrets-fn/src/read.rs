@@ -128,6 +128,8 @@ pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<
     let answer = KeysResponse {
         keys: keys.to_public(cfg.allow_symmetric),
         cache_ttl_seconds: cfg.cache_ttl.as_secs(),
+        // Set per answer, from the cache's last confirmation.
+        confirmed_at: None,
     };
     tracing::info!(
         event = "keys_loaded",
