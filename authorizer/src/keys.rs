@@ -338,8 +338,7 @@ impl KeyCache {
             Ok(resp) => {
                 let ring = KeyRing::from_set(&resp.keys);
                 let now_unix = jwt_session::unix_now();
-                let confirmed_age =
-                    now_unix.saturating_sub(resp.confirmed_at.unwrap_or(now_unix));
+                let confirmed_age = now_unix.saturating_sub(resp.confirmed_at.unwrap_or(now_unix));
                 tracing::info!(
                     event = "keys_refreshed",
                     why = why.as_str(),

@@ -103,6 +103,11 @@ pub fn init_with<L: Layer<Registry> + Send + Sync + 'static>(extra: L, own_targe
             own_target.is_empty() || m.target() != own_target
         }));
     tracing_subscriber::registry().with(extra).with(fmt).init();
+    tracing::debug!(
+        event = "log_filter",
+        own_targets = ?OWN_TARGETS,
+        "own targets follow the level asked for; every other target is capped at INFO"
+    );
 }
 
 #[cfg(test)]

@@ -144,7 +144,9 @@ impl SecretsFn {
     /// reads both versions. While Secrets Manager fails, the last keys serve until
     /// `SECRET_MAX_STALE_SECONDS` after they were last confirmed.
     pub async fn keys(&self, revalidate: bool) -> Result<Arc<Loaded>, Error> {
-        self.confirmed_keys(revalidate).await.map(|(loaded, _)| loaded)
+        self.confirmed_keys(revalidate)
+            .await
+            .map(|(loaded, _)| loaded)
     }
 
     /// [`SecretsFn::keys`], with when Secrets Manager last confirmed them (seconds since the
