@@ -80,9 +80,20 @@ async fn world(name: &str, same_site: &str, lifetime: &str) -> World {
         ],
     );
     stack.start_function("orders-example", "orders-example", &[]);
+    // The template's result cache (AuthorizerCacheTtl, 60 s) serves an answer's context for
+    // its TTL, `renew` included: with tokens of a few seconds the page would never see
+    // `renew: "true"`. Short-lived sessions run uncached (keep the TTL well under a third of
+    // the token lifetime; see the README).
+    let ttl = if lifetime.parse::<u64>().unwrap_or(0) < 180 {
+        "0"
+    } else {
+        "60"
+    };
+    let parameters = format!("Stage=dev,AuthorizerCacheTtl={ttl}");
     let gw = stack.start_gateway(&[
         ("GATEWAY_HTTP_PORT", &http_port.to_string()),
         ("GATEWAY_REST_PORT", &rest_port.to_string()),
+        ("GATEWAY_PARAMETERS", &parameters),
     ]);
     let driver = Driver::start(stack.dir.path());
     let shots = stack.paths.root.join("target/browser").join(name);
@@ -287,8 +298,10 @@ async fn a_browser_session_lives_in_an_httponly_cookie_and_needs_the_csrf_header
         json!({"method": "POST", "credentials": "same-origin",
                "headers": {"Content-Type": "application/json"}, "body": "{\"item\":\"no csrf\"}"}),
     );
-    assert_eq!(no_csrf["status"], 403, "{no_csrf}");
-    assert_eq!(no_csrf["body"], "{\"message\":\"Forbidden\"}");
+    // The CSRF header is an identity source of unsafe routes: API Gateway refuses the request
+    // (401) without invoking the authorizer.
+    assert_eq!(no_csrf["status"], 401, "{no_csrf}");
+    assert_eq!(no_csrf["body"], "{\"message\":\"Unauthorized\"}");
     assert_eq!(w.items(&b, &http), ["green tea"]);
 
     // The REST API flavour: the same cookie (host-only on 127.0.0.1, any port), the same rules.
@@ -315,7 +328,18 @@ async fn a_browser_session_lives_in_an_httponly_cookie_and_needs_the_csrf_header
     );
     assert_eq!(ok["status"], 201, "{ok}");
     let refused = post(json!({"Content-Type": "application/json"}), "same-origin");
-    assert_eq!(refused["status"], 403, "{refused}");
+    assert_eq!(
+        refused["status"], 401,
+        "{refused}: no CSRF header, no authorizer call"
+    );
+    let wrong = post(
+        json!({"Content-Type": "application/json", "X-CSRF-Token": "not-the-claim"}),
+        "same-origin",
+    );
+    assert_eq!(
+        wrong["status"], 403,
+        "{wrong}: the authorizer's explicit Deny"
+    );
     let anonymous = post(
         json!({"Content-Type": "application/json", "X-CSRF-Token": csrf}),
         "omit",

@@ -18,11 +18,24 @@ use serde_json::{json, Value};
 /// The stack with the project template changed by `edits` (from, to), and `env` for the
 /// gateway.
 async fn start_with(edits: &[(&str, &str)], env: &[(&str, &str)]) -> (Stack, GatewayProc, Minted) {
+    let (stack, gw, token, _) = start_full(edits, env, &[]).await;
+    (stack, gw, token)
+}
+
+/// [`start_with`], with `authorizer` added to the authorizer's environment; also returns the
+/// key file to mint more tokens.
+async fn start_full(
+    edits: &[(&str, &str)],
+    env: &[(&str, &str)],
+    authorizer: &[(&str, &str)],
+) -> (Stack, GatewayProc, Minted, e2e::KeyFile) {
     let mut stack = Stack::start();
     let keys = stack.keygen("keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
     stack.start_function("secrets-fn", "secrets-fn", &secrets_env());
-    stack.start_function("authorizer", "authorizer", &authorizer_env());
+    let mut a_env = authorizer_env();
+    a_env.extend_from_slice(authorizer);
+    stack.start_function("authorizer", "authorizer", &a_env);
     stack.start_function("orders-example", "orders-example", &[]);
     let mut text = std::fs::read_to_string(stack.paths.root.join("infra/template.yaml")).unwrap();
     for (from, to) in edits {
@@ -36,16 +49,17 @@ async fn start_with(edits: &[(&str, &str)], env: &[(&str, &str)]) -> (Stack, Gat
     all.extend_from_slice(env);
     let gw = stack.start_gateway(&all);
     let token = keys.mint(&["--scope", "orders:read orders:write"]);
-    (stack, gw, token)
+    (stack, gw, token, keys)
 }
 
-async fn start(ttl: Option<&str>) -> (Stack, GatewayProc, Minted) {
-    let cached = ttl.map(|t| format!("ReauthorizeEvery: {t}"));
-    let edits: Vec<(&str, &str)> = cached
-        .iter()
-        .map(|c| ("ReauthorizeEvery: 0", c.as_str()))
-        .collect();
-    start_with(&edits, &[]).await
+/// The stack with result caching off (`AuthorizerCacheTtl=0`): every request reaches the
+/// authorizer.
+async fn start_uncached() -> (Stack, GatewayProc, Minted) {
+    start_with(
+        &[],
+        &[("GATEWAY_PARAMETERS", "Stage=dev,AuthorizerCacheTtl=0")],
+    )
+    .await
 }
 
 fn call(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
@@ -71,7 +85,7 @@ fn last_use(gw: &GatewayProc) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateway_routes_authorizes_and_refuses_as_api_gateway_does() {
-    let (stack, gw, t) = start(None).await;
+    let (stack, gw, t) = start_uncached().await;
     let cookie = format!("{COOKIE}={}", t.token);
     let csrf = t.csrf.clone().unwrap();
     let (h, r) = (gw.http_url.clone(), gw.rest_url.clone());
@@ -118,7 +132,10 @@ async fn the_gateway_routes_authorizes_and_refuses_as_api_gateway_does() {
         &[c[0], json_ct],
         r#"{"item":"tea"}"#,
     );
-    assert_eq!(no_csrf, (403, json!({"message": "Forbidden"})));
+    // The CSRF header is an identity source of unsafe routes: without it API Gateway answers
+    // 401 without invoking the authorizer.
+    assert_eq!(no_csrf, (401, json!({"message": "Unauthorized"})));
+    assert_eq!(last_use(&gw), "identity_missing");
     let (status, made) = call(
         &format!("{h}/orders"),
         "POST",
@@ -169,11 +186,11 @@ async fn the_gateway_routes_authorizes_and_refuses_as_api_gateway_does() {
         call(
             &format!("{r}/orders"),
             "POST",
-            &[c[0], json_ct],
+            &[c[0], json_ct, ("X-CSRF-Token", "not-the-claim")],
             r#"{"item":"x"}"#
         ),
         (403, json!({"message": "Forbidden"})),
-        "an explicit Deny is a 403"
+        "an explicit Deny (a wrong CSRF header) is a 403"
     );
     let (status, _) = call(
         &format!("{r}/orders"),
@@ -185,66 +202,69 @@ async fn the_gateway_routes_authorizes_and_refuses_as_api_gateway_does() {
 
     // One audit record per invocation, and the token in no output.
     let invoked = gw.authorizer_invocations();
-    assert_eq!(invoked, 8);
+    assert_eq!(
+        invoked, 7,
+        "the POST without a CSRF header never reached the authorizer"
+    );
     assert_eq!(stack.wait_audit("authorizer", invoked).await.len(), invoked);
     let out = stack.all_output();
     assert!(!out.contains(&t.token) && !out.contains(t.signature()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn cached_answers_are_reused_exactly_as_api_gateway_reuses_them() {
-    let (stack, gw, t) = start(Some("300")).await;
-    let cookie = format!("{COOKIE}={}", t.token);
-    let csrf = t.csrf.clone().unwrap();
-    let (h, r) = (gw.http_url.clone(), gw.rest_url.clone());
-    let c = ("cookie", cookie.as_str());
+async fn the_shipped_cache_never_reuses_an_allow_for_another_route_method_or_csrf_header() {
+    // The template as shipped: caching on (AuthorizerCacheTtl, 60 s), keyed on the cookie
+    // and the route, with the CSRF header as an identity source on unsafe routes.
+    let (stack, gw, writer, keys) = start_full(
+        &[],
+        &[],
+        &[(
+            "ROUTE_SCOPES",
+            "GET /orders = orders:read; POST /orders = orders:write",
+        )],
+    )
+    .await;
+    let reader = keys.mint(&["--scope", "orders:read"]);
     let json_ct = ("content-type", "application/json");
-
-    // HTTP API simple answers name no route: the cached allow of a GET is reused for a POST
-    // without the CSRF header. The hazard caching brings, visible here as it would be in AWS.
-    assert_eq!(call(&format!("{h}/orders"), "GET", &[c], "").0, 200);
-    assert_eq!(last_use(&gw), "invoked");
-    let (status, _) = call(
-        &format!("{h}/orders"),
-        "POST",
-        &[c, json_ct],
-        r#"{"item":"unchecked"}"#,
-    );
-    assert_eq!(
-        status, 201,
-        "the cached simple answer served a POST without the CSRF header"
-    );
-    assert_eq!(last_use(&gw), "cached");
-
-    // REST API: the cached policy is evaluated again against each request's method ARN; it
-    // names GET /orders only, so the POST is refused from the cache, CSRF header or not.
-    assert_eq!(call(&format!("{r}/orders"), "GET", &[c], "").0, 200);
-    assert_eq!(last_use(&gw), "invoked");
-    let (status, body) = call(
-        &format!("{r}/orders"),
-        "POST",
-        &[c, json_ct, ("X-CSRF-Token", csrf.as_str())],
-        r#"{"item":"x"}"#,
-    );
-    assert_eq!((status, body), (403, json!({"message": "Forbidden"})));
-    assert_eq!(last_use(&gw), "cached");
-
-    // The identity sources are the key: another cookie header is another entry.
-    let other = format!("theme=dark; {cookie}");
-    assert_eq!(
-        call(
-            &format!("{r}/orders"),
-            "GET",
-            &[("cookie", other.as_str())],
-            ""
-        )
-        .0,
-        200
-    );
-    assert_eq!(last_use(&gw), "invoked");
-
+    for base in [gw.http_url.clone(), gw.rest_url.clone()] {
+        let url = format!("{base}/orders");
+        for t in [&writer, &reader] {
+            let cookie = format!("{COOKIE}={}", t.token);
+            let c = ("cookie", cookie.as_str());
+            let csrf = t.csrf.clone().unwrap();
+            // A GET is answered, then served from the cache.
+            assert_eq!(call(&url, "GET", &[c], "").0, 200, "{url}");
+            assert_eq!(last_use(&gw), "invoked");
+            assert_eq!(call(&url, "GET", &[c], "").0, 200);
+            assert_eq!(last_use(&gw), "cached");
+            // A POST without the CSRF header never reaches a cached allow: 401 at the gateway.
+            let (status, _) = call(&url, "POST", &[c, json_ct], r#"{"item":"x"}"#);
+            assert_eq!(status, 401, "{url}: POST without the CSRF header");
+            assert_eq!(last_use(&gw), "identity_missing");
+            // With a wrong header: another cache entry, decided by the authorizer.
+            let (status, _) = call(
+                &url,
+                "POST",
+                &[c, json_ct, ("X-CSRF-Token", "not-the-claim")],
+                r#"{"item":"x"}"#,
+            );
+            assert_eq!(status, 403, "{url}: POST with a wrong CSRF header");
+            assert_eq!(last_use(&gw), "invoked");
+            // With the right one: decided by the authorizer again (another route), and the
+            // route's own scopes apply.
+            let (status, _) = call(
+                &url,
+                "POST",
+                &[c, json_ct, ("X-CSRF-Token", csrf.as_str())],
+                r#"{"item":"x"}"#,
+            );
+            let want = if std::ptr::eq(t, &writer) { 201 } else { 403 };
+            assert_eq!(status, want, "{url}: POST with the CSRF header");
+            assert_eq!(last_use(&gw), "invoked");
+        }
+    }
     let invoked = gw.authorizer_invocations();
-    assert_eq!(invoked, 3);
+    assert_eq!(invoked, 12, "3 authorizer calls per token and API");
     assert_eq!(stack.wait_audit("authorizer", invoked).await.len(), invoked);
 }
 
