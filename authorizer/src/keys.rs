@@ -68,6 +68,10 @@ impl Default for FetchPolicy {
     }
 }
 
+/// Most unknown `kid`s remembered; past it the memory starts again (a flood of random kids is
+/// held back by the refresh interval anyway).
+pub const MAX_REMEMBERED_UNKNOWN: usize = 1024;
+
 /// Longest backoff between failed refreshes.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -171,6 +175,13 @@ pub struct CacheState {
     last_attempt: Option<Instant>,
     failures: u32,
     last_unknown_kid_refresh: Option<Instant>,
+    /// `kid`s a refresh did not find, and when: they cause no other refresh until the keys
+    /// change (a refresh that finds new keys forgets them) or the TTL passes. At most
+    /// [`MAX_REMEMBERED_UNKNOWN`] are kept.
+    unknown: std::collections::HashMap<String, Instant>,
+    /// Whether the last fetch's keys were confirmed by Secrets Manager within the second (a
+    /// key server bounds its revalidations, so an answer to `refresh` may not be one).
+    freshly_confirmed: bool,
     /// The keys are `KEYS_BOOTSTRAP_JWKS`, not yet confirmed by a fetch.
     bootstrap: bool,
     /// When the fetched keys stop serving, counted from when Secrets Manager last confirmed
@@ -219,12 +230,25 @@ impl CacheState {
         expired && !self.in_backoff(now)
     }
 
-    /// Whether an unknown kid may trigger a refresh now.
-    pub fn unknown_kid_refresh_allowed(&self, now: Instant, cfg: &CachePolicy) -> bool {
+    /// Whether an unknown kid may trigger a refresh now: not within the refresh interval, not
+    /// while backing off, and not for a kid a refresh already failed to find within the TTL.
+    pub fn unknown_kid_refresh_allowed(&self, kid: &str, now: Instant, cfg: &CachePolicy) -> bool {
         let interval_ok = self
             .last_unknown_kid_refresh
             .is_none_or(|t| now.saturating_duration_since(t) >= cfg.refresh_min_interval);
-        interval_ok && !self.in_backoff(now)
+        let remembered = self
+            .unknown
+            .get(kid)
+            .is_some_and(|t| now.saturating_duration_since(*t) < cfg.ttl);
+        interval_ok && !remembered && !self.in_backoff(now)
+    }
+
+    /// Remembers that a refresh did not find `kid`.
+    pub fn remember_unknown(&mut self, kid: &str, now: Instant) {
+        if self.unknown.len() >= MAX_REMEMBERED_UNKNOWN {
+            self.unknown.clear();
+        }
+        self.unknown.insert(kid.to_owned(), now);
     }
 
     /// The keys, if still usable (younger than the staleness bound).
@@ -263,6 +287,7 @@ impl CacheState {
     ) {
         self.record_success(now, ring);
         self.confirmed_until = Some(now + cfg.max_stale.saturating_sub(confirmed_age));
+        self.freshly_confirmed = confirmed_age.is_zero();
     }
 
     /// Records a successful fetch.
@@ -273,6 +298,7 @@ impl CacheState {
         self.failures = 0;
         self.bootstrap = false;
         self.confirmed_until = None;
+        self.unknown.clear();
     }
 
     /// Records a failed fetch.
@@ -397,10 +423,15 @@ impl KeyCache {
         }
         let now = Instant::now();
         match state.lookup(kid, now, cfg) {
-            Lookup::UnknownKid if state.unknown_kid_refresh_allowed(now, cfg) => {
+            Lookup::UnknownKid if state.unknown_kid_refresh_allowed(kid, now, cfg) => {
                 state.record_unknown_kid_refresh(now);
                 self.refresh(&mut state, Why::UnknownKid).await;
-                state.lookup(kid, Instant::now(), cfg)
+                let after = state.lookup(kid, Instant::now(), cfg);
+                // Remembered only when Secrets Manager itself just said the kid is not there.
+                if matches!(after, Lookup::UnknownKid) && state.freshly_confirmed {
+                    state.remember_unknown(kid, now);
+                }
+                after
             }
             found => found,
         }
@@ -510,9 +541,21 @@ mod tests {
         let t0 = Instant::now();
         let mut s = CacheState::default();
         s.record_success(t0, KeyRing::default());
-        assert!(s.unknown_kid_refresh_allowed(t0, &c));
+        assert!(s.unknown_kid_refresh_allowed("k", t0, &c));
         s.record_unknown_kid_refresh(t0);
-        assert!(!s.unknown_kid_refresh_allowed(t0 + Duration::from_secs(9), &c));
-        assert!(s.unknown_kid_refresh_allowed(t0 + Duration::from_secs(10), &c));
+        assert!(!s.unknown_kid_refresh_allowed("k", t0 + Duration::from_secs(9), &c));
+        assert!(s.unknown_kid_refresh_allowed("k", t0 + Duration::from_secs(10), &c));
+        // A kid a refresh did not find causes no other refresh within the TTL; others may.
+        s.remember_unknown("gone", t0);
+        assert!(!s.unknown_kid_refresh_allowed("gone", t0 + Duration::from_secs(10), &c));
+        assert!(s.unknown_kid_refresh_allowed("new", t0 + Duration::from_secs(10), &c));
+        assert!(s.unknown_kid_refresh_allowed("gone", t0 + Duration::from_secs(300), &c));
+        for i in 0..=MAX_REMEMBERED_UNKNOWN {
+            s.remember_unknown(&format!("k{i}"), t0);
+        }
+        assert!(
+            s.unknown.len() <= MAX_REMEMBERED_UNKNOWN,
+            "the memory is bounded"
+        );
     }
 }

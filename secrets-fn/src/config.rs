@@ -93,7 +93,9 @@ impl Config {
                 jwt_session::Alg::EdDSA
             }),
         };
-        let (mut serve_keys, mut rotate, mut sign) = (true, true, false);
+        // Default: serve keys only. Rotation writes the secret and signing mints sessions:
+        // each must be asked for, on a function whose role allows it.
+        let (mut serve_keys, mut rotate, mut sign) = (true, false, false);
         if let Some(list) = env.get(vars::SECRETS_FN_ACTIONS) {
             serve_keys = false;
             rotate = false;

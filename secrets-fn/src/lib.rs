@@ -24,7 +24,7 @@
 //! | `SECRET_CACHE_TTL_SECONDS` | how long a warm container reuses the keys it read (`0`: every request) | `60` |
 //! | `SECRET_MAX_STALE_SECONDS` | how long the last keys keep serving while Secrets Manager fails | `3600` |
 //! | `ALLOW_SYMMETRIC_KEYS` | `true` to serve `oct` keys (they are secrets) | `false` |
-//! | `SECRETS_FN_ACTIONS` | what this deployment answers: `get_keys`, `rotate`, comma-separated | `get_keys,rotate` |
+//! | `SECRETS_FN_ACTIONS` | what this deployment answers: `get_keys`, `rotate`, `sign`, comma-separated | `get_keys` |
 //! | `ROTATION_OVERLAP_SECONDS` | how long a retired signing key stays in new versions (≥ the longest token lifetime) | `86400` |
 //! | `ROTATION_ALGORITHM` | algorithm of the first key when rotation starts on an empty secret | `EdDSA` |
 //! | `SIGN_ISSUER`, `SIGN_AUDIENCE` | `iss` and `aud` of issued tokens (signing role) | required with `sign` |
@@ -111,6 +111,10 @@ impl serde::Serialize for Answer {
     }
 }
 
+/// The shortest time between two revalidations of the cached keys with Secrets Manager that
+/// key requests with `refresh` may cause.
+pub const REVALIDATE_MIN_INTERVAL: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 struct Cached {
     /// When the versions were last confirmed.
@@ -156,7 +160,11 @@ impl SecretsFn {
         let now = Instant::now();
         if let Some(c) = cache.as_ref() {
             let age = now.saturating_duration_since(c.checked_at);
-            if !revalidate && age < self.cfg.cache_ttl {
+            // A revalidation asked for (an authorizer met an unknown `kid`) is honoured at
+            // most once per REVALIDATE_MIN_INTERVAL: every container of every authorizer may
+            // ask, and each answer costs a DescribeSecret.
+            let fresh = age < self.cfg.cache_ttl && (!revalidate || age < REVALIDATE_MIN_INTERVAL);
+            if fresh {
                 return Ok((Arc::clone(&c.loaded), c.checked_unix));
             }
         }
@@ -371,7 +379,10 @@ mod tests {
         let c = cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "rotate")]).unwrap();
         assert!(!c.serve_keys && c.rotate);
         let c = cfg(&[("SECRET_ID", "s")]).unwrap();
-        assert!(c.serve_keys && c.rotate);
+        assert!(
+            c.serve_keys && !c.rotate && c.sign.is_none(),
+            "by default the key server serves keys only"
+        );
         assert!(cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "sign")]).is_err());
     }
 }

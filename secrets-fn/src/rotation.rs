@@ -134,11 +134,24 @@ pub async fn rotate(
         .send()
         .await
         .map_err(sm("DescribeSecret"))?;
+    // The secret is matched by ARN, never by name: a name is the same in every account and
+    // region, an ARN is not. A configured name is resolved to the ARN of the secret it names
+    // where this function runs.
     let configured = cfg.secret_id.as_str();
-    if meta.name() != Some(configured)
-        && meta.arn() != Some(configured)
-        && event.secret_id != configured
-    {
+    let ours = if configured.starts_with("arn:") {
+        configured.to_owned()
+    } else {
+        client
+            .describe_secret()
+            .secret_id(configured)
+            .send()
+            .await
+            .map_err(sm("DescribeSecret"))?
+            .arn()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if ours.is_empty() || meta.arn() != Some(ours.as_str()) {
         return Err(RotationError::WrongSecret);
     }
     if meta.rotation_enabled() != Some(true) {
@@ -159,6 +172,9 @@ pub async fn rotate(
             RotationStep::Set => RotationResult::NothingToSet,
             RotationStep::Test => test(client, &secret, token).await?,
             RotationStep::Finish => {
+                // The pending keys are promoted only once they pass testSecret's checks, here
+                // and now: a finishSecret whose testSecret never ran (or failed) is refused.
+                test(client, &secret, token).await?;
                 let current = versions.and_then(|m| {
                     m.iter()
                         .find(|(_, st)| st.iter().any(|s| s == stages::CURRENT))

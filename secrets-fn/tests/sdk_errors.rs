@@ -216,3 +216,43 @@ async fn a_rotation_step_reports_which_call_failed_and_whether_to_retry() {
     assert!(e.is_transient());
     assert_eq!(put.num_calls(), 1);
 }
+
+#[tokio::test]
+async fn a_rotation_event_for_a_secret_of_the_same_name_elsewhere_is_refused() {
+    // The event names a secret in another account whose name is ours: DescribeSecret of the
+    // event's ARN answers that secret; DescribeSecret of our configured name answers ours.
+    let event = json!({
+        "Step": "createSecret",
+        "SecretId": "arn:aws:secretsmanager:us-east-1:999999999999:secret:dev/keys",
+        "ClientRequestToken": "v-pending"
+    });
+    let describe = mock!(Client::describe_secret).then_compute_output(|req| {
+        let foreign = req
+            .secret_id()
+            .is_some_and(|id| id.contains("999999999999"));
+        let arn = if foreign {
+            "arn:aws:secretsmanager:us-east-1:999999999999:secret:dev/keys"
+        } else {
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:dev/keys"
+        };
+        DescribeSecretOutput::builder()
+            .name("dev/keys")
+            .arn(arn)
+            .rotation_enabled(true)
+            .version_ids_to_stages(CURRENT, vec!["AWSCURRENT".to_owned()])
+            .version_ids_to_stages("v-pending", vec!["AWSPENDING".to_owned()])
+            .build()
+    });
+    let f = function(mocked!(&describe), &[("SECRETS_FN_ACTIONS", "rotate")]);
+    let e = f.handle(&event).await.unwrap_err();
+    assert_eq!(e.code(), "wrong_secret", "{e}");
+
+    // The same event for our own secret's ARN gets past the check (and on to the next call).
+    let ours = json!({
+        "Step": "setSecret",
+        "SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dev/keys",
+        "ClientRequestToken": "v-pending"
+    });
+    let f = function(mocked!(&describe), &[("SECRETS_FN_ACTIONS", "rotate")]);
+    assert!(f.handle(&ours).await.is_ok());
+}

@@ -83,6 +83,7 @@ async fn full_rotation_through_the_four_steps_keeps_previous_tokens_and_drops_re
     stack.create_secret(&keys.text()).await;
     let mut s_env = secrets_env();
     s_env.push(("ROTATION_OVERLAP_SECONDS", "0"));
+    s_env.push(("SECRETS_FN_ACTIONS", "get_keys,rotate"));
     stack.start_function("secrets-fn", "secrets-fn", &s_env);
     let mut a_env = authorizer_env();
     a_env.push(("KEYS_REFRESH_MIN_INTERVAL_SECONDS", "1"));
