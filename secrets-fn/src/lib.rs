@@ -112,8 +112,10 @@ impl serde::Serialize for Answer {
 }
 
 /// The shortest time between two revalidations of the cached keys with Secrets Manager that
-/// key requests with `refresh` may cause.
-pub const REVALIDATE_MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// key requests with `refresh` may cause: at most ten `DescribeSecret` calls a second per
+/// container, however many authorizer containers meet unknown `kid`s. Short, because a key
+/// added within it is not seen by the asking authorizer until its next refresh.
+pub const REVALIDATE_MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 struct Cached {
@@ -162,7 +164,7 @@ impl SecretsFn {
             let age = now.saturating_duration_since(c.checked_at);
             // A revalidation asked for (an authorizer met an unknown `kid`) is honoured at
             // most once per REVALIDATE_MIN_INTERVAL: every container of every authorizer may
-            // ask, and each answer costs a DescribeSecret.
+            // ask, and each costs a DescribeSecret.
             let fresh = age < self.cfg.cache_ttl && (!revalidate || age < REVALIDATE_MIN_INTERVAL);
             if fresh {
                 return Ok((Arc::clone(&c.loaded), c.checked_unix));
