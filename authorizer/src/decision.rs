@@ -8,7 +8,7 @@
 //!   (403), or `isAuthorized: false`.
 //! - [`Reason`]: the audit record's code: `ok`, or the code of one of the above.
 
-use jwt_session::strict::{Rejected, Rejection};
+use jwt_session::strict::Rejected;
 
 /// Why a request is refused before or while its token is checked: the answer is 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,29 +186,8 @@ impl std::fmt::Display for Reason {
 pub use jwt_session::strict::Verified;
 
 /// A refusal (401), with what may be logged: `kid`, `sub` and `jti` only once the signature
-/// verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// Why.
-    pub reason: Refused,
-    /// `kid` of the key that verified the signature.
-    pub kid: Option<String>,
-    /// `sub` of a token whose signature verified.
-    pub sub: Option<String>,
-    /// `jti` of a token whose signature verified.
-    pub jti: Option<String>,
-}
-
-impl From<Refused> for Refusal {
-    fn from(reason: Refused) -> Self {
-        Refusal {
-            reason,
-            kid: None,
-            sub: None,
-            jti: None,
-        }
-    }
-}
+/// verified (the shared verifier's shape, with this crate's reasons).
+pub type Refusal = jwt_session::strict::Refusal<Refused>;
 
 impl From<Rejected> for Refused {
     fn from(r: Rejected) -> Self {
@@ -224,17 +203,6 @@ impl From<Rejected> for Refused {
             Rejected::BadAud => Refused::BadAud,
             Rejected::BadTyp => Refused::BadTyp,
             Rejected::BadClaim => Refused::BadClaim,
-        }
-    }
-}
-
-impl From<Rejection> for Refusal {
-    fn from(r: Rejection) -> Self {
-        Refusal {
-            reason: r.reason.into(),
-            kid: r.kid,
-            sub: r.sub,
-            jti: r.jti,
         }
     }
 }

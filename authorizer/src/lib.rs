@@ -111,7 +111,7 @@ async fn verify_token(
         Lookup::UnknownKid => return Err(Refused::UnknownKid.into()),
         Lookup::Unavailable => return Err(Refused::KeyUnavailable.into()),
     };
-    strict::verify(token, &header, &key, cfg, now).map_err(Refusal::from)
+    strict::verify(token, &header, &key, cfg, now).map_err(|r| r.map(Refused::from))
 }
 
 /// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie token's

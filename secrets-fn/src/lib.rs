@@ -3,7 +3,7 @@
 //!
 //! # Events
 //!
-//! - `{"action": "get_keys"}` → `{"keys": [public JWK, ...], "cache_ttl_seconds": N}`: the keys
+//! - `{"action": "get_keys"}` → `{"keys": [public JWK, ...], "cache_ttl_seconds": N, "confirmed_at": T}`: the keys
 //!   of the secret's `AWSCURRENT` version, then those of `AWSPREVIOUS` (the overlap after a
 //!   rotation). `AWSPENDING` keys are never served. `oct` (HMAC) keys are left out unless
 //!   `ALLOW_SYMMETRIC_KEYS=true`.
@@ -39,7 +39,8 @@
 //! # What lives where
 //!
 //! `config` (variables, every problem reported together), `error` (codes, whether transient),
-//! `read` (the two versions read and validated, the public answer built once), `sm` (one shape
+//! `read` (the one Secrets Manager reader of key sets, for serving and rotation; the two
+//! versions validated together, the public answer built once), `sm` (one shape
 //! for Secrets Manager failures), `signer` (sign and renew), `rotation` (the four steps); here,
 //! the function: the request read once ([`Request`]), the key cache with its stale bound, and
 //! the typed answers ([`Answer`]).

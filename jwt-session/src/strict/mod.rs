@@ -32,7 +32,7 @@ mod tests;
 pub use claims::{claims_map, verify, Verified};
 pub use header::{inspect, TokenHeader, HEADER_MEMBERS};
 pub use policy::TokenPolicy;
-pub use rejected::{Rejected, Rejection};
+pub use rejected::{Refusal, Rejected, Rejection};
 pub use ring::{KeyRing, VerifyingKey};
 
 /// Longest token accepted (the cookie value), bytes.

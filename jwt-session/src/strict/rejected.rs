@@ -67,12 +67,13 @@ impl std::fmt::Display for Rejected {
     }
 }
 
-/// A refused token, with what may be logged about it: its `kid`, `sub` and `jti` once its
-/// signature verified, nothing before.
+/// A refusal, with what may be logged about the token: its `kid`, `sub` and `jti` once its
+/// signature verified, nothing before. `R` says why: [`Rejected`] here ([`Rejection`]), the
+/// authorizer's own reasons there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
+pub struct Refusal<R> {
     /// Why.
-    pub reason: Rejected,
+    pub reason: R,
     /// `kid` of the key that verified the signature.
     pub kid: Option<String>,
     /// `sub` of a token whose signature verified.
@@ -81,13 +82,28 @@ pub struct Rejection {
     pub jti: Option<String>,
 }
 
-impl From<Rejected> for Rejection {
-    fn from(reason: Rejected) -> Self {
-        Rejection {
+/// A refused token.
+pub type Rejection = Refusal<Rejected>;
+
+impl<R> From<R> for Refusal<R> {
+    fn from(reason: R) -> Self {
+        Refusal {
             reason,
             kid: None,
             sub: None,
             jti: None,
+        }
+    }
+}
+
+impl<R> Refusal<R> {
+    /// The same refusal, its reason mapped (to another vocabulary of reasons).
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Refusal<S> {
+        Refusal {
+            reason: f(self.reason),
+            kid: self.kid,
+            sub: self.sub,
+            jti: self.jti,
         }
     }
 }

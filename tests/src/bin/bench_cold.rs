@@ -4,7 +4,9 @@
 //! our own (which also answers the Lambda Invoke API, instantly, for the authorizer's key
 //! fetch). Reported, as medians: init (process start → first `GET /next`, which the runtime
 //! sends once `main` has built everything), first invoke (event handed out → response
-//! posted), and peak RSS (`VmHWM`) after the first response. Zip sizes come from
+//! posted), and peak RSS (`VmHWM`) after the first response. Then peak RSS after 200 events
+//! (allowed, and refused with the `Unauthorized` error, which goes through the runtime's error
+//! path), with and without `RUST_BACKTRACE=1`. Zip sizes come from
 //! `target/lambda/*/bootstrap.zip` (`make build`).
 
 #![allow(
@@ -70,6 +72,35 @@ fn run_once(binary: &PathBuf, env: &[(String, String)], event: &[u8], keys: &[u8
     sample.expect("no response")
 }
 
+/// Peak RSS (KiB) of one process after it answered `count` copies of `event` (responses or
+/// errors alike).
+fn rss_after(
+    binary: &PathBuf,
+    env: &[(String, String)],
+    event: &[u8],
+    keys: &[u8],
+    count: usize,
+) -> u64 {
+    let (port, rx) = runtime_api(event.to_vec(), keys.to_vec(), count, AfterLast::Park);
+    let mut child = e2e::runtime_api::point_at(&mut Command::new(binary), env, port)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start function");
+    let mut answered = 0;
+    while answered < count {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Seen::Response(_) | Seen::Error(_)) => answered += 1,
+            Ok(Seen::Next(_)) => {}
+            Err(_) => panic!("no answer after {answered} events"),
+        }
+    }
+    let rss = vm_hwm(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    rss
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -115,6 +146,7 @@ async fn main() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    let deny_event = serde_json::to_vec(&e2e::events::rest("GET", None, &[])).unwrap();
     let mut with_bootstrap = base.clone();
     with_bootstrap.push(("KEYS_BOOTSTRAP_JWKS".into(), public.clone()));
     let mut secrets_env = base.clone();
@@ -125,6 +157,7 @@ async fn main() {
     ));
     let keys_event = br#"{"action":"get_keys"}"#.to_vec();
     type Case = (&'static str, PathBuf, Vec<(String, String)>, Vec<u8>);
+    let (base_env, allow_event) = (base.clone(), event.clone());
     let cases: Vec<Case> = vec![
         (
             "authorizer, keys fetched at init",
@@ -174,6 +207,24 @@ async fn main() {
             first.as_secs_f64() * 1e3,
             rss[rss.len() / 2] as f64 / 1024.0
         );
+    }
+    println!("authorizer, peak RSS after 200 events (median of 5 processes):");
+    let authorizer = release.join("authorizer");
+    let mut with_backtrace = base_env.clone();
+    with_backtrace.push(("RUST_BACKTRACE".into(), "1".into()));
+    for (label, env) in [("", &base_env), ("RUST_BACKTRACE=1", &with_backtrace)] {
+        for (kind, ev) in [("allowed", &allow_event), ("Unauthorized", &deny_event)] {
+            let mut rss: Vec<u64> = (0..5)
+                .map(|_| rss_after(&authorizer, env, ev, &keys_answer, 200))
+                .collect();
+            rss.sort();
+            println!(
+                "  {:<12} {:<18} {:>8.1} MiB",
+                kind,
+                label,
+                rss[rss.len() / 2] as f64 / 1024.0
+            );
+        }
     }
     println!(
         "arm64 zips: authorizer {}, secrets-fn {}",
