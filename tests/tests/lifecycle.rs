@@ -412,6 +412,24 @@ async fn secrets_fn_returning_a_weak_or_mismatched_key() {
         "keys_invalid_set",
     )
     .await;
+    // Ed25519 keys of small order (the identity; an order-8 point) and a non-canonical
+    // encoding: a forged signature verifies under the first two.
+    for x in [
+        "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_AU",
+        "7f_______________________________________38",
+    ] {
+        let small = json!({"keys": [{"kty": "OKP", "kid": "small", "alg": "EdDSA", "crv": "Ed25519", "x": x}]});
+        key_server_fault(
+            Fault::Respond {
+                status: 200,
+                headers: vec![],
+                body: small.to_string(),
+            },
+            "keys_invalid_set",
+        )
+        .await;
+    }
     let mismatched = json!({"keys": [{"kty": "EC", "kid": "mismatch", "alg": "EdDSA", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]});
     key_server_fault(
         Fault::Respond {

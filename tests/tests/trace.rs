@@ -1,5 +1,6 @@
-//! At `AWS_LAMBDA_LOG_LEVEL=TRACE` (as an operator debugging would set it), no binary writes a
-//! token, a cookie value or a private key member anywhere in its output. Before third-party
+//! At `AWS_LAMBDA_LOG_LEVEL=TRACE` (as an operator debugging would set it), no function binary
+//! (authorizer, secrets-fn as key server, signer and rotator, the example login and backend)
+//! writes a token, a cookie value or a private key member anywhere in its output. Before third-party
 //! targets were capped, `lambda_runtime` logged every raw event (cookie and token) and the SDK
 //! logged request bodies (the rotation's `PutSecretValue` carries the private JWK Set; the
 //! login's renew call carries the token).
@@ -105,6 +106,21 @@ async fn no_binary_logs_a_token_a_cookie_or_a_private_key_at_trace() {
         .and_then(|r| r.split(';').next())
         .map(str::to_owned);
 
+    // The backend behind the authorizer gets the whole request, cookie included.
+    stack.start_function("orders-example", "orders-example", &[TRACE]);
+    let ans = stack
+        .invoke(
+            "orders-example",
+            &login(
+                "/orders",
+                Some(json!({"item": "tea"})),
+                &[&cookie],
+                Some(&json!({"sub": "alice", "scope": "orders:read"})),
+            ),
+        )
+        .await;
+    assert!(matches!(ans, Invocation::Ok(_)), "{ans:?}");
+
     // A rotation: PutSecretValue carries the new private key set.
     let version = "trace-rotation-0000000000000000000001";
     stack.start_rotation(version).await;
@@ -121,7 +137,12 @@ async fn no_binary_logs_a_token_a_cookie_or_a_private_key_at_trace() {
 
     let output = stack.all_output();
     // TRACE was honoured: our own debug line is there.
-    for binary in ["secrets-fn", "authorizer", "login-example"] {
+    for binary in [
+        "secrets-fn",
+        "authorizer",
+        "login-example",
+        "orders-example",
+    ] {
         assert!(
             stack
                 .lines(binary)
