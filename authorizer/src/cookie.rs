@@ -2,6 +2,7 @@
 
 use crate::decision::Refused;
 use crate::event::Request;
+use jwt_session::strict::Rejected;
 
 /// Longest token accepted (browsers keep a cookie's name and value under 4096 bytes).
 pub use jwt_session::strict::MAX_TOKEN_BYTES;
@@ -20,7 +21,7 @@ pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Refused> 
     let total: usize = req.cookies.iter().map(String::len).sum::<usize>()
         + header_values.iter().map(|v| v.len()).sum::<usize>();
     if total > MAX_COOKIE_BYTES {
-        return Err(Refused::TooLarge);
+        return Err(Refused::Token(Rejected::TooLarge));
     }
     let from_array = req.cookies.iter().map(String::as_str);
     // A header value that is not UTF-8 cannot hold our cookie in a form we accept; its pairs
@@ -57,9 +58,9 @@ pub fn find_token<'a>(req: &'a Request, name: &str) -> Result<&'a str, Refused> 
     }
     match found {
         _ if in_unreadable && found.is_some() => Err(Refused::AmbiguousCookie),
-        None if in_unreadable => Err(Refused::Malformed),
+        None if in_unreadable => Err(Refused::Token(Rejected::Malformed)),
         None | Some("") => Err(Refused::NoToken),
-        Some(v) if v.len() > MAX_TOKEN_BYTES => Err(Refused::TooLarge),
+        Some(v) if v.len() > MAX_TOKEN_BYTES => Err(Refused::Token(Rejected::TooLarge)),
         Some(v) => Ok(v),
     }
 }
@@ -93,7 +94,10 @@ mod tests {
         let mut alone = rest(json!({}), json!({}));
         let bad = HeaderValue::from_bytes(b"__Host-session=\xff\xfe; a=1").unwrap();
         alone.headers.append(COOKIE_HEADER, bad.clone());
-        assert_eq!(find_token(&alone, N), Err(Refused::Malformed));
+        assert_eq!(
+            find_token(&alone, N),
+            Err(Refused::Token(Rejected::Malformed))
+        );
         let mut beside = http(json!(["__Host-session=t.o.k"]), json!({}));
         beside.headers.append(COOKIE_HEADER, bad);
         assert_eq!(find_token(&beside, N), Err(Refused::AmbiguousCookie));
@@ -178,9 +182,9 @@ mod tests {
     fn oversized_cookie_or_header_is_too_large() {
         let big = "a".repeat(MAX_TOKEN_BYTES + 1);
         let r = http(json!([format!("__Host-session={big}")]), json!({}));
-        assert_eq!(find_token(&r, N), Err(Refused::TooLarge));
+        assert_eq!(find_token(&r, N), Err(Refused::Token(Rejected::TooLarge)));
         let huge = format!("x={}", "b".repeat(MAX_COOKIE_BYTES));
         let r = http(json!(["__Host-session=ok", huge]), json!({}));
-        assert_eq!(find_token(&r, N), Err(Refused::TooLarge));
+        assert_eq!(find_token(&r, N), Err(Refused::Token(Rejected::TooLarge)));
     }
 }

@@ -18,28 +18,11 @@ pub enum Refused {
     NoToken,
     /// The cookie name appears more than once with different values.
     AmbiguousCookie,
-    /// Cookie, header or token larger than the limits.
-    TooLarge,
-    /// Not a well-formed token or event.
-    Malformed,
-    /// `alg` not allowed, unknown, or not the key's algorithm.
-    BadAlg,
-    /// No key with the token's `kid` (or no `kid`).
-    UnknownKid,
-    /// The signature does not verify.
-    BadSig,
-    /// `exp` passed.
-    Expired,
-    /// `nbf` or `iat` in the future.
-    NotYetValid,
-    /// `iss` is not the configured issuer.
-    BadIss,
-    /// `aud` holds no accepted audience.
-    BadAud,
-    /// `typ` is not the configured type.
-    BadTyp,
-    /// A claim is missing, of the wrong type, or out of bounds.
-    BadClaim,
+    /// The token, or the request around it, breaks a rule of the shared strict verifier
+    /// (`too_large`, `malformed`, `bad_alg`, `unknown_kid`, `bad_sig`, `expired`,
+    /// `not_yet_valid`, `bad_iss`, `bad_aud`, `bad_typ`, `bad_claim`): one vocabulary for
+    /// the authorizer and the signer.
+    Token(Rejected),
     /// No usable verification keys.
     KeyUnavailable,
 }
@@ -72,27 +55,27 @@ impl Reason {
     /// `ambiguous_cookie`.
     pub const AmbiguousCookie: Reason = Reason::Refused(Refused::AmbiguousCookie);
     /// `too_large`.
-    pub const TooLarge: Reason = Reason::Refused(Refused::TooLarge);
+    pub const TooLarge: Reason = Reason::Refused(Refused::Token(Rejected::TooLarge));
     /// `malformed`.
-    pub const Malformed: Reason = Reason::Refused(Refused::Malformed);
+    pub const Malformed: Reason = Reason::Refused(Refused::Token(Rejected::Malformed));
     /// `bad_alg`.
-    pub const BadAlg: Reason = Reason::Refused(Refused::BadAlg);
+    pub const BadAlg: Reason = Reason::Refused(Refused::Token(Rejected::BadAlg));
     /// `unknown_kid`.
-    pub const UnknownKid: Reason = Reason::Refused(Refused::UnknownKid);
+    pub const UnknownKid: Reason = Reason::Refused(Refused::Token(Rejected::UnknownKid));
     /// `bad_sig`.
-    pub const BadSig: Reason = Reason::Refused(Refused::BadSig);
+    pub const BadSig: Reason = Reason::Refused(Refused::Token(Rejected::BadSig));
     /// `expired`.
-    pub const Expired: Reason = Reason::Refused(Refused::Expired);
+    pub const Expired: Reason = Reason::Refused(Refused::Token(Rejected::Expired));
     /// `not_yet_valid`.
-    pub const NotYetValid: Reason = Reason::Refused(Refused::NotYetValid);
+    pub const NotYetValid: Reason = Reason::Refused(Refused::Token(Rejected::NotYetValid));
     /// `bad_iss`.
-    pub const BadIss: Reason = Reason::Refused(Refused::BadIss);
+    pub const BadIss: Reason = Reason::Refused(Refused::Token(Rejected::BadIss));
     /// `bad_aud`.
-    pub const BadAud: Reason = Reason::Refused(Refused::BadAud);
+    pub const BadAud: Reason = Reason::Refused(Refused::Token(Rejected::BadAud));
     /// `bad_typ`.
-    pub const BadTyp: Reason = Reason::Refused(Refused::BadTyp);
+    pub const BadTyp: Reason = Reason::Refused(Refused::Token(Rejected::BadTyp));
     /// `bad_claim`.
-    pub const BadClaim: Reason = Reason::Refused(Refused::BadClaim);
+    pub const BadClaim: Reason = Reason::Refused(Refused::Token(Rejected::BadClaim));
     /// `csrf`.
     pub const Csrf: Reason = Reason::Forbid(Forbidden::Csrf);
     /// `forbidden`.
@@ -137,17 +120,7 @@ impl Refused {
         match self {
             Refused::NoToken => "no_token",
             Refused::AmbiguousCookie => "ambiguous_cookie",
-            Refused::TooLarge => "too_large",
-            Refused::Malformed => "malformed",
-            Refused::BadAlg => "bad_alg",
-            Refused::UnknownKid => "unknown_kid",
-            Refused::BadSig => "bad_sig",
-            Refused::Expired => "expired",
-            Refused::NotYetValid => "not_yet_valid",
-            Refused::BadIss => "bad_iss",
-            Refused::BadAud => "bad_aud",
-            Refused::BadTyp => "bad_typ",
-            Refused::BadClaim => "bad_claim",
+            Refused::Token(r) => r.as_str(),
             Refused::KeyUnavailable => "key_unavailable",
         }
     }
@@ -191,19 +164,7 @@ pub type Refusal = jwt_session::strict::Refusal<Refused>;
 
 impl From<Rejected> for Refused {
     fn from(r: Rejected) -> Self {
-        match r {
-            Rejected::TooLarge => Refused::TooLarge,
-            Rejected::Malformed => Refused::Malformed,
-            Rejected::BadAlg => Refused::BadAlg,
-            Rejected::UnknownKid => Refused::UnknownKid,
-            Rejected::BadSig => Refused::BadSig,
-            Rejected::Expired => Refused::Expired,
-            Rejected::NotYetValid => Refused::NotYetValid,
-            Rejected::BadIss => Refused::BadIss,
-            Rejected::BadAud => Refused::BadAud,
-            Rejected::BadTyp => Refused::BadTyp,
-            Rejected::BadClaim => Refused::BadClaim,
-        }
+        Refused::Token(r)
     }
 }
 
@@ -269,8 +230,11 @@ mod tests {
 
     #[test]
     fn the_answer_follows_the_kind_of_reason() {
-        let d = Decision::Deny(Refused::BadSig.into());
-        assert!(matches!(d.reason(), Reason::Refused(Refused::BadSig)));
+        let d = Decision::Deny(Refused::Token(Rejected::BadSig).into());
+        assert!(matches!(
+            d.reason(),
+            Reason::Refused(Refused::Token(Rejected::BadSig))
+        ));
         assert_eq!(Reason::from(Forbidden::Scope).as_str(), "forbidden");
     }
 }

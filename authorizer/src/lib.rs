@@ -42,7 +42,7 @@ use crate::config::Config;
 use crate::event::Request;
 use crate::keys::{KeyCache, Lookup};
 use crate::response::Answer;
-use crate::strict::TokenPolicy;
+use crate::strict::{Rejected, TokenPolicy};
 
 pub use crate::decision::{Decision, Forbidden, Reason, Refusal, Refused, Verified};
 
@@ -69,7 +69,7 @@ pub async fn decide_with(
     keys: &impl AsyncFn(&str) -> Lookup,
 ) -> Decision {
     if req.malformed || req.resource_arn.as_deref().is_some_and(has_wildcard) {
-        return Decision::Deny(Refused::Malformed.into());
+        return Decision::Deny(Refused::Token(Rejected::Malformed).into());
     }
     let token = match cookie::find_token(req, &cfg.cookie.name) {
         Ok(t) => t,
@@ -108,7 +108,7 @@ async fn verify_token(
     let header = strict::inspect(token, cfg).map_err(|r| Refusal::from(Refused::from(r)))?;
     let key = match keys(&header.kid).await {
         Lookup::Found(k) => k,
-        Lookup::UnknownKid => return Err(Refused::UnknownKid.into()),
+        Lookup::UnknownKid => return Err(Refused::Token(Rejected::UnknownKid).into()),
         Lookup::Unavailable => return Err(Refused::KeyUnavailable.into()),
     };
     strict::verify(token, &header, &key, cfg, now).map_err(|r| r.map(Refused::from))
@@ -129,7 +129,7 @@ async fn check_bearer(
         .map_err(|r| r.reason)?;
     let same_jti = cookie.jti.is_some() && other.jti == cookie.jti;
     if other.sub != cookie.sub || !same_jti {
-        return Err(Refused::BadClaim);
+        return Err(Refused::Token(Rejected::BadClaim));
     }
     Ok(())
 }
@@ -172,15 +172,19 @@ fn bearer_token(req: &Request) -> Result<&str, Refused> {
     let mut values = req.headers.get_all(AUTHORIZATION_HEADER).iter();
     let value = values.next().ok_or(Refused::NoToken)?;
     if values.any(|v| v != value) {
-        return Err(Refused::Malformed);
+        return Err(Refused::Token(Rejected::Malformed));
     }
     if value.len() > cookie::MAX_TOKEN_BYTES + 7 {
-        return Err(Refused::TooLarge);
+        return Err(Refused::Token(Rejected::TooLarge));
     }
-    let value = value.to_str().map_err(|_| Refused::Malformed)?;
-    let (scheme, token) = value.split_once(' ').ok_or(Refused::Malformed)?;
+    let value = value
+        .to_str()
+        .map_err(|_| Refused::Token(Rejected::Malformed))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(Refused::Token(Rejected::Malformed))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(Refused::Malformed);
+        return Err(Refused::Token(Rejected::Malformed));
     }
     Ok(token)
 }

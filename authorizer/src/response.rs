@@ -226,6 +226,7 @@ pub fn build(req: &Request, decision: &Decision, cfg: &AnswerPolicy) -> Answer {
 mod tests {
     use super::*;
     use crate::decision::{Forbidden, Refusal, Refused};
+    use jwt_session::strict::Rejected;
     use serde_json::json;
 
     fn cfg(mode: &str) -> AnswerPolicy {
@@ -339,7 +340,7 @@ mod tests {
         };
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
         assert_eq!(v["context"]["reason"], "csrf");
-        let d = Decision::Deny(Refusal::from(Refused::BadSig));
+        let d = Decision::Deny(Refusal::from(Refused::Token(Rejected::BadSig)));
         assert_eq!(build(&rest(), &d, &cfg("simple")), Answer::Unauthorized);
     }
 
@@ -375,7 +376,7 @@ mod tests {
         assert_eq!(
             build(
                 &http(),
-                &Decision::Deny(Refused::Expired.into()),
+                &Decision::Deny(Refused::Token(Rejected::Expired).into()),
                 &cfg("iam")
             ),
             Answer::Unauthorized
