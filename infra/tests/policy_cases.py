@@ -147,7 +147,20 @@ def cmk_without_deny(t):
     res(t, "SecretKey")["Properties"]["KeyPolicy"]["Statement"] = [s for s in stmts_ if s.get("Effect") != "Deny"]
 
 
+def unsafe_route_without_csrf_identity(t):
+    res(t, "ExampleBackendFunction")["Properties"]["Events"]["HttpCreateOrder"]["Properties"]["Auth"]["Authorizer"] = "CookieAuthorizer"
+
+
+def cache_key_without_route(t):
+    del res(t, "HttpApi")["Properties"]["Auth"]["Authorizers"]["CookieAuthorizer"]["Identity"]["Context"]
+
+
+def rest_cache_key_without_resource(t):
+    res(t, "RestApi")["Properties"]["Auth"]["Authorizers"]["CookieCsrfAuthorizer"]["Identity"]["Context"] = ["httpMethod"]
+
+
 CASES = [
+    unsafe_route_without_csrf_identity, cache_key_without_route, rest_cache_key_without_resource,
     no_secret_resource_policy, secret_policy_admits_the_authorizer, cmk_without_deny,
     login_invokes_key_server, signer_can_write, no_signer_resource_policy,
     signer_callable_by_authorizer, login_reads_secret,
