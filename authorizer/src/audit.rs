@@ -53,6 +53,10 @@ pub fn record(
             None,
         ),
     };
+    let sid = match decision {
+        Decision::Allow(v) | Decision::Forbid(v, _) => v.sid.as_deref(),
+        Decision::Deny(_) => None,
+    };
     let allowed = matches!(decision, Decision::Allow(_));
     let method = req.method.as_ref().map(|m| m.as_str());
     tracing::info!(
@@ -70,6 +74,7 @@ pub fn record(
         sub = clip(sub, MAX_FIELD),
         kid,
         jti = clip(jti, MAX_FIELD),
+        sid = clip(sid, MAX_FIELD),
         token_age_s = iat.map(|i| now.saturating_sub(i)),
         expires_in_s = exp.map(|e| e.saturating_sub(now)),
         latency_us = latency.as_micros() as u64,

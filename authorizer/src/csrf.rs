@@ -122,6 +122,7 @@ mod tests {
             exp: 0,
             iat: None,
             jti: None,
+            sid: None,
             scope: None,
             scopes: Vec::new(),
             csrf: csrf.map(str::to_owned),

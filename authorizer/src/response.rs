@@ -245,6 +245,7 @@ mod tests {
             exp: 1_900_000_000,
             iat: None,
             jti: Some("j1".into()),
+            sid: None,
             scope: Some("read".into()),
             scopes: vec!["read".into()],
             csrf: Some("secret-csrf".into()),

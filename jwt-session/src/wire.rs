@@ -382,6 +382,9 @@ pub struct SignResponse {
     pub kid: String,
     /// The token's id.
     pub jti: String,
+    /// The session's id (`sid`), the same for every token of one login (contract §7).
+    #[serde(default)]
+    pub sid: String,
     /// `exp`.
     pub expires_at: u64,
     /// When the session ends at the latest (`auth_time` + the absolute lifetime).
@@ -425,6 +428,7 @@ mod signer_wire_tests {
             csrf: "c".into(),
             kid: "k".into(),
             jti: "j".into(),
+            sid: "s".into(),
             expires_at: 2,
             session_expires_at: 3,
         };

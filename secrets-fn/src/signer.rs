@@ -8,12 +8,12 @@
 //!   session (sliding expiration). The token is verified here first; its `sub`, its extra
 //!   claims and its `auth_time` (when the session began) carry over.
 //!
-//! The answer: `{"token", "set_cookie", "csrf", "kid", "jti", "expires_at", "session_expires_at"}`.
+//! The answer: `{"token", "set_cookie", "csrf", "kid", "jti", "sid", "expires_at", "session_expires_at"}`.
 //! `set_cookie` is the exact `Set-Cookie` value to send; `csrf` is what the page needs for the
 //! CSRF header (the token's `csrf` claim, random per token).
 //!
 //! Policy is enforced here, not trusted from the caller: `iss`, `aud`, `iat`, `nbf`, `exp`,
-//! `jti`, `csrf` and `auth_time` are set by the signer and a request that tries to set any of
+//! `jti`, `csrf`, `auth_time` and `sid` are set by the signer and a request that tries to set any of
 //! them is refused; the lifetime is `SIGN_LIFETIME_SECONDS`, never past `auth_time` +
 //! `SESSION_MAX_SECONDS`; the caller's claims are capped at `SIGN_MAX_CLAIMS_BYTES`. Every
 //! issuance is logged with `sub`, `jti`, `kid` and lifetime, never the token.
@@ -26,7 +26,7 @@ use jwt_session::{Alg, JwkSet, SecretString};
 use serde_json::{Map, Value};
 
 /// Claims only the signer sets.
-pub const RESERVED_CLAIMS: [&str; 8] = [
+pub const RESERVED_CLAIMS: [&str; 9] = [
     "iss",
     "aud",
     "iat",
@@ -35,6 +35,7 @@ pub const RESERVED_CLAIMS: [&str; 8] = [
     "jti",
     "csrf",
     "auth_time",
+    "sid",
 ];
 
 /// Signing settings.
@@ -118,15 +119,25 @@ fn check_claims(claims: &Map<String, Value>, cfg: &SignConfig) -> Result<(), Sig
     Ok(())
 }
 
-/// Issues a token for `sub` with `claims`, for a session that began at `auth_time`.
+/// The session a token belongs to: its id and when it began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// `sid`, kept across renewals.
+    pub sid: String,
+    /// `auth_time`: when the user logged in.
+    pub auth_time: u64,
+}
+
+/// Issues a token for `sub` with `claims`, in `session`.
 pub fn issue(
     keys: &JwkSet,
     cfg: &SignConfig,
     sub: &str,
     claims: &Map<String, Value>,
-    auth_time: u64,
+    session: &Session,
     now: u64,
 ) -> Result<SignResponse, SignError> {
+    let auth_time = session.auth_time;
     let session_end = auth_time.saturating_add(cfg.session_max);
     if session_end <= now {
         return Err(SignError::SessionOver);
@@ -145,6 +156,7 @@ pub fn issue(
     all.insert("exp".into(), exp.into());
     all.insert("auth_time".into(), auth_time.into());
     all.insert("jti".into(), jti.clone().into());
+    all.insert("sid".into(), session.sid.clone().into());
     all.insert("csrf".into(), csrf.clone().into());
     let token = signer.mint(&all, Some("JWT")).map_err(SignError::Signing)?;
     // Never issue what the authorizer would refuse (`too_large`): SIGN_MAX_CLAIMS_BYTES bounds
@@ -158,13 +170,14 @@ pub fn issue(
     let lifetime = exp - now;
     let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site)
         .map_err(SignError::Signing)?;
-    tracing::info!(event = "token_issued", sub, jti = %jti, kid = signer.kid(), lifetime, auth_time, "session token issued");
+    tracing::info!(event = "token_issued", sub, jti = %jti, sid = %session.sid, kid = signer.kid(), lifetime, auth_time, "session token issued");
     Ok(SignResponse {
         token,
         set_cookie: SecretString::new(cookie),
         csrf,
         kid: signer.kid().to_owned(),
         jti,
+        sid: session.sid.clone(),
         expires_at: exp,
         session_expires_at: session_end,
     })
@@ -223,7 +236,11 @@ pub fn sign(
         ));
     }
     check_claims(claims, cfg)?;
-    issue(keys, cfg, sub, claims, now, now)
+    let session = Session {
+        sid: random_token(16).map_err(SignError::Signing)?,
+        auth_time: now,
+    };
+    issue(keys, cfg, sub, claims, &session, now)
 }
 
 /// `renew`: a fresh token for the session `token` belongs to.
@@ -246,9 +263,16 @@ pub fn renew(
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
+    // The session keeps its id; a token issued before sessions had one starts one now.
+    let sid = match claims.get("sid").and_then(Value::as_str) {
+        Some(sid) if !sid.is_empty() && sid.len() <= strict::MAX_CLAIM_BYTES => sid.to_owned(),
+        Some(_) => return Err(SignError::InvalidToken(Rejected::BadClaim)),
+        None => random_token(16).map_err(SignError::Signing)?,
+    };
     claims.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
-    let out = issue(keys, cfg, &sub, &claims, auth_time, now)?;
-    tracing::info!(event = "token_renewed", sub = %sub, auth_time, "session renewed");
+    let session = Session { sid, auth_time };
+    let out = issue(keys, cfg, &sub, &claims, &session, now)?;
+    tracing::info!(event = "token_renewed", sub = %sub, sid = %session.sid, auth_time, "session renewed");
     Ok(out)
 }
 
@@ -389,6 +413,7 @@ mod tests {
             "jti",
             "csrf",
             "auth_time",
+            "sid",
             "sub",
         ] {
             let ev = json!({"action": "sign", "sub": "alice", "claims": {name: 1}});
@@ -461,6 +486,15 @@ mod tests {
         assert_eq!(claims["auth_time"], NOW);
         assert_eq!(claims["scope"], "read");
         assert_ne!(claims["csrf"], first["csrf"]);
+        // One session id from the login through every renewal (contract §7).
+        assert_eq!(claims["sid"], first["sid"]);
+        assert_eq!(fourth["sid"], first["sid"]);
+        assert_eq!(first["sid"].as_str().unwrap().len(), 22);
+        let another = sign_alice(&k);
+        assert_ne!(
+            another["sid"], first["sid"],
+            "each login is a session of its own"
+        );
     }
 
     #[test]

@@ -163,6 +163,11 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     assert_ne!(renewed, token);
     let rc = claims_of(&renewed);
     assert_eq!(rc["auth_time"], auth_time, "the session start carries over");
+    assert!(claims["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(
+        rc["sid"], claims["sid"],
+        "the session id carries over (contract §7)"
+    );
     assert_ne!(rc["jti"], claims["jti"]);
     let ans = stack
         .invoke(

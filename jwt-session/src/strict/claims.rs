@@ -22,6 +22,8 @@ pub struct Verified {
     pub iat: Option<u64>,
     /// `jti`, when present.
     pub jti: Option<String>,
+    /// `sid`, the session id, when present (contract §7).
+    pub sid: Option<String>,
     /// `scope`, when present (or `scp` joined with spaces).
     pub scope: Option<String>,
     /// Every scope from `scope` and `scp`.
@@ -70,10 +72,10 @@ pub fn verify(
     // Only now, with the signature verified, is the payload decoded and parsed.
     // A payload longer than the largest accepted token does not fit and is refused.
     let mut buf = [0u8; MAX_TOKEN_BYTES];
-    let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf] = json::members(
+    let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf, sid] = json::members(
         decode_into(payload, &mut buf)?,
         &[
-            "sub", "jti", "exp", "nbf", "iat", "iss", "aud", "scope", "scp", "csrf",
+            "sub", "jti", "exp", "nbf", "iat", "iss", "aud", "scope", "scp", "csrf", "sid",
         ],
     )
     .map_err(|_| Rejected::Malformed)?;
@@ -89,6 +91,7 @@ pub fn verify(
             scope,
             scp,
             csrf,
+            sid,
         },
         &key.kid,
         policy,
@@ -108,6 +111,7 @@ struct Claims<'a> {
     scope: Option<Member<'a>>,
     scp: Option<Member<'a>>,
     csrf: Option<Member<'a>>,
+    sid: Option<Member<'a>>,
 }
 
 fn as_time(v: &Option<Member<'_>>) -> Result<Option<u64>, Rejected> {
@@ -210,12 +214,14 @@ fn check_claims(
     scopes.extend(scp);
     let scope = scope.or_else(|| (!scopes.is_empty()).then(|| scopes.join(" ")));
     let csrf = as_short_string(&c.csrf).map_err(refuse)?;
+    let sid = as_short_string(&c.sid).map_err(refuse)?;
     Ok(Verified {
         kid: kid.to_owned(),
         sub: sub_value,
         exp,
         iat,
         jti,
+        sid,
         scope,
         scopes,
         csrf,

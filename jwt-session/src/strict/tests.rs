@@ -567,3 +567,24 @@ fn required_typ_is_enforced() {
     let token = f.signer.mint(&claims(), Some("at+jwt")).unwrap();
     assert!(run(&f, &cfg, token.expose()).is_ok());
 }
+
+#[test]
+fn the_session_id_is_read_when_it_is_a_short_string() {
+    let cfg = cfg_with(&[]);
+    let f = fixture(Alg::EdDSA);
+    let mut c = claims();
+    assert_eq!(run(&f, &cfg, &mint(&f, &c)).unwrap().sid, None);
+    c.insert("sid".into(), json!("s-1"));
+    assert_eq!(
+        run(&f, &cfg, &mint(&f, &c)).unwrap().sid.as_deref(),
+        Some("s-1")
+    );
+    for bad in [json!(7), json!(["s"]), json!("x".repeat(1025))] {
+        c.insert("sid".into(), bad.clone());
+        assert_eq!(
+            run(&f, &cfg, &mint(&f, &c)).unwrap_err().reason,
+            Rejected::BadClaim,
+            "{bad}"
+        );
+    }
+}
