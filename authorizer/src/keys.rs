@@ -1,6 +1,7 @@
 //! The verification key cache, and fetching keys from secrets-fn through the Invoke API.
 //!
-//! Policy (all times from the last successful fetch):
+//! Policy (times from the last successful fetch; staleness from when Secrets Manager last
+//! confirmed the keys, the key answer's `confirmed_at`):
 //! - fresh for `KEYS_CACHE_TTL_SECONDS`: used as is, no network;
 //! - then a refresh is due; while refreshes fail the cached keys keep serving until
 //!   `KEYS_MAX_STALE_SECONDS`, then every request is denied `key_unavailable`;
@@ -179,8 +180,9 @@ pub struct CacheState {
     /// change (a refresh that finds new keys forgets them) or the TTL passes. At most
     /// [`MAX_REMEMBERED_UNKNOWN`] are kept.
     unknown: std::collections::HashMap<String, Instant>,
-    /// Whether the last fetch's keys were confirmed by Secrets Manager within the second (a
-    /// key server bounds its revalidations, so an answer to `refresh` may not be one).
+    /// Whether the key server revalidated the last fetch's keys with Secrets Manager for it
+    /// (the answer's `revalidated`; a key server bounds its revalidations, so an answer to
+    /// `refresh` may come from its cache).
     freshly_confirmed: bool,
     /// The keys are `KEYS_BOOTSTRAP_JWKS`, not yet confirmed by a fetch.
     bootstrap: bool,
@@ -226,7 +228,8 @@ impl CacheState {
         // Bootstrap keys are never "fresh": until a fetch confirms them, every request (outside
         // the backoff) tries one, so a key removed from the secret stops being trusted as soon
         // as secrets-fn answers.
-        let expired = self.bootstrap || self.age(now).is_none_or(|a| a >= cfg.ttl);
+        let unconfirmed = self.confirmed_until.is_some_and(|until| now >= until);
+        let expired = self.bootstrap || unconfirmed || self.age(now).is_none_or(|a| a >= cfg.ttl);
         expired && !self.in_backoff(now)
     }
 
@@ -276,18 +279,20 @@ impl CacheState {
         self.confirmed_until = None;
     }
 
-    /// Records a successful fetch of keys that Secrets Manager confirmed `confirmed_age` ago:
-    /// they serve for `KEYS_MAX_STALE_SECONDS` from that confirmation at most.
+    /// Records a successful fetch of keys that Secrets Manager confirmed `confirmed_age` ago
+    /// (`revalidated`: just now, for this request): they serve for `KEYS_MAX_STALE_SECONDS` from
+    /// that confirmation at most, and a refresh is due once that has passed.
     pub fn record_fetch(
         &mut self,
         now: Instant,
         ring: KeyRing,
         confirmed_age: Duration,
+        revalidated: bool,
         cfg: &CachePolicy,
     ) {
         self.record_success(now, ring);
         self.confirmed_until = Some(now + cfg.max_stale.saturating_sub(confirmed_age));
-        self.freshly_confirmed = confirmed_age.is_zero();
+        self.freshly_confirmed = revalidated;
     }
 
     /// Records a successful fetch.
@@ -359,8 +364,28 @@ impl KeyCache {
         }
     }
 
+    /// Whether an answer's keys were last confirmed longer ago than the staleness bound: such
+    /// an answer is a failed fetch, not keys to install.
+    fn too_old(&self, resp: &jwt_session::wire::KeysResponse) -> bool {
+        let now_unix = jwt_session::unix_now();
+        resp.confirmed_at.is_some_and(|at| {
+            Duration::from_secs(now_unix.saturating_sub(at)) >= self.policy.max_stale
+        })
+    }
+
     async fn refresh(&self, state: &mut CacheState, why: Why) {
         match self.source.fetch(why == Why::UnknownKid).await {
+            Ok(resp) if self.too_old(&resp) => {
+                state.record_failure(Instant::now());
+                tracing::warn!(
+                    event = "keys_refresh_failed",
+                    why = why.as_str(),
+                    code = "keys_too_old",
+                    failures = state.failures,
+                    confirmed_at = resp.confirmed_at,
+                    "the key server answered keys Secrets Manager confirmed too long ago"
+                );
+            }
             Ok(resp) => {
                 let ring = KeyRing::from_set(&resp.keys);
                 let now_unix = jwt_session::unix_now();
@@ -376,6 +401,7 @@ impl KeyCache {
                     Instant::now(),
                     ring,
                     Duration::from_secs(confirmed_age),
+                    resp.revalidated,
                     &self.policy,
                 );
             }
@@ -521,17 +547,27 @@ mod tests {
         let t0 = Instant::now();
         let mut s = CacheState::default();
         // secrets-fn served keys Secrets Manager last confirmed 800 s ago (of a 900 s bound).
-        s.record_fetch(t0, KeyRing::default(), Duration::from_secs(800), &c);
+        s.record_fetch(t0, KeyRing::default(), Duration::from_secs(800), false, &c);
         assert!(s.usable(t0 + Duration::from_secs(99), &c).is_some());
         assert!(
             s.usable(t0 + Duration::from_secs(100), &c).is_none(),
             "the two stale windows do not add up"
         );
+        assert!(
+            s.refresh_due(t0 + Duration::from_secs(100), &c),
+            "a refresh is due as soon as the confirmation runs out, not after the TTL"
+        );
         // Keys confirmed longer ago than the bound never serve.
-        s.record_fetch(t0, KeyRing::default(), Duration::from_secs(5_000), &c);
+        s.record_fetch(
+            t0,
+            KeyRing::default(),
+            Duration::from_secs(5_000),
+            false,
+            &c,
+        );
         assert!(s.usable(t0, &c).is_none());
         // A fresh confirmation serves for the whole bound.
-        s.record_fetch(t0, KeyRing::default(), Duration::ZERO, &c);
+        s.record_fetch(t0, KeyRing::default(), Duration::ZERO, true, &c);
         assert!(s.usable(t0 + Duration::from_secs(899), &c).is_some());
     }
 

@@ -144,50 +144,13 @@ pub struct AnswerPolicy {
     pub http_api: HttpApiResponse,
 }
 
-/// The `Resource` of an IAM answer: what API Gateway's result cache key covers, and nothing
-/// more. The template keys the cache on the cookie and the route (method and path template:
-/// `routeKey`, or `httpMethod` + `resourcePath`), so the policy names the route — the request's
-/// ARN up to the stage, then the route's method (`ANY`: `*`) and path with each `{param}` as
-/// `*` — and a cached policy granted for `GET /orders/{id}` serves `GET /orders/8` but never
-/// `POST /orders` or another resource. Without a route (`$default`), the request's own ARN.
-/// The route comes from API Gateway's configuration, not the request; the ARN was checked to
-/// hold no `*` or `?` before any decision.
-pub fn policy_resource(req: &Request) -> Option<Cow<'_, str>> {
-    let arn = req.resource_arn.as_deref()?;
-    let Some((method, template)) = req.route.as_deref().and_then(|r| r.split_once(' ')) else {
-        return Some(Cow::Borrowed(arn));
-    };
-    let (prefix, resource) = arn.rsplit_once(':')?;
-    let mut parts = resource.splitn(3, '/');
-    let (api, stage) = (parts.next()?, parts.next()?);
-    let literal_ok = |seg: &str| !seg.contains(['*', '?', '{', '}']);
-    let mut path = String::with_capacity(template.len());
-    for seg in template.strip_prefix('/')?.split('/') {
-        path.push('/');
-        if seg.starts_with('{') && seg.ends_with('}') {
-            path.push('*');
-        } else if literal_ok(seg) {
-            path.push_str(seg);
-        } else {
-            return None;
-        }
-    }
-    let method = if method == "ANY" { "*" } else { method };
-    if !literal_ok(method) && method != "*" {
-        return None;
-    }
-    Some(Cow::Owned(format!("{prefix}:{api}/{stage}/{method}{path}")))
-}
-
 /// The answer for `decision` in the format the event and the policy call for.
 pub fn build(req: &Request, decision: &Decision, cfg: &AnswerPolicy) -> Answer {
     let simple_mode = req.payload == Payload::Http && cfg.http_api == HttpApiResponse::Simple;
-    let resource = if simple_mode {
-        None
-    } else {
-        policy_resource(req)
-    };
-    let resource = resource.as_deref();
+    // The exact ARN: the template's cache key holds the request's method and path, so a
+    // cached policy is only ever evaluated for the request it names. The ARN was checked to
+    // hold no `*` or `?` before any decision.
+    let resource = req.resource_arn.as_deref();
     match decision {
         Decision::Allow(v) => match (simple_mode, resource) {
             (true, _) => simple(true, context(v)),
@@ -263,52 +226,6 @@ mod tests {
         Request::production(
             &json!({"version": "2.0", "routeArn": "arn:route", "requestContext": {"http": {"method": "GET"}}}),
         )
-    }
-
-    #[test]
-    fn the_policy_names_the_route_the_cache_key_covers_and_no_more() {
-        let rest_at = |arn: &str, resource: &str, method: &str| {
-            Request::production(&json!({
-                "type": "REQUEST", "methodArn": arn, "resource": resource,
-                "httpMethod": method, "requestContext": {}
-            }))
-        };
-        let r = rest_at(
-            "arn:aws:execute-api:eu-west-1:123:abc/prod/GET/orders/7",
-            "/orders/{id}",
-            "GET",
-        );
-        assert_eq!(
-            policy_resource(&r).as_deref(),
-            Some("arn:aws:execute-api:eu-west-1:123:abc/prod/GET/orders/*")
-        );
-        let r = rest_at(
-            "arn:aws:execute-api:eu-west-1:123:abc/prod/GET/orders",
-            "/orders",
-            "GET",
-        );
-        assert_eq!(
-            policy_resource(&r).as_deref(),
-            Some("arn:aws:execute-api:eu-west-1:123:abc/prod/GET/orders")
-        );
-        let h = Request::production(&json!({
-            "version": "2.0", "routeKey": "ANY /files/{proxy+}",
-            "routeArn": "arn:aws:execute-api:eu-west-1:123:xyz/$default/PUT/files/a/b",
-            "requestContext": {"http": {"method": "PUT"}}
-        }));
-        assert_eq!(
-            policy_resource(&h).as_deref(),
-            Some("arn:aws:execute-api:eu-west-1:123:xyz/$default/*/files/*")
-        );
-        let d = Request::production(&json!({
-            "version": "2.0", "routeKey": "$default",
-            "routeArn": "arn:aws:execute-api:eu-west-1:123:xyz/$default/GET/x",
-            "requestContext": {"http": {"method": "GET"}}
-        }));
-        assert_eq!(
-            policy_resource(&d).as_deref(),
-            Some("arn:aws:execute-api:eu-west-1:123:xyz/$default/GET/x")
-        );
     }
 
     #[test]

@@ -181,7 +181,11 @@ impl RouteRules {
             let method_ok = rule
                 .method
                 .as_deref()
-                .is_none_or(|m| m == method || (m == "GET" && method == "HEAD"));
+                // Methods compare without regard to case: a backend may route `get` as GET.
+                .is_none_or(|m| {
+                    m.eq_ignore_ascii_case(method)
+                        || (m == "GET" && method.eq_ignore_ascii_case("HEAD"))
+                });
             if method_ok && matches(&rule.segments, &segments, self.case_sensitive) {
                 matched = true;
                 out.extend(rule.scopes.iter().map(String::as_str));
@@ -316,6 +320,19 @@ mod tests {
         assert_eq!(deny.required(Some("POST"), Some("/reports/q1")), None);
         assert_eq!(
             deny.required(Some("GET"), Some("/reports/q1")),
+            Some(vec!["reports:read"])
+        );
+    }
+
+    #[test]
+    fn methods_compare_without_regard_to_case() {
+        let r = rules("DELETE /orders/{id} = orders:delete; GET /reports = reports:read");
+        assert_eq!(
+            r.required(Some("delete"), Some("/orders/1")),
+            Some(vec!["orders:delete"])
+        );
+        assert_eq!(
+            r.required(Some("head"), Some("/reports")),
             Some(vec!["reports:read"])
         );
     }

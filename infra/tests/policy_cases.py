@@ -156,11 +156,21 @@ def cache_key_without_route(t):
 
 
 def rest_cache_key_without_resource(t):
-    res(t, "RestApi")["Properties"]["Auth"]["Authorizers"]["CookieCsrfAuthorizer"]["Identity"]["Context"] = ["httpMethod"]
+    res(t, "RestApi")["Properties"]["Auth"]["Authorizers"]["CookieCsrfAuthorizer"]["Identity"]["Context"] = ["httpMethod", "path"]
+
+
+def http_cache_key_without_method(t):
+    res(t, "HttpApi")["Properties"]["Auth"]["Authorizers"]["CookieCsrfAuthorizer"]["Identity"]["Context"] = ["routeKey", "path"]
+
+
+def secret_policy_allows_update_secret(t):
+    st = res(t, "SigningKeysSecretPolicy")["Properties"]["ResourcePolicy"]["Statement"][0]
+    st["Action"] = [a for a in st["Action"] if a != "secretsmanager:UpdateSecret"]
 
 
 CASES = [
     unsafe_route_without_csrf_identity, cache_key_without_route, rest_cache_key_without_resource,
+    http_cache_key_without_method, secret_policy_allows_update_secret,
     no_secret_resource_policy, secret_policy_admits_the_authorizer, cmk_without_deny,
     login_invokes_key_server, signer_can_write, no_signer_resource_policy,
     signer_callable_by_authorizer, login_reads_secret,

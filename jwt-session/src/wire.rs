@@ -216,6 +216,10 @@ pub struct KeysResponse {
     /// authorizer bounds staleness from here, not from its own fetch, so secrets-fn's stale
     /// window and its own do not add up. `None` when not known (treated as now).
     pub confirmed_at: Option<u64>,
+    /// Whether the key server revalidated the keys with Secrets Manager for this very request
+    /// (it does for `refresh`, at most ten times a second): only then does a `kid` missing
+    /// from the answer mean Secrets Manager does not have it.
+    pub revalidated: bool,
 }
 
 impl KeysResponse {
@@ -224,6 +228,7 @@ impl KeysResponse {
     pub fn serialize_confirmed<S: serde::Serializer>(
         &self,
         confirmed_at: Option<u64>,
+        revalidated: bool,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -233,13 +238,16 @@ impl KeysResponse {
         if let Some(at) = confirmed_at {
             m.serialize_entry("confirmed_at", &at)?;
         }
+        if revalidated {
+            m.serialize_entry("revalidated", &true)?;
+        }
         m.end()
     }
 }
 
 impl Serialize for KeysResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.serialize_confirmed(self.confirmed_at, serializer)
+        self.serialize_confirmed(self.confirmed_at, self.revalidated, serializer)
     }
 }
 
@@ -256,10 +264,12 @@ impl KeysResponse {
             .and_then(Value::as_u64)
             .unwrap_or(0);
         let confirmed_at = value.get("confirmed_at").and_then(Value::as_u64);
+        let revalidated = value.get("revalidated").and_then(Value::as_bool) == Some(true);
         Ok(KeysResponse {
             keys,
             cache_ttl_seconds,
             confirmed_at,
+            revalidated,
         })
     }
 }
@@ -342,18 +352,22 @@ mod tests {
             keys: private.to_public(false),
             cache_ttl_seconds: 60,
             confirmed_at: Some(1_800_000_000),
+            revalidated: true,
         };
         let bytes = serde_json::to_vec(&resp).unwrap();
         let back = KeysResponse::parse(&bytes).unwrap();
         assert_eq!(back.cache_ttl_seconds, 60);
         assert_eq!(back.confirmed_at, Some(1_800_000_000));
+        assert!(back.revalidated);
         let unconfirmed = KeysResponse {
             confirmed_at: None,
+            revalidated: false,
             ..resp.clone()
         };
         let bytes_none = serde_json::to_vec(&unconfirmed).unwrap();
         assert!(!String::from_utf8_lossy(&bytes_none).contains("confirmed_at"));
         assert_eq!(KeysResponse::parse(&bytes_none).unwrap().confirmed_at, None);
+        assert!(!KeysResponse::parse(&bytes_none).unwrap().revalidated);
         assert_eq!(back.keys.keys.len(), 2);
         assert_eq!(back.keys.keys[0].kid, private.keys[0].kid);
         let value: Value = serde_json::from_slice(&bytes).unwrap();

@@ -93,7 +93,7 @@ pub use read::*;
 pub enum Answer {
     /// The public key set: serialised straight from the answer built when the keys were
     /// loaded, not copied per request, with when Secrets Manager last confirmed them.
-    Keys(Arc<Loaded>, u64),
+    Keys(Arc<Loaded>, Confirmation),
     /// A signed session token.
     Signed(SignResponse),
     /// A rotation step's result.
@@ -103,8 +103,10 @@ pub enum Answer {
 impl serde::Serialize for Answer {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Answer::Keys(loaded, confirmed_at) => {
-                loaded.public.serialize_confirmed(Some(*confirmed_at), s)
+            Answer::Keys(loaded, c) => {
+                loaded
+                    .public
+                    .serialize_confirmed(Some(c.confirmed_at), c.revalidated, s)
             }
             Answer::Signed(a) => a.serialize(s),
             Answer::Rotated(a) => a.serialize(s),
@@ -117,6 +119,15 @@ impl serde::Serialize for Answer {
 /// container, however many authorizer containers meet unknown `kid`s. Short, because a key
 /// added within it is not seen by the asking authorizer until its next refresh.
 pub const REVALIDATE_MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+/// When Secrets Manager last confirmed the keys an answer serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confirmation {
+    /// Seconds since the epoch.
+    pub confirmed_at: u64,
+    /// Whether it was for this request (a `DescribeSecret` just now), not from the cache.
+    pub revalidated: bool,
+}
 
 #[derive(Debug)]
 struct Cached {
@@ -158,7 +169,14 @@ impl SecretsFn {
 
     /// [`SecretsFn::keys`], with when Secrets Manager last confirmed them (seconds since the
     /// epoch).
-    pub async fn confirmed_keys(&self, revalidate: bool) -> Result<(Arc<Loaded>, u64), Error> {
+    pub async fn confirmed_keys(
+        &self,
+        revalidate: bool,
+    ) -> Result<(Arc<Loaded>, Confirmation), Error> {
+        let cached = |c: &Cached| Confirmation {
+            confirmed_at: c.checked_unix,
+            revalidated: false,
+        };
         let mut cache = self.cache.lock().await;
         let now = Instant::now();
         if let Some(c) = cache.as_ref() {
@@ -168,7 +186,7 @@ impl SecretsFn {
             // ask, and each costs a DescribeSecret.
             let fresh = age < self.cfg.cache_ttl && (!revalidate || age < REVALIDATE_MIN_INTERVAL);
             if fresh {
-                return Ok((Arc::clone(&c.loaded), c.checked_unix));
+                return Ok((Arc::clone(&c.loaded), cached(c)));
             }
         }
         let result = match describe_versions(&self.client, &self.cfg.secret_id).await {
@@ -188,7 +206,11 @@ impl SecretsFn {
                     checked_unix,
                     loaded: Arc::clone(&loaded),
                 });
-                Ok((loaded, checked_unix))
+                let now_confirmed = Confirmation {
+                    confirmed_at: checked_unix,
+                    revalidated: true,
+                };
+                Ok((loaded, now_confirmed))
             }
             Err(e) => {
                 let stale = cache
@@ -197,7 +219,7 @@ impl SecretsFn {
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(event = "keys_load_failed", code = e.code(), transient = e.is_transient(), error = %e, cause, serving_stale = stale.is_some(), "could not load the key set");
                 match stale {
-                    Some(c) => Ok((Arc::clone(&c.loaded), c.checked_unix)),
+                    Some(c) => Ok((Arc::clone(&c.loaded), cached(c))),
                     None => Err(e),
                 }
             }
@@ -354,16 +376,21 @@ mod tests {
                 keys: JwkSet::default(),
                 cache_ttl_seconds: 300,
                 confirmed_at: None,
+                revalidated: false,
             },
             versions: Versions {
                 current: "v1".into(),
                 previous: None,
             },
         });
-        let keys = serde_json::to_value(Answer::Keys(loaded, 1_800_000_000)).unwrap();
+        let confirmation = Confirmation {
+            confirmed_at: 1_800_000_000,
+            revalidated: true,
+        };
+        let keys = serde_json::to_value(Answer::Keys(loaded, confirmation)).unwrap();
         assert_eq!(
             keys,
-            serde_json::json!({"keys": [], "cache_ttl_seconds": 300, "confirmed_at": 1_800_000_000u64})
+            serde_json::json!({"keys": [], "cache_ttl_seconds": 300, "confirmed_at": 1_800_000_000u64, "revalidated": true})
         );
         let rotated = Answer::Rotated(RotationResponse {
             step: jwt_session::wire::RotationStep::Set,

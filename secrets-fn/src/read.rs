@@ -130,6 +130,7 @@ pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<
         cache_ttl_seconds: cfg.cache_ttl.as_secs(),
         // Set per answer, from the cache's last confirmation.
         confirmed_at: None,
+        revalidated: false,
     };
     tracing::info!(
         event = "keys_loaded",

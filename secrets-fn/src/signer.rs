@@ -159,13 +159,12 @@ pub fn issue(
     all.insert("sid".into(), session.sid.clone().into());
     all.insert("csrf".into(), csrf.clone().into());
     let token = signer.mint(&all, Some("JWT")).map_err(SignError::Signing)?;
-    // Never issue what the authorizer would refuse (`too_large`): SIGN_MAX_CLAIMS_BYTES bounds
-    // the caller's part, this bounds the whole token, whatever the key's signature adds.
-    if token.expose().len() > strict::MAX_TOKEN_BYTES {
-        return Err(SignError::TokenTooLarge(
-            token.expose().len(),
-            strict::MAX_TOKEN_BYTES,
-        ));
+    // Never issue what the authorizer would refuse (`too_large`) or a browser would drop (a
+    // cookie's name and value over 4096 bytes): SIGN_MAX_CLAIMS_BYTES bounds the caller's
+    // part, this bounds the whole token, whatever the key's signature adds.
+    let limit = strict::MAX_TOKEN_BYTES.saturating_sub(cfg.cookie_name.len() + 1);
+    if token.expose().len() > limit {
+        return Err(SignError::TokenTooLarge(token.expose().len(), limit));
     }
     let lifetime = exp - now;
     let cookie = set_cookie(&cfg.cookie_name, token.expose(), lifetime, cfg.same_site)
@@ -395,8 +394,10 @@ mod tests {
         c.max_claims_bytes = 8192;
         let claims = json!({"blob": "x".repeat(3500)});
         let err = sign("alice", claims.as_object().unwrap(), &keys(), &c, NOW).unwrap_err();
+        // The cookie's name and value must fit in a browser's 4096 bytes.
+        let limit = 4096 - "__Host-session=".len();
         assert!(
-            matches!(err, SignError::TokenTooLarge(n, 4096) if n > 4096),
+            matches!(err, SignError::TokenTooLarge(n, l) if l == limit && n > l),
             "{err}"
         );
         assert_eq!(err.code(), "claims_too_large");

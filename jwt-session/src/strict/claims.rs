@@ -197,8 +197,13 @@ fn check_claims(
         Some(Member::Str(s)) if s.len() <= MAX_CLAIM_BYTES => {
             split_scopes(s).map(str::to_owned).collect()
         }
+        // Each element one scope: not empty, no space (joined into the context's `scope`, an
+        // element `"read admin"` would read as two scopes to a backend that splits it).
         Some(Member::Strs(items))
-            if items.len() <= 64 && items.iter().all(|s| s.len() <= MAX_CLAIM_BYTES) =>
+            if items.len() <= 64
+                && items
+                    .iter()
+                    .all(|s| !s.is_empty() && !s.contains(' ') && s.len() <= MAX_CLAIM_BYTES) =>
         {
             items.iter().map(|s| s.to_string()).collect()
         }

@@ -569,6 +569,19 @@ fn required_typ_is_enforced() {
 }
 
 #[test]
+fn scp_list_elements_are_single_scopes() {
+    for bad in [json!(["read admin"]), json!([""]), json!(["a", 1])] {
+        assert_eq!(
+            reason_for(|c| {
+                c.insert("scp".into(), bad.clone());
+            }),
+            "bad_claim",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn the_session_id_is_read_when_it_is_a_short_string() {
     let cfg = cfg_with(&[]);
     let f = fixture(Alg::EdDSA);
