@@ -65,8 +65,8 @@ pub mod vars {
 pub mod defaults {
     /// `JWT_COOKIE_NAME`.
     pub const COOKIE_NAME: &str = super::DEFAULT_COOKIE_NAME;
-    /// `JWT_ALGORITHMS` ([`jwt_session::strict::policy::DEFAULT_ALGORITHMS`]).
-    pub const ALGORITHMS: &str = "EdDSA,ES256";
+    /// `JWT_ALGORITHMS`: `EdDSA,ES256`, the token policy's own default.
+    pub const ALGORITHMS: [jwt_session::Alg; 2] = jwt_session::strict::policy::DEFAULT_ALGORITHMS;
     /// `JWT_LEEWAY_SECONDS`.
     pub const LEEWAY_SECONDS: u64 = jwt_session::strict::policy::DEFAULT_LEEWAY;
     /// `JWT_MAX_LIFETIME_SECONDS`.
@@ -243,11 +243,13 @@ impl Config {
                 "must be a cookie name (RFC 6265 token characters)",
             );
         }
-        let alg_text = c
-            .get(JWT_ALGORITHMS)
-            .unwrap_or_else(|| defaults::ALGORITHMS.to_owned());
-        let mut algorithms = Vec::new();
-        for name in alg_text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let alg_text = c.get(JWT_ALGORITHMS);
+        let mut algorithms = match alg_text {
+            None => defaults::ALGORITHMS.to_vec(),
+            Some(_) => Vec::new(),
+        };
+        let names = alg_text.as_deref().unwrap_or_default().split(',');
+        for name in names.map(str::trim).filter(|s| !s.is_empty()) {
             match name.parse::<Alg>() {
                 Ok(a) if !algorithms.contains(&a) => algorithms.push(a),
                 Ok(_) => {}
