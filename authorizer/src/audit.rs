@@ -55,7 +55,7 @@ pub fn record(
     };
     let sid = match decision {
         Decision::Allow(v) | Decision::Forbid(v, _) => v.sid.as_deref(),
-        Decision::Deny(_) => None,
+        Decision::Deny(r) => r.sid.as_deref(),
     };
     let allowed = matches!(decision, Decision::Allow(_));
     let method = req.method.as_ref().map(|m| m.as_str());

@@ -13,6 +13,7 @@ use jwt_session::strict::TokenPolicy;
 use crate::csrf::CsrfPolicy;
 use crate::keys::{CachePolicy, FetchPolicy};
 use crate::response::AnswerPolicy;
+use crate::revocation::RevocationPolicy;
 use crate::routes::RouteRules;
 
 /// Environment variable names (contract §4).
@@ -59,6 +60,12 @@ pub mod vars {
     pub const DOUBLE_TOKEN: &str = "DOUBLE_TOKEN";
     /// Public JWK Set supplied at deploy time: no key fetch at cold start.
     pub const KEYS_BOOTSTRAP_JWKS: &str = "KEYS_BOOTSTRAP_JWKS";
+    /// The DynamoDB revocation table (empty or unset: revocation off).
+    pub const REVOCATION_TABLE: &str = "REVOCATION_TABLE";
+    /// At most one read of the revocation table per this many seconds.
+    pub const REVOCATION_REFRESH_SECONDS: &str = "REVOCATION_REFRESH_SECONDS";
+    /// Without a successful read for this long, fail closed.
+    pub const REVOCATION_MAX_STALE_SECONDS: &str = "REVOCATION_MAX_STALE_SECONDS";
 }
 
 /// Defaults for the variables the contract lets us choose.
@@ -85,6 +92,10 @@ pub mod defaults {
     pub const KEYS_FETCH_TIMEOUT_MS: u64 = 2_000;
     /// `CSRF_HEADER_NAME`.
     pub const CSRF_HEADER_NAME: &str = "X-CSRF-Token";
+    /// `REVOCATION_REFRESH_SECONDS` (contract §7).
+    pub const REVOCATION_REFRESH_SECONDS: u64 = 5;
+    /// `REVOCATION_MAX_STALE_SECONDS` (contract §7).
+    pub const REVOCATION_MAX_STALE_SECONDS: u64 = 300;
 }
 
 /// The headers the event reader keeps: the union of what each check declares it reads (the
@@ -154,6 +165,8 @@ pub struct Config {
     pub bootstrap_keys: Option<jwt_session::JwkSet>,
     /// The headers read from an event: [`header_filter`], the ones the checks declare.
     pub read_headers: crate::event::HeaderFilter,
+    /// Where revocations are read and how fresh they must be; `None`: revocation off.
+    pub revocation: Option<RevocationPolicy>,
 }
 
 /// One configuration problem ([`Code`]: `missing`, `invalid`, `contradictory`).
@@ -405,6 +418,31 @@ impl Config {
                 }
             }
         };
+        let revocation_table = c.get(REVOCATION_TABLE).filter(|t| !t.is_empty());
+        let refresh = c.number(
+            REVOCATION_REFRESH_SECONDS,
+            defaults::REVOCATION_REFRESH_SECONDS,
+            1,
+            300,
+        );
+        let stale = c.number(
+            REVOCATION_MAX_STALE_SECONDS,
+            defaults::REVOCATION_MAX_STALE_SECONDS,
+            1,
+            86_400,
+        );
+        if stale < refresh {
+            c.problem(
+                REVOCATION_MAX_STALE_SECONDS,
+                Code::Contradictory,
+                format!("must be at least {REVOCATION_REFRESH_SECONDS}: the set would go stale between two reads"),
+            );
+        }
+        let revocation = revocation_table.map(|table| RevocationPolicy {
+            refresh: Duration::from_secs(refresh),
+            max_stale: Duration::from_secs(stale),
+            ..RevocationPolicy::new(table)
+        });
         if !c.problems().is_empty() {
             return Err(ConfigError {
                 problems: c.into_problems(),
@@ -443,6 +481,7 @@ impl Config {
                 timeout: Duration::from_millis(fetch_ms),
             },
             bootstrap_keys,
+            revocation,
         })
     }
 }

@@ -23,7 +23,10 @@ pub enum Refused {
     /// `not_yet_valid`, `bad_iss`, `bad_aud`, `bad_typ`, `bad_claim`): one vocabulary for
     /// the authorizer and the signer.
     Token(Rejected),
-    /// No usable verification keys.
+    /// The token's session, or every token of its subject issued by then, was revoked
+    /// (contract §7).
+    Revoked,
+    /// No usable verification keys, or no revocation set read recently enough.
     KeyUnavailable,
 }
 
@@ -80,11 +83,13 @@ impl Reason {
     pub const Csrf: Reason = Reason::Forbid(Forbidden::Csrf);
     /// `forbidden`.
     pub const Forbidden: Reason = Reason::Forbid(Forbidden::Scope);
+    /// `revoked`.
+    pub const Revoked: Reason = Reason::Refused(Refused::Revoked);
     /// `key_unavailable`.
     pub const KeyUnavailable: Reason = Reason::Refused(Refused::KeyUnavailable);
 
     /// Every reason, in the contract's order.
-    pub const ALL: [Reason; 17] = [
+    pub const ALL: [Reason; 18] = [
         Reason::Ok,
         Reason::NoToken,
         Reason::AmbiguousCookie,
@@ -101,6 +106,7 @@ impl Reason {
         Reason::BadClaim,
         Reason::Csrf,
         Reason::Forbidden,
+        Reason::Revoked,
         Reason::KeyUnavailable,
     ];
 
@@ -121,6 +127,7 @@ impl Refused {
             Refused::NoToken => "no_token",
             Refused::AmbiguousCookie => "ambiguous_cookie",
             Refused::Token(r) => r.as_str(),
+            Refused::Revoked => "revoked",
             Refused::KeyUnavailable => "key_unavailable",
         }
     }
@@ -216,6 +223,7 @@ mod tests {
                 "bad_claim",
                 "csrf",
                 "forbidden",
+                "revoked",
                 "key_unavailable"
             ]
         );

@@ -13,7 +13,10 @@
 //!    checked ([`strict::verify`]).
 //! 6. Unsafe methods need the CSRF header, no cross-site fetch and an allowed origin
 //!    ([`csrf`]).
-//! 7. The answer is built ([`response`]) and one JSON audit record is written ([`audit`]).
+//! 7. With `REVOCATION_TABLE`, a verified token whose session or subject was revoked is
+//!    refused ([`revocation`]: an in-memory set, read at most every
+//!    `REVOCATION_REFRESH_SECONDS`).
+//! 8. The answer is built ([`response`]) and one JSON audit record is written ([`audit`]).
 //!
 //! What lives where: [`decision`] (the outcomes, at the bottom: every other module imports
 //! from it), [`event`] and [`event_filter`] (reading the event), [`cookie`], [`csrf`],
@@ -30,6 +33,7 @@ pub mod event;
 pub mod event_filter;
 pub mod keys;
 pub mod response;
+pub mod revocation;
 pub mod routes;
 
 pub use jwt_session::strict;
@@ -81,12 +85,7 @@ pub async fn decide_with(
     };
     if cfg.cookie.double_token {
         if let Err(reason) = check_bearer(req, &verified, &cfg.token, now, keys).await {
-            return Decision::Deny(Refusal {
-                reason,
-                kid: Some(verified.kid),
-                sub: Some(verified.sub),
-                jti: verified.jti,
-            });
+            return Decision::Deny(verified.refusal(reason));
         }
     }
     if has_method_override(req) || !has_required_scopes(req, &verified, &cfg.routes) {
@@ -222,17 +221,32 @@ fn has_required_scopes(req: &Request, token: &Verified, rules: &routes::RouteRul
 
 pub use jwt_session::unix_now;
 
-/// The authorizer: configuration and key cache, built once per container.
+/// The authorizer: configuration, key cache and revocations, built once per container.
 #[derive(Debug)]
 pub struct Authorizer {
     cfg: Config,
     keys: KeyCache,
+    revocations: Option<revocation::Revocations>,
 }
 
 impl Authorizer {
-    /// Builds the authorizer.
+    /// Builds the authorizer (revocation off).
     pub fn new(keys: KeyCache, cfg: Config) -> Self {
-        Authorizer { cfg, keys }
+        Authorizer {
+            cfg,
+            keys,
+            revocations: None,
+        }
+    }
+
+    /// The same, refusing revoked sessions read from the table of `REVOCATION_TABLE` through
+    /// `dynamodb` (nothing when the table is not configured).
+    pub fn with_revocations(mut self, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        self.revocations = self.cfg.revocation.clone().map(|policy| {
+            let feed = revocation::DynamoFeed::new(dynamodb, policy.table.clone());
+            revocation::Revocations::new(feed, policy)
+        });
+        self
     }
 
     /// The configuration.
@@ -248,14 +262,32 @@ impl Authorizer {
             self.keys.seed(set).await;
         }
         self.keys.warm().await;
+        if let Some(revocations) = &self.revocations {
+            revocations.warm().await;
+        }
     }
 
     /// Decides one request. Never fails and never panics on any input.
     pub async fn decide(&self, req: &Request, now: u64) -> Decision {
-        decide_with(req, &self.cfg, now, &async |kid: &str| {
+        let decision = decide_with(req, &self.cfg, now, &async |kid: &str| {
             self.keys.get(kid).await
         })
-        .await
+        .await;
+        let Some(revocations) = &self.revocations else {
+            return decision;
+        };
+        // Only a token whose signature and claims verified is looked up; a revoked one is
+        // refused (401) whatever else was decided for it.
+        let verdict = match &decision {
+            Decision::Allow(v) | Decision::Forbid(v, _) => revocations.check(v, now).await,
+            Decision::Deny(_) => Ok(()),
+        };
+        match (verdict, decision) {
+            (Err(reason), Decision::Allow(v) | Decision::Forbid(v, _)) => {
+                Decision::Deny(v.refusal(reason))
+            }
+            (_, decision) => decision,
+        }
     }
 
     /// Handles one invocation (the event's JSON text): decision, audit record, answer.

@@ -19,7 +19,14 @@ async fn main() -> Result<(), Error> {
     let client =
         aws_sdk_lambda::Client::from_conf(LambdaKeySource::client_config(&sdk, &cfg.fetch));
     let source = LambdaKeySource::new(client, cfg.fetch.function_name.clone());
-    let authorizer = Authorizer::new(KeyCache::new(source, cfg.cache), cfg);
+    let dynamodb = cfg
+        .revocation
+        .as_ref()
+        .map(|p| aws_sdk_dynamodb::Client::from_conf(p.client_config(&sdk)));
+    let mut authorizer = Authorizer::new(KeyCache::new(source, cfg.cache), cfg);
+    if let Some(dynamodb) = dynamodb {
+        authorizer = authorizer.with_revocations(dynamodb);
+    }
     authorizer.warm().await;
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(

@@ -168,7 +168,39 @@ def secret_policy_allows_update_secret(t):
     st["Action"] = [a for a in st["Action"] if a != "secretsmanager:UpdateSecret"]
 
 
+def dynamo_stmt(t, role):
+    return next(s for p in res(t, role)["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                if any(a.startswith("dynamodb:") for a in s.get("Action", [])))
+
+
+def authorizer_writes_revocations(t):
+    dynamo_stmt(t, "AuthorizerRole")["Action"].append("dynamodb:PutItem")
+
+
+def authorizer_reads_the_whole_table(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"] = {"Fn::GetAtt": ["RevocationTable", "Arn"]}
+
+
+def signer_deletes_revocations(t):
+    dynamo_stmt(t, "SignerRole")["Action"].append("dynamodb:DeleteItem")
+
+
+def login_writes_revocations(t):
+    stmts(t, "LoginRole").append(
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]}})
+
+
+def revocations_provisioned(t):
+    res(t, "RevocationTable")["Properties"]["BillingMode"] = "PROVISIONED"
+
+
+def revocations_never_expire(t):
+    del res(t, "RevocationTable")["Properties"]["TimeToLiveSpecification"]
+
+
 CASES = [
+    authorizer_writes_revocations, authorizer_reads_the_whole_table, signer_deletes_revocations,
+    login_writes_revocations, revocations_provisioned, revocations_never_expire,
     unsafe_route_without_csrf_identity, cache_key_without_route, rest_cache_key_without_resource,
     http_cache_key_without_method, secret_policy_allows_update_secret,
     no_secret_resource_policy, secret_policy_admits_the_authorizer, cmk_without_deny,

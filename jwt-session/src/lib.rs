@@ -13,6 +13,8 @@
 //!   production functions do not link it): PBKDF2 password hashes.
 //! - [`strict`]: the one strict token verifier (header, key ring, signature, claims), used by
 //!   the authorizer on every request and by the signer for renewal.
+//! - [`revocation`]: revoked sessions and subjects (contract §7): the table's items and the
+//!   in-memory set the authorizer checks.
 //! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
 //!
 //! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
@@ -26,6 +28,7 @@ pub mod logging;
 pub mod mint;
 #[cfg(feature = "password")]
 pub mod password;
+pub mod revocation;
 pub mod secret;
 pub mod strict;
 pub mod wire;
@@ -39,6 +42,14 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
 

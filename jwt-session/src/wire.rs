@@ -11,6 +11,10 @@ pub const GET_KEYS: &str = "get_keys";
 pub const SIGN: &str = "sign";
 /// The `action` of a renewal request.
 pub const RENEW: &str = "renew";
+/// The `action` that revokes one session (contract §7).
+pub const REVOKE_SESSION: &str = "revoke_session";
+/// The `action` that revokes every session of a subject issued until now.
+pub const REVOKE_SUBJECT: &str = "revoke_subject";
 
 /// Every request secrets-fn answers, typed once, used by both ends.
 ///
@@ -18,6 +22,10 @@ pub const RENEW: &str = "renew";
 ///   cache first (the authorizer asks so for an unknown `kid`): answered with [`KeysResponse`];
 /// - `{"action": "sign", "sub", "claims"}` and `{"action": "renew", "token"}`: answered with
 ///   [`SignResponse`];
+/// - `{"action": "revoke_session", "token"}` (the session's current token: log out) or
+///   `{"action": "revoke_session", "sid"}` (an operator who knows the id), and
+///   `{"action": "revoke_subject", "sub"}` ("log out everywhere"): answered with
+///   [`RevokeResponse`];
 /// - a Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`): answered
 ///   with [`RotationResponse`].
 #[derive(Debug, Clone, PartialEq)]
@@ -39,8 +47,24 @@ pub enum Request {
         /// The current session token (the cookie's value).
         token: crate::SecretString,
     },
+    /// Revoke one session.
+    RevokeSession(SessionRef),
+    /// Revoke every token of `sub` issued until now.
+    RevokeSubject {
+        /// The subject.
+        sub: String,
+    },
     /// One step of Secrets Manager's rotation protocol.
     Rotate(RotationEvent),
+}
+
+/// How a revocation names its session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionRef {
+    /// By a token of the session, which the session authority verifies (logging out).
+    Token(crate::SecretString),
+    /// By its id.
+    Sid(String),
 }
 
 /// The tagged form of the `action` requests.
@@ -58,6 +82,15 @@ enum Action {
     },
     Renew {
         token: crate::SecretString,
+    },
+    RevokeSession {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<crate::SecretString>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sid: Option<String>,
+    },
+    RevokeSubject {
+        sub: String,
     },
 }
 
@@ -84,13 +117,26 @@ impl Request {
             Some(GET_KEYS) => GET_KEYS,
             Some(SIGN) => SIGN,
             Some(RENEW) => RENEW,
+            Some(REVOKE_SESSION) => REVOKE_SESSION,
+            Some(REVOKE_SUBJECT) => REVOKE_SUBJECT,
             _ => return Err(RequestError::Unknown),
         };
+        let malformed = RequestError::Malformed(action);
         Ok(
-            match Action::deserialize(event).map_err(|_| RequestError::Malformed(action))? {
+            match Action::deserialize(event).map_err(|_| malformed.clone())? {
                 Action::GetKeys { refresh } => Request::GetKeys { refresh },
                 Action::Sign { sub, claims } => Request::Sign { sub, claims },
                 Action::Renew { token } => Request::Renew { token },
+                // Exactly one of the two, and not empty.
+                Action::RevokeSession { token, sid } => match (token, sid) {
+                    (Some(t), None) if !t.expose().is_empty() => {
+                        Request::RevokeSession(SessionRef::Token(t))
+                    }
+                    (None, Some(s)) if !s.is_empty() => Request::RevokeSession(SessionRef::Sid(s)),
+                    _ => return Err(malformed),
+                },
+                Action::RevokeSubject { sub } if !sub.is_empty() => Request::RevokeSubject { sub },
+                Action::RevokeSubject { .. } => return Err(malformed),
             },
         )
     }
@@ -108,6 +154,16 @@ impl Request {
             Request::Renew { token } => serde_json::to_vec(&Action::Renew {
                 token: token.clone(),
             }),
+            Request::RevokeSession(session) => {
+                let (token, sid) = match session {
+                    SessionRef::Token(t) => (Some(t.clone()), None),
+                    SessionRef::Sid(s) => (None, Some(s.clone())),
+                };
+                serde_json::to_vec(&Action::RevokeSession { token, sid })
+            }
+            Request::RevokeSubject { sub } => {
+                serde_json::to_vec(&Action::RevokeSubject { sub: sub.clone() })
+            }
             Request::Rotate(e) => serde_json::to_vec(e),
         }
     }
@@ -405,6 +461,26 @@ pub struct SignResponse {
     pub session_expires_at: u64,
 }
 
+/// The session authority's answer to a revocation (what it wrote).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeResponse {
+    /// `session` or `subject`.
+    pub revoked: String,
+    /// The revoked session's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The revoked subject (or the revoked session's, when known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Subjects: tokens issued at or before this second are revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<u64>,
+    /// When it was written, seconds since the epoch.
+    pub revoked_at: u64,
+    /// When the entry may expire from the table (no token it covers can be accepted then).
+    pub expires_at: u64,
+}
+
 #[cfg(test)]
 mod signer_wire_tests {
     use super::*;
@@ -432,6 +508,54 @@ mod signer_wire_tests {
             renew
         );
         assert!(parse(r#"{"action":"sign"}"#).is_err());
+    }
+
+    #[test]
+    fn revocation_requests_have_the_documented_json() {
+        let by_token = parse(r#"{"action":"revoke_session","token":"a.b.c"}"#).unwrap();
+        assert!(
+            matches!(&by_token, Request::RevokeSession(SessionRef::Token(t)) if t.expose() == "a.b.c")
+        );
+        assert!(!format!("{by_token:?}").contains("a.b.c"));
+        let by_sid = parse(r#"{"action":"revoke_session","sid":"s1"}"#).unwrap();
+        let subject = parse(r#"{"action":"revoke_subject","sub":"alice"}"#).unwrap();
+        assert_eq!(
+            subject,
+            Request::RevokeSubject {
+                sub: "alice".into()
+            }
+        );
+        for r in [by_token, by_sid, subject] {
+            let back = parse(std::str::from_utf8(&r.to_json().unwrap()).unwrap()).unwrap();
+            assert_eq!(back, r);
+        }
+        for bad in [
+            r#"{"action":"revoke_session"}"#,
+            r#"{"action":"revoke_session","sid":""}"#,
+            r#"{"action":"revoke_session","token":"a.b.c","sid":"s"}"#,
+            r#"{"action":"revoke_subject"}"#,
+            r#"{"action":"revoke_subject","sub":""}"#,
+        ] {
+            assert!(
+                matches!(parse(bad), Err(RequestError::Malformed(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn revoke_response_round_trips() {
+        let r = RevokeResponse {
+            revoked: "subject".into(),
+            sid: None,
+            sub: Some("alice".into()),
+            before: Some(10),
+            revoked_at: 10,
+            expires_at: 20,
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(!text.contains("sid"));
+        assert_eq!(serde_json::from_str::<RevokeResponse>(&text).unwrap(), r);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod vars {
     pub const SESSION_SAME_SITE: &str = "SESSION_SAME_SITE";
     /// Largest accepted size of a caller's claims.
     pub const SIGN_MAX_CLAIMS_BYTES: &str = "SIGN_MAX_CLAIMS_BYTES";
+    /// The DynamoDB revocation table (signing role: revoke, and check before renewing).
+    pub const REVOCATION_TABLE: &str = "REVOCATION_TABLE";
 }
 
 /// One configuration problem.
@@ -60,6 +62,8 @@ pub struct Config {
     pub rotation_algorithm: jwt_session::Alg,
     /// Signing settings, when this deployment signs.
     pub sign: Option<signer::SignConfig>,
+    /// The revocation table, when this signing deployment revokes (and checks renewals).
+    pub revocation_table: Option<String>,
 }
 
 impl Config {
@@ -162,6 +166,14 @@ impl Config {
         } else {
             None
         };
+        let revocation_table = env.get(vars::REVOCATION_TABLE).filter(|t| !t.is_empty());
+        if revocation_table.is_some() && sign.is_none() {
+            env.problem(
+                vars::REVOCATION_TABLE,
+                Code::Contradictory,
+                "only the signing deployment revokes: list `sign` in SECRETS_FN_ACTIONS, or unset it",
+            );
+        }
         let allow_symmetric = env.flag(vars::ALLOW_SYMMETRIC_KEYS);
         let problems = env.into_problems();
         if !problems.is_empty() {
@@ -177,6 +189,7 @@ impl Config {
             rotation_overlap: Duration::from_secs(overlap),
             rotation_algorithm,
             sign,
+            revocation_table,
         })
     }
 }

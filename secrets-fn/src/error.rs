@@ -46,6 +46,12 @@ pub enum Error {
     /// A signing request was refused.
     #[error(transparent)]
     Sign(#[from] signer::SignError),
+    /// A revocation was asked of a deployment without `REVOCATION_TABLE`.
+    #[error("revocation is off: set REVOCATION_TABLE on the signing deployment")]
+    RevocationOff,
+    /// A call to the revocation table failed.
+    #[error(transparent)]
+    RevocationStore(#[from] revoke::StoreFailure),
 }
 
 impl Error {
@@ -57,6 +63,7 @@ impl Error {
             | Error::Rotation(rotation::RotationError::SecretsManager(failure)) => {
                 failure.transient
             }
+            Error::RevocationStore(failure) => failure.transient,
             _ => false,
         }
     }
@@ -83,6 +90,8 @@ impl Error {
             Error::SecretNotString(_) => "secret_not_string",
             Error::KeySet { source, .. } => source.code(),
             Error::Merge(_) => "key_invalid",
+            Error::RevocationOff => "action_not_allowed",
+            Error::RevocationStore(_) => "revocation_store",
         }
     }
 }

@@ -14,6 +14,9 @@
 //!   [`rotation`].
 //! - `{"action": "sign", ...}` and `{"action": "renew", ...}`: see [`signer`] (only where
 //!   `SECRETS_FN_ACTIONS` lists `sign`).
+//! - `{"action": "revoke_session", "token" | "sid"}`, `{"action": "revoke_subject", "sub"}`:
+//!   see [`revoke`] (only on the signing deployment, with `REVOCATION_TABLE`; renewals are
+//!   then refused for revoked sessions).
 //! - Anything else is answered with an error that says what was expected.
 //!
 //! # Configuration
@@ -32,9 +35,10 @@
 //! | `SESSION_MAX_SECONDS` | absolute session lifetime from the first login (`auth_time`) | `43200` |
 //! | `SESSION_COOKIE_NAME`, `SESSION_SAME_SITE` | the cookie in `set_cookie` | `__Host-session`, `Strict` |
 //! | `SIGN_MAX_CLAIMS_BYTES` | largest accepted JSON of the caller's claims | `2048` |
+//! | `REVOCATION_TABLE` | the DynamoDB revocation table (signing deployment only): revoke, and refuse to renew what is revoked | unset: revocation off |
 //!
 //! Region, credentials and endpoint come from the AWS SDK chain
-//! (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally).
+//! (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_DYNAMODB` locally).
 //!
 //! # What lives where
 //!
@@ -50,10 +54,13 @@
 //! `config`, `unsupported_event`, `action_not_allowed`, `secrets_manager`, `secret_not_string`,
 //! `keyset_not_json`, `keyset_shape`, `keyset_empty`, `key_invalid`, `rotation_disabled`,
 //! `wrong_secret`, `unknown_version`, `not_pending`, `unknown_step`, `rotation_test_failed`,
-//! `key_generation`. A `secrets_manager` error says which call failed and whether a retry may
+//! `key_generation`, `revocation_store`; the signer's (`bad_request`, `reserved_claim`,
+//! `claims_too_large`, `invalid_token`, `session_over`, `revoked`, `no_signing_key`,
+//! `signing`). A `secrets_manager` error says which call failed and whether a retry may
 //! succeed ([`Error::is_transient`]: time-outs, connection failures, throttling, 5xx), in its
 //! message and in the `transient` field of the `keys_load_failed` log record.
 
+pub mod revoke;
 pub mod rotation;
 pub mod signer;
 pub mod sm;
@@ -63,8 +70,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::Client;
+use jwt_session::revocation::Revocation;
 use jwt_session::wire::{
-    KeysResponse, Request, RequestError, RotationResponse, SignResponse, GET_KEYS, RENEW, SIGN,
+    KeysResponse, Request, RequestError, RevokeResponse, RotationResponse, SessionRef,
+    SignResponse, GET_KEYS, RENEW, REVOKE_SESSION, REVOKE_SUBJECT, SIGN,
 };
 use jwt_session::{JwkSet, KeySetError, Visibility};
 use serde_json::Value;
@@ -98,6 +107,8 @@ pub enum Answer {
     Signed(SignResponse),
     /// A rotation step's result.
     Rotated(RotationResponse),
+    /// What a revocation wrote.
+    Revoked(RevokeResponse),
 }
 
 impl serde::Serialize for Answer {
@@ -110,6 +121,7 @@ impl serde::Serialize for Answer {
             }
             Answer::Signed(a) => a.serialize(s),
             Answer::Rotated(a) => a.serialize(s),
+            Answer::Revoked(a) => a.serialize(s),
         }
     }
 }
@@ -144,6 +156,7 @@ pub struct SecretsFn {
     cfg: Config,
     client: Client,
     cache: Mutex<Option<Cached>>,
+    revocations: Option<revoke::RevocationStore>,
 }
 
 impl SecretsFn {
@@ -153,7 +166,18 @@ impl SecretsFn {
             cfg,
             client,
             cache: Mutex::new(None),
+            revocations: None,
         }
+    }
+
+    /// The same, revoking (and checking renewals) in `REVOCATION_TABLE` with `dynamodb`.
+    pub fn with_revocations(mut self, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        self.revocations = self
+            .cfg
+            .revocation_table
+            .clone()
+            .map(|table| revoke::RevocationStore::new(dynamodb, table));
+        self
     }
 
     /// The keys. Within `SECRET_CACHE_TTL_SECONDS` they come from memory; after it (or when
@@ -231,10 +255,12 @@ impl SecretsFn {
         let request = Request::from_value(event).map_err(|e| match e {
             // A `sign` or `renew` request with bad members is the signer's `bad_request`
             // (where this deployment signs at all).
-            RequestError::Malformed(SIGN | RENEW) => match self.cfg.sign {
-                Some(_) => Error::Sign(signer::BAD_REQUEST),
-                None => Error::ActionNotAllowed(SIGN),
-            },
+            RequestError::Malformed(SIGN | RENEW | REVOKE_SESSION | REVOKE_SUBJECT) => {
+                match self.cfg.sign {
+                    Some(_) => Error::Sign(signer::BAD_REQUEST),
+                    None => Error::ActionNotAllowed(SIGN),
+                }
+            }
             RequestError::Malformed(_) | RequestError::Unknown => Error::UnsupportedEvent,
         });
         let request = request.inspect_err(|e| {
@@ -260,15 +286,55 @@ impl SecretsFn {
                 let now = jwt_session::unix_now();
                 let signed = match &request {
                     Request::Sign { sub, claims } => {
-                        signer::sign(sub, claims, &loaded.keys, sign, now)
+                        signer::sign(sub, claims, &loaded.keys, sign, now).map_err(refused)
                     }
-                    Request::Renew { token } => signer::renew(token, &loaded.keys, sign, now),
-                    _ => Err(signer::BAD_REQUEST),
+                    Request::Renew { token } => self.renew(token, &loaded.keys, sign, now).await,
+                    _ => Err(refused(signer::BAD_REQUEST)),
                 };
-                signed.map(Answer::Signed).map_err(|e| {
-                    tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
-                    Error::Sign(e)
-                })
+                signed.map(Answer::Signed)
+            }
+            Request::RevokeSession(_) | Request::RevokeSubject { .. } => {
+                let Some(sign) = &self.cfg.sign else {
+                    return Err(Error::ActionNotAllowed(SIGN));
+                };
+                let Some(store) = &self.revocations else {
+                    return Err(Error::RevocationOff);
+                };
+                let now_ms = jwt_session::unix_now_ms();
+                let (revocation, sub) = match request {
+                    Request::RevokeSession(SessionRef::Token(token)) => {
+                        let loaded = self.keys(false).await?;
+                        let session = signer::Renewal::verify_for_revocation(
+                            &token,
+                            &loaded.keys,
+                            sign,
+                            now_ms / 1000,
+                        )
+                        .map_err(refused)?;
+                        let sid = session.sid.ok_or_else(|| {
+                            refused(signer::SignError::BadRequest(
+                                "the token has no session id (`sid`): revoke its subject",
+                            ))
+                        })?;
+                        (Revocation::Session { sid }, Some(session.sub))
+                    }
+                    Request::RevokeSession(SessionRef::Sid(sid)) => {
+                        (Revocation::Session { sid: bounded(sid)? }, None)
+                    }
+                    Request::RevokeSubject { sub } => {
+                        let sub = bounded(sub)?;
+                        let before = now_ms / 1000;
+                        (Revocation::Subject { sub, before }, None)
+                    }
+                    _ => return Err(refused(signer::BAD_REQUEST)),
+                };
+                let answer = store
+                    .revoke(revocation, sub.as_deref(), sign.session_max, now_ms)
+                    .await
+                    .inspect_err(|e| {
+                        tracing::error!(event = "revocation_failed", code = "revocation_store", transient = e.transient, error = %e, "revocation not written");
+                    })?;
+                Ok(Answer::Revoked(answer))
             }
             Request::Rotate(event) => {
                 if !self.cfg.rotate {
@@ -285,6 +351,47 @@ impl SecretsFn {
                 }))
             }
         }
+    }
+}
+
+/// A signing request refused: logged, then the function's error.
+fn refused(e: signer::SignError) -> Error {
+    tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
+    Error::Sign(e)
+}
+
+/// A session id or subject to revoke: not empty, and no longer than a token's claim can be.
+fn bounded(value: String) -> Result<String, Error> {
+    if value.is_empty() || value.len() > jwt_session::revocation::MAX_VALUE_BYTES {
+        return Err(refused(signer::SignError::BadRequest(
+            "`sid` and `sub` must be non-empty strings of at most 1 KiB",
+        )));
+    }
+    Ok(value)
+}
+
+impl SecretsFn {
+    /// `renew`, refused when the table says the session or its subject was revoked.
+    async fn renew(
+        &self,
+        token: &jwt_session::SecretString,
+        keys: &JwkSet,
+        sign: &signer::SignConfig,
+        now: u64,
+    ) -> Result<SignResponse, Error> {
+        let renewal = signer::Renewal::verify(token, keys, sign, now).map_err(refused)?;
+        if let Some(store) = &self.revocations {
+            let revoked = store
+                .is_revoked(&renewal.sub, renewal.sid.as_deref(), renewal.iat, now)
+                .await
+                .inspect_err(|e| {
+                    tracing::error!(event = "revocation_check_failed", transient = e.transient, error = %e, "renewal refused: the revocation table could not be read");
+                })?;
+            if revoked {
+                return Err(refused(signer::SignError::Revoked));
+            }
+        }
+        renewal.issue(keys, sign, now).map_err(refused)
     }
 }
 

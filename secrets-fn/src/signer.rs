@@ -80,6 +80,9 @@ pub enum SignError {
     /// The session reached its absolute lifetime.
     #[error("the session has reached its maximum lifetime; log in again")]
     SessionOver,
+    /// The session, or every session of its subject, was revoked.
+    #[error("the session was revoked; log in again")]
+    Revoked,
     /// No key can sign.
     #[error("no signing key")]
     NoKey,
@@ -97,6 +100,7 @@ impl SignError {
             SignError::ClaimsTooLarge(..) | SignError::TokenTooLarge(..) => "claims_too_large",
             SignError::InvalidToken(_) => "invalid_token",
             SignError::SessionOver => "session_over",
+            SignError::Revoked => "revoked",
             SignError::NoKey => "no_signing_key",
             SignError::Signing(_) => "signing",
         }
@@ -205,9 +209,25 @@ pub fn verify_for_renewal(
     token: &str,
     now: u64,
 ) -> Result<Map<String, Value>, SignError> {
+    verify_with_leeway(keys, cfg, token, now, 0)
+}
+
+/// [`verify_for_renewal`] with a clock leeway (a token logging out may have just expired,
+/// and the authorizer still accepts it for its leeway).
+fn verify_with_leeway(
+    keys: &JwkSet,
+    cfg: &SignConfig,
+    token: &str,
+    now: u64,
+    leeway: u64,
+) -> Result<Map<String, Value>, SignError> {
     let ring = KeyRing::from_set(keys);
-    let verified = strict::check(token, &renewal_policy(keys, cfg), &ring, now)
-        .map_err(|r| SignError::InvalidToken(r.reason))?;
+    let policy = TokenPolicy {
+        leeway,
+        ..renewal_policy(keys, cfg)
+    };
+    let verified =
+        strict::check(token, &policy, &ring, now).map_err(|r| SignError::InvalidToken(r.reason))?;
     let claims = strict::claims_map(token).map_err(SignError::InvalidToken)?;
     // `claims_map` reads the token `check` accepted; the two must name the same session.
     if claims.get("sub").and_then(Value::as_str) != Some(verified.sub.as_str()) {
@@ -242,37 +262,118 @@ pub fn sign(
     issue(keys, cfg, sub, claims, &session, now)
 }
 
-/// `renew`: a fresh token for the session `token` belongs to.
+/// `renew`: a fresh token for the session `token` belongs to (no revocation check: see
+/// [`Renewal`]).
 pub fn renew(
     token: &SecretString,
     keys: &JwkSet,
     cfg: &SignConfig,
     now: u64,
 ) -> Result<SignResponse, SignError> {
-    if token.expose().len() > strict::MAX_TOKEN_BYTES {
-        return Err(SignError::InvalidToken(Rejected::TooLarge));
+    Renewal::verify(token, keys, cfg, now)?.issue(keys, cfg, now)
+}
+
+/// How long after its `exp` a token can still log its session out: the largest clock leeway
+/// an authorizer accepts (`JWT_LEEWAY_SECONDS` ≤ 300).
+pub const REVOKE_LEEWAY_SECONDS: u64 = 300;
+
+/// A verified token of a session, before it is renewed or revoked: who, which session, when
+/// issued. Between [`Renewal::verify`] and [`Renewal::issue`] the caller checks the
+/// revocation table (`secrets-fn` does, when `REVOCATION_TABLE` is set).
+#[derive(Debug)]
+pub struct Renewal {
+    /// `sub`.
+    pub sub: String,
+    /// `sid` as the token carries it (`None` for a token from before sessions had ids).
+    pub sid: Option<String>,
+    /// `iat`.
+    pub iat: Option<u64>,
+    auth_time: u64,
+    claims: Map<String, Value>,
+}
+
+impl Renewal {
+    /// Verifies `token` with our own keys under the strict rules ([`verify_for_renewal`]).
+    pub fn verify(
+        token: &SecretString,
+        keys: &JwkSet,
+        cfg: &SignConfig,
+        now: u64,
+    ) -> Result<Renewal, SignError> {
+        Self::verify_with_leeway(token, keys, cfg, now, 0)
     }
-    let mut claims = verify_for_renewal(keys, cfg, token.expose(), now)?;
-    let auth_time = claims
-        .get("auth_time")
-        .and_then(Value::as_u64)
-        .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
-    let sub = claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
-    // The session keeps its id; a token issued before sessions had one starts one now.
-    let sid = match claims.get("sid").and_then(Value::as_str) {
-        Some(sid) if !sid.is_empty() && sid.len() <= strict::MAX_CLAIM_BYTES => sid.to_owned(),
-        Some(_) => return Err(SignError::InvalidToken(Rejected::BadClaim)),
-        None => random_token(16).map_err(SignError::Signing)?,
-    };
-    claims.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
-    let session = Session { sid, auth_time };
-    let out = issue(keys, cfg, &sub, &claims, &session, now)?;
-    tracing::info!(event = "token_renewed", sub = %sub, sid = %session.sid, auth_time, "session renewed");
-    Ok(out)
+
+    /// [`Renewal::verify`] for a token to revoke: one that expired less than
+    /// [`REVOKE_LEEWAY_SECONDS`] ago is still revoked (an authorizer may accept it for its
+    /// clock leeway).
+    pub fn verify_for_revocation(
+        token: &SecretString,
+        keys: &JwkSet,
+        cfg: &SignConfig,
+        now: u64,
+    ) -> Result<Renewal, SignError> {
+        Self::verify_with_leeway(token, keys, cfg, now, REVOKE_LEEWAY_SECONDS)
+    }
+
+    fn verify_with_leeway(
+        token: &SecretString,
+        keys: &JwkSet,
+        cfg: &SignConfig,
+        now: u64,
+        leeway: u64,
+    ) -> Result<Renewal, SignError> {
+        if token.expose().len() > strict::MAX_TOKEN_BYTES {
+            return Err(SignError::InvalidToken(Rejected::TooLarge));
+        }
+        let claims = verify_with_leeway(keys, cfg, token.expose(), now, leeway)?;
+        let auth_time = claims
+            .get("auth_time")
+            .and_then(Value::as_u64)
+            .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
+        let sub = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or(SignError::InvalidToken(Rejected::BadClaim))?;
+        let sid = match claims.get("sid").and_then(Value::as_str) {
+            Some(sid) if !sid.is_empty() && sid.len() <= strict::MAX_CLAIM_BYTES => {
+                Some(sid.to_owned())
+            }
+            Some(_) => return Err(SignError::InvalidToken(Rejected::BadClaim)),
+            None => None,
+        };
+        let iat = claims.get("iat").and_then(Value::as_u64);
+        Ok(Renewal {
+            sub,
+            sid,
+            iat,
+            auth_time,
+            claims,
+        })
+    }
+
+    /// A fresh token for the same session: its id and `auth_time` kept (a token issued
+    /// before sessions had ids starts one now), its extra claims carried over.
+    pub fn issue(
+        mut self,
+        keys: &JwkSet,
+        cfg: &SignConfig,
+        now: u64,
+    ) -> Result<SignResponse, SignError> {
+        let sid = match self.sid {
+            Some(sid) => sid,
+            None => random_token(16).map_err(SignError::Signing)?,
+        };
+        self.claims
+            .retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()) && k != "sub");
+        let session = Session {
+            sid,
+            auth_time: self.auth_time,
+        };
+        let out = issue(keys, cfg, &self.sub, &self.claims, &session, now)?;
+        tracing::info!(event = "token_renewed", sub = %self.sub, sid = %session.sid, auth_time = self.auth_time, "session renewed");
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

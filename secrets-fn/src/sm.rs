@@ -3,12 +3,14 @@
 
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
-/// Service error codes that say "try again later".
-const TRANSIENT_CODES: [&str; 4] = [
+/// Service error codes that say "try again later" (Secrets Manager's and DynamoDB's).
+const TRANSIENT_CODES: [&str; 6] = [
     "ThrottlingException",
     "InternalServiceError",
     "ServiceUnavailable",
     "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "InternalServerError",
 ];
 
 /// One failed Secrets Manager call.

@@ -1,4 +1,4 @@
-//! End-to-end harness: starts moto's Secrets Manager and `cargo lambda watch` on free loopback
+//! End-to-end harness: starts moto's Secrets Manager and DynamoDB and `cargo lambda watch` on free loopback
 //! ports, runs the real `authorizer` and `secrets-fn` binaries against the watch's Runtime API,
 //! and invokes them through the Lambda Invoke API with the real AWS SDK client.
 //!
@@ -72,6 +72,8 @@ pub const AUDIENCE: &str = "orders-api";
 pub const COOKIE: &str = "__Host-session";
 /// Secret name used by the demo and tests.
 pub const SECRET_ID: &str = "local/jwt-signing-keys";
+/// The revocation table in moto (contract §7).
+pub const REVOCATION_TABLE: &str = "local-jwt-revocations";
 
 /// Where things are.
 #[derive(Debug, Clone)]

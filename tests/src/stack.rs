@@ -66,6 +66,10 @@ pub(crate) fn base_env(moto_port: u16, watch_port: u16) -> Vec<(String, String)>
             format!("http://127.0.0.1:{moto_port}"),
         ),
         (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            format!("http://127.0.0.1:{moto_port}"),
+        ),
+        (
             "AWS_ENDPOINT_URL_LAMBDA",
             format!("http://127.0.0.1:{watch_port}"),
         ),
@@ -98,6 +102,8 @@ pub struct Stack {
     pub sm: aws_sdk_secretsmanager::Client,
     /// Lambda client (against the watch), no retries.
     pub lambda: aws_sdk_lambda::Client,
+    /// DynamoDB client (against moto).
+    pub dynamodb: aws_sdk_dynamodb::Client,
 }
 
 impl Stack {
@@ -153,8 +159,17 @@ impl Stack {
                     .build(),
             )
             .build();
+        let dynamodb_conf = aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "testing", "testing", None, None, "e2e",
+            ))
+            .endpoint_url(format!("http://127.0.0.1:{moto_port}"))
+            .build();
         Stack {
             sm: aws_sdk_secretsmanager::Client::from_conf(sm_conf),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb_conf),
             lambda: aws_sdk_lambda::Client::from_conf(lambda_conf),
             paths,
             dir,
@@ -202,6 +217,67 @@ impl Stack {
             self.moto_port,
             self.starts,
         ));
+    }
+
+    /// Creates the revocation table in moto as the template declares it: key `id`, the feed
+    /// index (`feed`, `at`), TTL on `expires_at`.
+    pub async fn create_revocation_table(&self) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+            Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+        };
+        use jwt_session::revocation::table;
+        let attr = |name: &str, t: ScalarAttributeType| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(t)
+                .build()
+                .expect("attribute")
+        };
+        let key = |name: &str, t: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(t)
+                .build()
+                .expect("key")
+        };
+        self.dynamodb
+            .create_table()
+            .table_name(REVOCATION_TABLE)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr(table::ID, ScalarAttributeType::S))
+            .attribute_definitions(attr(table::FEED, ScalarAttributeType::S))
+            .attribute_definitions(attr(table::AT, ScalarAttributeType::N))
+            .key_schema(key(table::ID, KeyType::Hash))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(table::FEED_INDEX)
+                    .key_schema(key(table::FEED, KeyType::Hash))
+                    .key_schema(key(table::AT, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .expect("index"),
+            )
+            .send()
+            .await
+            .expect("create the revocation table in moto");
+        self.dynamodb
+            .update_time_to_live()
+            .table_name(REVOCATION_TABLE)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(table::EXPIRES_AT)
+                    .enabled(true)
+                    .build()
+                    .expect("ttl"),
+            )
+            .send()
+            .await
+            .expect("enable TTL on the revocation table");
     }
 
     /// Starts (or restarts) a function binary registered with the watch under `name`.
@@ -437,6 +513,11 @@ pub fn authorizer_env() -> Vec<(&'static str, &'static str)> {
         ("KEYS_FUNCTION_NAME", "secrets-fn"),
         ("ALLOWED_ORIGINS", "https://app.local.test"),
     ]
+}
+
+/// Revocation on (contract §7), for the authorizer and the signing secrets-fn alike.
+pub fn revocation_env() -> Vec<(&'static str, &'static str)> {
+    vec![("REVOCATION_TABLE", REVOCATION_TABLE)]
 }
 
 /// The secrets-fn configuration used by the demo and most tests.

@@ -10,7 +10,10 @@
 //! - `POST /renew`, behind the authorizer: when the authorizer's context says `renew: "true"`
 //!   (the token is in the last third of its lifetime), asks the signer to renew the session
 //!   cookie and sets the new one; otherwise answers 204.
-//! - `POST /logout`: expires the cookie.
+//! - `POST /logout`: revokes the session of the cookie's token (`revoke_session`, contract
+//!   §7: a copy of the cookie stops working within the authorizers' refresh interval) and
+//!   expires the cookie. If the revocation cannot be written the cookie is still expired and
+//!   the answer is 502, saying the session lasts until its token expires.
 //!
 //! Login CSRF: a page of another site can make the browser send a form POST here (even one
 //! whose `text/plain` body is shaped as JSON) and would log the browser in as the attacker.
@@ -32,7 +35,7 @@ use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
 use jwt_session::cookie::{expire_cookie, SameSite};
 use jwt_session::password;
-use jwt_session::wire::{Request, SignResponse};
+use jwt_session::wire::{Request, RevokeResponse, SessionRef, SignResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -123,6 +126,24 @@ fn body_json(req: &ApiGatewayV2httpRequest) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// How a call to the session authority failed.
+#[derive(Debug)]
+enum Called {
+    /// It answered with an error: its code.
+    Refused(String),
+    /// It could not be reached, or answered nonsense.
+    Failed(&'static str),
+}
+
+/// The session cookie's value (HTTP API payload 2.0 lists cookies one by one).
+fn session_token<'r>(req: &'r ApiGatewayV2httpRequest, name: &str) -> Option<&'r str> {
+    req.cookies.iter().flatten().find_map(|c| {
+        c.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('='))
+            .filter(|v| !v.is_empty())
+    })
+}
+
 /// The login function.
 #[derive(Debug)]
 pub struct Login {
@@ -137,9 +158,18 @@ impl Login {
     }
 
     async fn call_signer(&self, request: Request) -> Result<SignResponse, &'static str> {
+        self.call(request).await.map_err(|e| match e {
+            Called::Refused(_) => "the signer refused",
+            Called::Failed(e) => e,
+        })
+    }
+
+    /// One request to the session authority, its answer typed; a refusal keeps the
+    /// function's error code.
+    async fn call<T: serde::de::DeserializeOwned>(&self, request: Request) -> Result<T, Called> {
         let body = request
             .to_json()
-            .map_err(|_| "could not build the request")?;
+            .map_err(|_| Called::Failed("could not build the request"))?;
         let out = self
             .lambda
             .invoke()
@@ -147,13 +177,90 @@ impl Login {
             .payload(Blob::new(body))
             .send()
             .await
-            .map_err(|_| "the signer could not be reached")?;
+            .map_err(|_| Called::Failed("the signer could not be reached"))?;
+        let payload: Option<Value> = out
+            .payload()
+            .and_then(|p| serde_json::from_slice(p.as_ref()).ok());
         if out.function_error().is_some() {
-            return Err("the signer refused");
+            let code = payload
+                .as_ref()
+                .and_then(|p| p.get("errorType"))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .chars()
+                .take(64)
+                .collect();
+            return Err(Called::Refused(code));
         }
-        out.payload()
-            .and_then(|p| serde_json::from_slice(p.as_ref()).ok())
-            .ok_or("the signer answered nonsense")
+        payload
+            .and_then(|p| serde_json::from_value(p).ok())
+            .ok_or(Called::Failed("the signer answered nonsense"))
+    }
+
+    /// `POST /logout`: the cookie is expired in any case; a session token it carried is
+    /// revoked first (contract §7), so a copy of the cookie stops working too. When the
+    /// revocation cannot be written the answer says so (502): the session then lasts until
+    /// its token expires.
+    async fn logout(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let cookie = expire_cookie(&self.cfg.cookie_name, SameSite::Strict).unwrap_or_default();
+        let Some(token) = session_token(req, &self.cfg.cookie_name) else {
+            return response(
+                200,
+                json!({"logged_out": true, "revoked": false}),
+                vec![cookie],
+            );
+        };
+        let request = Request::RevokeSession(SessionRef::Token(jwt_session::SecretString::new(
+            token.to_owned(),
+        )));
+        match self.call::<RevokeResponse>(request).await {
+            Ok(r) => {
+                tracing::info!(
+                    event = "logout",
+                    sub = r.sub.as_deref(),
+                    sid = r.sid.as_deref(),
+                    "logged out; session revoked"
+                );
+                response(
+                    200,
+                    json!({"logged_out": true, "revoked": true}),
+                    vec![cookie],
+                )
+            }
+            // Nothing a valid session could still use: an invalid or expired token, or a
+            // deployment without revocation.
+            Err(Called::Refused(code))
+                if code == "invalid_token" || code == "action_not_allowed" =>
+            {
+                tracing::info!(
+                    event = "logout",
+                    revoked = false,
+                    code,
+                    "logged out; nothing to revoke"
+                );
+                response(
+                    200,
+                    json!({"logged_out": true, "revoked": false}),
+                    vec![cookie],
+                )
+            }
+            Err(e) => {
+                let why = match &e {
+                    Called::Refused(_) => "the signer refused to revoke the session",
+                    Called::Failed(why) => why,
+                };
+                tracing::error!(
+                    event = "logout_revocation_failed",
+                    error = why,
+                    "the session could not be revoked"
+                );
+                response(
+                    502,
+                    json!({"logged_out": true, "revoked": false, "error": "the session could not be revoked; it ends when its token expires"}),
+                    vec![cookie],
+                )
+            }
+        }
     }
 
     /// The answer to a signer result: the token only in `Set-Cookie`, the rest in the body.
@@ -212,11 +319,7 @@ impl Login {
         match (method, route) {
             ("POST", "login") => self.login(req).await,
             ("POST", "renew") => self.renew(req).await,
-            ("POST", "logout") => {
-                let cookie =
-                    expire_cookie(&self.cfg.cookie_name, SameSite::Strict).unwrap_or_default();
-                response(200, json!({"logged_out": true}), vec![cookie])
-            }
+            ("POST", "logout") => self.logout(req).await,
             _ => response(404, json!({"error": "not found"}), vec![]),
         }
     }
@@ -271,13 +374,7 @@ impl Login {
         if !due {
             return response(204, json!({"renewed": false}), vec![]);
         }
-        let prefix = format!("{}=", self.cfg.cookie_name);
-        let Some(token) = req
-            .cookies
-            .iter()
-            .flatten()
-            .find_map(|c| c.strip_prefix(prefix.as_str()))
-        else {
+        let Some(token) = session_token(req, &self.cfg.cookie_name) else {
             return response(401, json!({"error": "no session"}), vec![]);
         };
         let request = Request::Renew {

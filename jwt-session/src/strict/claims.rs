@@ -35,6 +35,20 @@ pub struct Verified {
     pub renew: bool,
 }
 
+impl Verified {
+    /// A refusal of this token for `reason`, naming it as a verified token is named in the
+    /// audit record (`kid`, `sub`, `jti`, `sid`).
+    pub fn refusal<R>(self, reason: R) -> super::Refusal<R> {
+        super::Refusal {
+            reason,
+            kid: Some(self.kid),
+            sub: Some(self.sub),
+            jti: self.jti,
+            sid: self.sid,
+        }
+    }
+}
+
 /// Scope values are separated by ASCII spaces only (RFC 6749 §3.3), not by any Unicode
 /// whitespace.
 fn split_scopes(s: &str) -> impl Iterator<Item = &str> {
@@ -147,11 +161,13 @@ fn check_claims(
     // Identify the token for the audit record first: its signature verified.
     let sub = short(&c.sub).filter(|s| !s.is_empty()).map(str::to_owned);
     let jti = short(&c.jti).map(str::to_owned);
+    let sid_seen = short(&c.sid).map(str::to_owned);
     let refuse = |reason: Rejected| Rejection {
         reason,
         kid: Some(kid.to_owned()),
         sub: sub.clone(),
         jti: jti.clone(),
+        sid: sid_seen.clone(),
     };
     let leeway = policy.leeway;
     let exp = as_time(&c.exp)

@@ -67,7 +67,7 @@ impl std::fmt::Display for Rejected {
     }
 }
 
-/// A refusal, with what may be logged about the token: its `kid`, `sub` and `jti` once its
+/// A refusal, with what may be logged about the token: its `kid`, `sub`, `jti` and `sid` once its
 /// signature verified, nothing before. `R` says why: [`Rejected`] here ([`Rejection`]), the
 /// authorizer's own reasons there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,8 @@ pub struct Refusal<R> {
     pub sub: Option<String>,
     /// `jti` of a token whose signature verified.
     pub jti: Option<String>,
+    /// `sid` of a token whose signature verified.
+    pub sid: Option<String>,
 }
 
 /// A refused token.
@@ -92,6 +94,7 @@ impl<R> From<R> for Refusal<R> {
             kid: None,
             sub: None,
             jti: None,
+            sid: None,
         }
     }
 }
@@ -104,6 +107,7 @@ impl<R> Refusal<R> {
             kid: self.kid,
             sub: self.sub,
             jti: self.jti,
+            sid: self.sid,
         }
     }
 }

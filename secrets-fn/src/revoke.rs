@@ -1,0 +1,164 @@
+//! Revocation by the session authority (contract §7): this function's signing deployment is
+//! the only writer of the revocation table (`REVOCATION_TABLE`).
+//!
+//! - `revoke_session` writes `sid#<sid>`: every token of that session is refused by the
+//!   authorizers within their refresh interval, and [`crate::signer`] refuses to renew it.
+//! - `revoke_subject` writes `sub#<sub>` with `before` = now: every token of that subject
+//!   issued at or before this second is refused, so every earlier session ends ("log out
+//!   everywhere"); a new login after it starts a valid session.
+//!
+//! Each writes one audit record (`session_revoked`, `subject_revoked`). Before renewing,
+//! the signer reads the two items that could cover the token with strongly consistent reads:
+//! a revoked session cannot renew itself even in the moment after the revocation.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use jwt_session::revocation::{table, Attr, Entry, Revocation, RevocationSet};
+use jwt_session::wire::RevokeResponse;
+
+/// One failed DynamoDB call.
+#[derive(Debug, thiserror::Error)]
+#[error("DynamoDB {operation} on the revocation table failed ({})", if *.transient { "transient: a retry may succeed" } else { "permanent" })]
+pub struct StoreFailure {
+    /// The API call.
+    pub operation: &'static str,
+    /// Whether retrying later may succeed.
+    pub transient: bool,
+    /// The SDK error.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl StoreFailure {
+    fn new<E>(operation: &'static str, e: aws_sdk_dynamodb::error::SdkError<E>) -> StoreFailure
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+    {
+        StoreFailure {
+            operation,
+            transient: crate::sm::is_transient(&e),
+            source: Box::new(e),
+        }
+    }
+}
+
+/// An attribute as the SDK sends it.
+pub fn to_attribute(a: Attr) -> AttributeValue {
+    match a {
+        Attr::S(s) => AttributeValue::S(s),
+        Attr::N(n) => AttributeValue::N(n.to_string()),
+    }
+}
+
+/// An attribute as the SDK reads it (strings and whole numbers only).
+pub fn from_attribute(v: &AttributeValue) -> Option<Attr> {
+    match v {
+        AttributeValue::S(s) => Some(Attr::S(s.clone())),
+        AttributeValue::N(n) => n.parse().ok().map(Attr::N),
+        _ => None,
+    }
+}
+
+/// The revocation table, for the session authority: writes, and consistent reads of the
+/// items that could cover one token.
+#[derive(Debug, Clone)]
+pub struct RevocationStore {
+    client: Client,
+    table: String,
+}
+
+impl RevocationStore {
+    /// The store on `table`.
+    pub fn new(client: Client, table: String) -> Self {
+        RevocationStore { client, table }
+    }
+
+    /// Writes a revocation made at `now_ms` that matters for `session_max` seconds, logs it,
+    /// and answers what was written.
+    pub async fn revoke(
+        &self,
+        revocation: Revocation,
+        sub: Option<&str>,
+        session_max: u64,
+        now_ms: u64,
+    ) -> Result<RevokeResponse, StoreFailure> {
+        let entry = Entry::new(revocation, now_ms, session_max);
+        let item: HashMap<String, AttributeValue> = entry
+            .to_item()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), to_attribute(v)))
+            .collect();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreFailure::new("PutItem", e))?;
+        let revoked_at = now_ms / 1000;
+        let answer = match entry.revocation {
+            Revocation::Session { sid } => {
+                tracing::info!(event = "session_revoked", sid = %sid, sub, expires_at = entry.expires_at, "session revoked");
+                RevokeResponse {
+                    revoked: "session".into(),
+                    sid: Some(sid),
+                    sub: sub.map(str::to_owned),
+                    before: None,
+                    revoked_at,
+                    expires_at: entry.expires_at,
+                }
+            }
+            Revocation::Subject { sub, before } => {
+                tracing::info!(event = "subject_revoked", sub = %sub, before, expires_at = entry.expires_at, "every session of the subject revoked");
+                RevokeResponse {
+                    revoked: "subject".into(),
+                    sid: None,
+                    sub: Some(sub),
+                    before: Some(before),
+                    revoked_at,
+                    expires_at: entry.expires_at,
+                }
+            }
+        };
+        Ok(answer)
+    }
+
+    /// Whether a token of `sub` in session `sid` issued at `iat` is revoked, read with
+    /// strongly consistent reads of the (at most two) items that could cover it.
+    pub async fn is_revoked(
+        &self,
+        sub: &str,
+        sid: Option<&str>,
+        iat: Option<u64>,
+        now: u64,
+    ) -> Result<bool, StoreFailure> {
+        let mut set = RevocationSet::default();
+        for id in Revocation::ids_covering(sub, sid) {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key(table::ID, AttributeValue::S(id))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| StoreFailure::new("GetItem", e))?;
+            let Some(item) = out.item else { continue };
+            match Entry::from_item(|k| item.get(k).and_then(from_attribute)) {
+                Ok(entry) => set.insert(entry, now),
+                Err(e) => {
+                    // Written by no version of this function: refuse rather than guess.
+                    tracing::error!(event = "revocation_item_invalid", error = %e, "revocation item refused");
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(set.is_revoked(sub, sid, iat, now))
+    }
+}

@@ -1,0 +1,282 @@
+//! Sessions you can end (contract §7), end to end through `cargo lambda watch` and moto's
+//! DynamoDB: logging out, "log out everywhere", renewal after revocation, DynamoDB going down
+//! while the authorizer is warm, and how many DynamoDB calls a container makes.
+//!
+//! The authorizer reads the table through a fault proxy (counting its `Query` calls) with
+//! `REVOCATION_REFRESH_SECONDS=1`, so "within the bound" is a second and a little.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, Instant};
+
+use e2e::events::{login, rest};
+use e2e::{
+    authorizer_env, revocation_env, secrets_env, Fault, FaultProxy, Invocation, Stack, AUDIENCE,
+    COOKIE, ISSUER,
+};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+const REFRESH: Duration = Duration::from_secs(1);
+/// The bound plus the time one read takes, with room for a slow machine.
+const WITHIN_BOUND: Duration = Duration::from_millis(1600);
+
+struct Pair {
+    stack: Stack,
+    proxy: FaultProxy,
+    started: Instant,
+}
+
+async fn start(max_stale: &'static str) -> Pair {
+    let mut stack = Stack::start();
+    stack.create_revocation_table().await;
+    let proxy = FaultProxy::start(stack.moto_port);
+    let keys = stack.keygen("keys.json", &["EdDSA"]);
+    stack.create_secret(&keys.text()).await;
+    let hash = stack.hash_password(PASSWORD);
+    let users = json!({
+        "alice": {"password": hash, "scope": "orders:read"},
+        "bob": {"password": hash, "scope": "orders:read"},
+    })
+    .to_string();
+    let mut s_env = secrets_env();
+    s_env.extend(revocation_env());
+    s_env.extend([
+        ("SECRETS_FN_ACTIONS", "get_keys,sign"),
+        ("SIGN_ISSUER", ISSUER),
+        ("SIGN_AUDIENCE", AUDIENCE),
+        ("SIGN_LIFETIME_SECONDS", "600"),
+        ("SESSION_MAX_SECONDS", "3600"),
+    ]);
+    stack.start_function("secrets-fn", "secrets-fn", &s_env);
+    let mut a_env = authorizer_env();
+    a_env.extend(revocation_env());
+    a_env.extend([
+        ("REVOCATION_REFRESH_SECONDS", "1"),
+        ("REVOCATION_MAX_STALE_SECONDS", max_stale),
+        (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            Box::leak(proxy.url().into_boxed_str()),
+        ),
+    ]);
+    stack.start_function("authorizer", "authorizer", &a_env);
+    let users = Box::leak(users.into_boxed_str());
+    stack.start_function(
+        "login-example",
+        "login-example",
+        &[
+            ("LOGIN_USERS", users),
+            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
+        ],
+    );
+    Pair {
+        stack,
+        proxy,
+        started: Instant::now(),
+    }
+}
+
+/// Logs `user` in through the example login: the session token.
+async fn log_in(stack: &Stack, user: &str) -> String {
+    let body = json!({"username": user, "password": PASSWORD});
+    let ans = stack
+        .invoke("login-example", &login("/login", Some(body), &[], None))
+        .await;
+    assert_eq!(ans.json()["statusCode"], 200, "{ans:?}");
+    let set_cookie = ans.json()["cookies"][0].as_str().unwrap();
+    set_cookie
+        .strip_prefix(&format!("{COOKIE}="))
+        .and_then(|r| r.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// The authorizer's verdict on a GET with `token`: the audit record's reason.
+async fn reason(stack: &Stack, token: &str) -> String {
+    let before = stack.audit("authorizer").len();
+    let cookie = format!("{COOKIE}={token}");
+    let ans = stack
+        .invoke("authorizer", &rest("GET", Some(&cookie), &[]))
+        .await;
+    let records = stack.wait_audit("authorizer", before + 1).await;
+    let reason = records.last().unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The answer follows the reason: 401 for every refusal here.
+    assert_eq!(ans.is_unauthorized(), reason != "ok", "{reason}: {ans:?}");
+    reason
+}
+
+/// `Query` calls the authorizer made to DynamoDB.
+fn queries(proxy: &FaultProxy) -> usize {
+    proxy
+        .requests()
+        .iter()
+        .filter(|r| r.ends_with(".query"))
+        .count()
+}
+
+fn renew(token: &str) -> Value {
+    json!({"action": "renew", "token": token})
+}
+
+fn error_type(ans: &Invocation) -> &str {
+    match ans {
+        Invocation::Error { error_type, .. } => error_type,
+        Invocation::Ok(v) => panic!("expected an error, got {v}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_out_and_logging_out_everywhere_end_sessions_on_a_warm_authorizer() {
+    let Pair {
+        stack,
+        proxy,
+        started,
+    } = start("300").await;
+    let alice_1 = log_in(&stack, "alice").await;
+    let alice_2 = log_in(&stack, "alice").await;
+    let bob = log_in(&stack, "bob").await;
+    for t in [&alice_1, &alice_2, &bob] {
+        assert_eq!(reason(&stack, t).await, "ok");
+    }
+
+    // Log out alice's first session; a copy of its cookie is refused within the bound.
+    let copied = alice_1.clone();
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login("/logout", None, &[&format!("{COOKIE}={alice_1}")], None),
+        )
+        .await;
+    assert_eq!(ans.json()["statusCode"], 200, "{ans:?}");
+    assert!(ans.json()["body"]
+        .as_str()
+        .unwrap()
+        .contains("\"revoked\":true"));
+    assert!(ans.json()["cookies"][0]
+        .as_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let logged_out = Instant::now();
+    // The signer reads the table consistently: renewal is refused at once.
+    let ans = stack.invoke("secrets-fn", &renew(&copied)).await;
+    assert_eq!(error_type(&ans), "revoked");
+    tokio::time::sleep(WITHIN_BOUND.saturating_sub(logged_out.elapsed())).await;
+    assert_eq!(reason(&stack, &copied).await, "revoked");
+    let record = stack.audit("authorizer").last().cloned().unwrap();
+    assert_eq!(record["sub"], "alice");
+    assert!(record["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    // Alice's other session and bob's are untouched.
+    assert_eq!(reason(&stack, &alice_2).await, "ok");
+    assert_eq!(reason(&stack, &bob).await, "ok");
+    assert!(stack
+        .invoke("secrets-fn", &renew(&alice_2))
+        .await
+        .json()
+        .get("token")
+        .is_some());
+
+    // Log out everywhere: every earlier session of alice (and its renewal) ends; bob's not.
+    let ans = stack
+        .invoke(
+            "secrets-fn",
+            &json!({"action": "revoke_subject", "sub": "alice"}),
+        )
+        .await;
+    assert_eq!(ans.json()["revoked"], "subject", "{ans:?}");
+    let everywhere = Instant::now();
+    assert_eq!(
+        error_type(&stack.invoke("secrets-fn", &renew(&alice_2)).await),
+        "revoked"
+    );
+    tokio::time::sleep(WITHIN_BOUND.saturating_sub(everywhere.elapsed())).await;
+    assert_eq!(reason(&stack, &alice_2).await, "revoked");
+    assert_eq!(reason(&stack, &copied).await, "revoked");
+    assert_eq!(reason(&stack, &bob).await, "ok");
+    // A new login, in a later second, is a new session that works.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let alice_3 = log_in(&stack, "alice").await;
+    assert_eq!(reason(&stack, &alice_3).await, "ok");
+
+    // Each revocation is an audit record of the session authority.
+    let signer = stack.lines("secrets-fn").join("\n");
+    assert!(signer.contains("session_revoked"), "{signer}");
+    assert!(signer.contains("subject_revoked"));
+
+    // DynamoDB calls of this container: one to load, then at most one per interval, however
+    // many requests were decided.
+    let elapsed = started.elapsed();
+    let decisions = stack.audit("authorizer").len();
+    let calls = queries(&proxy);
+    let bound = 2.0 + elapsed.as_secs_f64() / REFRESH.as_secs_f64();
+    println!(
+        "{decisions} decisions in {elapsed:?}: {calls} DynamoDB Query calls (bound {bound:.1})"
+    );
+    assert!(calls >= 2, "the set was loaded and refreshed: {calls}");
+    assert!((calls as f64) <= bound, "{calls} calls in {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamodb_down_while_warm_serves_the_last_set_then_fails_closed_then_recovers() {
+    let Pair { stack, proxy, .. } = start("4").await;
+    let revoked = log_in(&stack, "alice").await;
+    let valid = log_in(&stack, "bob").await;
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login("/logout", None, &[&format!("{COOKIE}={revoked}")], None),
+        )
+        .await;
+    assert_eq!(ans.json()["statusCode"], 200);
+    tokio::time::sleep(WITHIN_BOUND).await;
+    assert_eq!(reason(&stack, &revoked).await, "revoked");
+    assert_eq!(reason(&stack, &valid).await, "ok");
+    let pid = stack.function_pid("authorizer");
+
+    // DynamoDB fails (every call answered 500): the last set serves (the revoked session
+    // stays refused) ...
+    proxy.set(Fault::Respond {
+        status: 500,
+        headers: vec![],
+        body: json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "down"}).to_string(),
+    });
+    let down = Instant::now();
+    let calls_before = queries(&proxy);
+    let mut served = 0;
+    while down.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(reason(&stack, &valid).await, "ok");
+        assert_eq!(reason(&stack, &revoked).await, "revoked");
+        served += 2;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // ... until REVOCATION_MAX_STALE_SECONDS after the last successful read: fail closed.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert_eq!(reason(&stack, &valid).await, "key_unavailable");
+    assert_eq!(reason(&stack, &revoked).await, "key_unavailable");
+    let outage = down.elapsed();
+    // Failed reads are not retried faster than the interval.
+    let failed_calls = queries(&proxy) - calls_before;
+    let bound = 1.0 + outage.as_secs_f64() / REFRESH.as_secs_f64();
+    println!("{served} decisions served from the last set; {failed_calls} Query attempts in {outage:?} of outage (bound {bound:.1})");
+    assert!(failed_calls >= 2, "reads were retried: {failed_calls}");
+    assert!(
+        (failed_calls as f64) <= bound,
+        "{failed_calls} attempts in {outage:?}"
+    );
+    let warnings = stack.lines("authorizer").join("\n");
+    assert!(warnings.contains("revocations_refresh_failed"));
+
+    // DynamoDB is back: the same process serves again within the bound.
+    proxy.set(Fault::Forward);
+    tokio::time::sleep(WITHIN_BOUND).await;
+    assert_eq!(reason(&stack, &valid).await, "ok");
+    assert_eq!(reason(&stack, &revoked).await, "revoked");
+    assert_eq!(stack.function_pid("authorizer"), pid, "no restart");
+}
