@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv browser-deps build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-instructions bench-peers bench-cold fuzz clean
+.PHONY: help venv browser-deps build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -96,6 +96,10 @@ bench-peers: venv ## This project's validation beside aws-jwt-verify, jose (Node
 bench-cold: venv build ## Cold start of the release binaries: init, first invoke, peak RSS, zip sizes
 	cargo build --locked --release -p authorizer -p secrets-fn -p jwt-session --features jwt-session/cli
 	E2E_BIN_DIR=$(CURDIR)/target/release cargo run --locked --release --quiet -p e2e --bin bench_cold
+
+bench-revocations: venv build-debug ## Memory of 10,000 active revocations in the release authorizer, and the DynamoDB reads of a warm container
+	cargo build --locked --release -p authorizer
+	cargo run --locked --release --quiet -p e2e --bin revocation_cost
 
 FUZZ_SECONDS ?= 60
 CARGO_FUZZ_VERSION := 0.13.2

@@ -66,6 +66,8 @@ pub mod vars {
     pub const REVOCATION_REFRESH_SECONDS: &str = "REVOCATION_REFRESH_SECONDS";
     /// Without a successful read for this long, fail closed.
     pub const REVOCATION_MAX_STALE_SECONDS: &str = "REVOCATION_MAX_STALE_SECONDS";
+    /// Time-out of one read (`Query` page) of the revocation table, milliseconds.
+    pub const REVOCATION_TIMEOUT_MS: &str = "REVOCATION_TIMEOUT_MS";
 }
 
 /// Defaults for the variables the contract lets us choose.
@@ -96,6 +98,8 @@ pub mod defaults {
     pub const REVOCATION_REFRESH_SECONDS: u64 = 5;
     /// `REVOCATION_MAX_STALE_SECONDS` (contract §7).
     pub const REVOCATION_MAX_STALE_SECONDS: u64 = 300;
+    /// `REVOCATION_TIMEOUT_MS`.
+    pub const REVOCATION_TIMEOUT_MS: u64 = 1_000;
 }
 
 /// The headers the event reader keeps: the union of what each check declares it reads (the
@@ -438,9 +442,16 @@ impl Config {
                 format!("must be at least {REVOCATION_REFRESH_SECONDS}: the set would go stale between two reads"),
             );
         }
+        let revocation_timeout = c.number(
+            REVOCATION_TIMEOUT_MS,
+            defaults::REVOCATION_TIMEOUT_MS,
+            100,
+            30_000,
+        );
         let revocation = revocation_table.map(|table| RevocationPolicy {
             refresh: Duration::from_secs(refresh),
             max_stale: Duration::from_secs(stale),
+            timeout: Duration::from_millis(revocation_timeout),
             ..RevocationPolicy::new(table)
         });
         if !c.problems().is_empty() {
@@ -696,5 +707,41 @@ mod tests {
             c.csrf.allowed_origins,
             vec!["https://app.example.com", "http://localhost:3000"]
         );
+    }
+    #[test]
+    fn revocation_is_off_without_a_table_and_reads_its_contract_defaults_with_one() {
+        let base = [("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a")];
+        assert_eq!(cfg(&base).unwrap().revocation, None);
+        let mut with_empty = base.to_vec();
+        with_empty.push(("REVOCATION_TABLE", ""));
+        assert_eq!(cfg(&with_empty).unwrap().revocation, None);
+        let mut with_table = base.to_vec();
+        with_table.push(("REVOCATION_TABLE", "dev-revocations"));
+        let p = cfg(&with_table).unwrap().revocation.unwrap();
+        assert_eq!(p, RevocationPolicy::new("dev-revocations".into()));
+        assert_eq!(p.refresh, Duration::from_secs(5));
+        assert_eq!(p.max_stale, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn revocation_intervals_are_bounded_and_must_not_contradict() {
+        for (refresh, stale, bad) in [
+            ("0", "300", "REVOCATION_REFRESH_SECONDS"),
+            ("5", "4", "REVOCATION_MAX_STALE_SECONDS"),
+            ("soon", "300", "REVOCATION_REFRESH_SECONDS"),
+        ] {
+            let err = cfg(&[
+                ("JWT_ISSUER", "i"),
+                ("JWT_AUDIENCE", "a"),
+                ("REVOCATION_TABLE", "t"),
+                ("REVOCATION_REFRESH_SECONDS", refresh),
+                ("REVOCATION_MAX_STALE_SECONDS", stale),
+            ])
+            .unwrap_err();
+            assert!(
+                err.problems.iter().any(|p| p.variable == bad),
+                "{refresh}/{stale}: {err}"
+            );
+        }
     }
 }

@@ -27,8 +27,13 @@ pub const FEED_OVERLAP_MS: u64 = 30_000;
 /// How often the whole feed is read again instead of what is new.
 pub const FULL_RELOAD_EVERY: Duration = Duration::from_secs(900);
 
-/// At most this many pages (of up to 1 MB) per read: a bound on one read's calls.
-pub const MAX_PAGES: usize = 64;
+/// Items per `Query` page: a page is parsed whole by the SDK before its items are kept, so
+/// smaller pages keep the load's transient memory small (a 1 MB page of ~5,000 items would
+/// leave several MB in the allocator of a 128 MB function).
+pub const PAGE_ITEMS: i32 = 2_000;
+
+/// At most this many pages per read (a million revocations): a bound on one read's calls.
+pub const MAX_PAGES: usize = 500;
 
 /// Where revocations are read from and how fresh they must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +45,8 @@ pub struct RevocationPolicy {
     /// Without a successful read for this long, fail closed (`REVOCATION_MAX_STALE_SECONDS`).
     /// Default: 300 s.
     pub max_stale: Duration,
-    /// Time-out of one `Query` call (connect and whole call). 1 s.
+    /// Time-out of one `Query` call (connect and whole call) (`REVOCATION_TIMEOUT_MS`).
+    /// Default: 1 s.
     pub timeout: Duration,
 }
 
@@ -51,7 +57,7 @@ impl RevocationPolicy {
             table,
             refresh: Duration::from_secs(crate::config::defaults::REVOCATION_REFRESH_SECONDS),
             max_stale: Duration::from_secs(crate::config::defaults::REVOCATION_MAX_STALE_SECONDS),
-            timeout: Duration::from_secs(1),
+            timeout: Duration::from_millis(crate::config::defaults::REVOCATION_TIMEOUT_MS),
         }
     }
 
@@ -110,20 +116,26 @@ impl DynamoFeed {
             if out.calls == MAX_PAGES {
                 return Err(ReadError::TooManyPages);
             }
+            // Only what an entry needs: not `id` and `feed`, which repeat what is read.
             let mut q = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(table::FEED_INDEX)
                 .key_condition_expression(condition)
+                .limit(PAGE_ITEMS)
+                .projection_expression("#kind, #value, #before, #expires, #at")
+                .expression_attribute_names("#kind", table::KIND)
+                .expression_attribute_names("#value", table::VALUE)
+                .expression_attribute_names("#before", table::BEFORE)
+                .expression_attribute_names("#expires", table::EXPIRES_AT)
+                .expression_attribute_names("#at", table::AT)
                 .expression_attribute_names("#feed", table::FEED)
                 .expression_attribute_values(":feed", AttributeValue::S(table::FEED_VALUE.into()))
                 .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
                 .set_exclusive_start_key(start.take());
             if let Some(since) = since_ms {
-                q = q
-                    .expression_attribute_names("#at", table::AT)
-                    .expression_attribute_values(":since", AttributeValue::N(since.to_string()));
+                q = q.expression_attribute_values(":since", AttributeValue::N(since.to_string()));
             }
             out.calls += 1;
             let page = q.send().await.map_err(|e| ReadError::Query(Box::new(e)))?;

@@ -522,4 +522,49 @@ mod tests {
         );
         assert!(cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "sign")]).is_err());
     }
+
+    #[test]
+    fn only_the_signing_deployment_takes_a_revocation_table() {
+        let err = cfg(&[("SECRET_ID", "s"), ("REVOCATION_TABLE", "t")]).unwrap_err();
+        assert!(
+            err.to_string().contains("REVOCATION_TABLE [contradictory]"),
+            "{err}"
+        );
+        let c = cfg(&[
+            ("SECRET_ID", "s"),
+            ("SECRETS_FN_ACTIONS", "sign"),
+            ("SIGN_ISSUER", "i"),
+            ("SIGN_AUDIENCE", "a"),
+            ("REVOCATION_TABLE", "t"),
+        ])
+        .unwrap();
+        assert_eq!(c.revocation_table.as_deref(), Some("t"));
+    }
+
+    #[tokio::test]
+    async fn revocations_are_refused_where_revocation_is_off() {
+        let signer = function(&[
+            ("SECRET_ID", "s"),
+            ("SECRETS_FN_ACTIONS", "sign"),
+            ("SIGN_ISSUER", "i"),
+            ("SIGN_AUDIENCE", "a"),
+        ]);
+        let err = signer
+            .handle(&serde_json::json!({"action": "revoke_subject", "sub": "alice"}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "action_not_allowed");
+        assert!(err.to_string().contains("REVOCATION_TABLE"));
+        let keys_only = function(&[("SECRET_ID", "s")]);
+        let err = keys_only
+            .handle(&serde_json::json!({"action": "revoke_session", "sid": "x"}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "action_not_allowed");
+        let malformed = signer
+            .handle(&serde_json::json!({"action": "revoke_session"}))
+            .await
+            .unwrap_err();
+        assert_eq!(malformed.code(), "bad_request");
+    }
 }

@@ -21,12 +21,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use e2e::webdriver::{Browser, Driver};
-use e2e::{free_port, GatewayProc, Stack, AUDIENCE, COOKIE, ISSUER, SECRET_ID};
+use e2e::{free_port, GatewayProc, Stack, AUDIENCE, COOKIE, ISSUER, REVOCATION_TABLE, SECRET_ID};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery staple";
 const MALLORY_PASSWORD: &str = "mallory-own-password-42";
 const SHORT: Duration = Duration::from_secs(20);
+/// The authorizer's `REVOCATION_REFRESH_SECONDS` here.
+const REVOCATION_REFRESH: &str = "1";
 
 struct World {
     stack: Stack,
@@ -39,6 +41,7 @@ struct World {
 
 async fn world(name: &str, same_site: &str, lifetime: &str) -> World {
     let mut stack = Stack::start();
+    stack.create_revocation_table().await;
     let keys = stack.keygen("keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
     let users = json!({
@@ -59,6 +62,7 @@ async fn world(name: &str, same_site: &str, lifetime: &str) -> World {
             ("SIGN_LIFETIME_SECONDS", lifetime),
             ("SESSION_MAX_SECONDS", "3600"),
             ("SESSION_SAME_SITE", same_site),
+            ("REVOCATION_TABLE", REVOCATION_TABLE),
         ],
     );
     stack.start_function(
@@ -69,6 +73,8 @@ async fn world(name: &str, same_site: &str, lifetime: &str) -> World {
             ("JWT_AUDIENCE", AUDIENCE),
             ("KEYS_FUNCTION_NAME", "secrets-fn"),
             ("ALLOWED_ORIGINS", &origins),
+            ("REVOCATION_TABLE", REVOCATION_TABLE),
+            ("REVOCATION_REFRESH_SECONDS", REVOCATION_REFRESH),
         ],
     );
     stack.start_function(
@@ -611,5 +617,60 @@ async fn renewal_keeps_a_short_session_alive_and_logout_ends_it() {
     );
     assert_eq!(after["status"], 401);
     drop(b);
+    w.check_audit_and_leaks().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_out_in_one_browser_ends_the_same_cookie_copied_into_another() {
+    // Sessions of 120 s run without the gateway's result cache (see `world`): a cached allow
+    // would outlive the revocation by the cache's TTL, which the README states.
+    let mut w = world("logout-copied", "Strict", "120").await;
+    let http = w.gw.http_url.clone();
+    let b = w.driver.browser("alice");
+    w.login(&b, "alice", PASSWORD);
+    let cookie = w.session_cookie(&b).unwrap();
+    // A second browser context (another profile: its own cookie store) gets a copy.
+    let thief = w.driver.browser("thief");
+    thief.goto(&format!("{http}/"));
+    assert!(thief.cookie(COOKIE).is_none());
+    thief.add_cookie(json!({
+        "name": COOKIE,
+        "value": cookie["value"],
+        "path": "/",
+        "secure": true,
+        "httpOnly": true,
+        "sameSite": "Strict",
+    }));
+    assert_eq!(
+        w.items(&thief, &http),
+        Vec::<String>::new(),
+        "the copy works"
+    );
+    // Alice logs out in her browser.
+    b.click("#logout-button");
+    assert!(b.wait_for("!document.getElementById('login-view').hidden", SHORT));
+    let logged_out = Instant::now();
+    assert!(w.session_cookie(&b).is_none());
+    let bound =
+        Duration::from_secs(REVOCATION_REFRESH.parse().unwrap()) + Duration::from_millis(600);
+    std::thread::sleep(bound.saturating_sub(logged_out.elapsed()));
+    // The copy, still in the second context's store, no longer works.
+    assert!(thief.cookie(COOKIE).is_some());
+    let after = thief.fetch(
+        &format!("{http}/orders"),
+        json!({"credentials": "same-origin"}),
+    );
+    // HTTP API simple answers: `isAuthorized: false` is a 403 (a missing cookie is a 401).
+    assert_eq!(after["status"], 403, "{after}");
+    w.shot(&thief, "copy-refused");
+    let revoked = w
+        .stack
+        .audit("authorizer")
+        .iter()
+        .filter(|r| r["reason"] == "revoked")
+        .count();
+    assert!(revoked >= 1, "the refusal is audited as revoked");
+    drop(b);
+    drop(thief);
     w.check_audit_and_leaks().await;
 }

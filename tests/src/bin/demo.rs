@@ -51,6 +51,7 @@ async fn run(stack: &mut Stack) {
     );
     let keys = stack.keygen("dev-keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
+    stack.create_revocation_table().await;
     println!(
         "==> stored it as secret {} in moto (Secrets Manager on 127.0.0.1:{})",
         e2e::SECRET_ID,
@@ -63,8 +64,13 @@ async fn run(stack: &mut Stack) {
         ("SIGN_AUDIENCE", e2e::AUDIENCE),
         ("SIGN_LIFETIME_SECONDS", "6"),
     ]);
+    s_env.extend(e2e::revocation_env());
     stack.start_function("secrets-fn", "secrets-fn", &s_env);
-    stack.start_function("authorizer", "authorizer", &authorizer_env());
+    let mut a_env = authorizer_env();
+    a_env.extend(e2e::revocation_env());
+    // The demo waits one refresh interval for a logout to reach the authorizer.
+    a_env.push(("REVOCATION_REFRESH_SECONDS", "1"));
+    stack.start_function("authorizer", "authorizer", &a_env);
     println!(
         "==> secrets-fn and authorizer running under cargo lambda watch (127.0.0.1:{})\n",
         stack.watch_port
@@ -293,6 +299,13 @@ async fn sessions(stack: &mut Stack) {
         "GET /orders after logout (no cookie)".into(),
         answer(&after),
     ));
+    // Logout revoked the session (contract §7): a copy of the cookie taken before it stops
+    // working once the authorizer's next refresh (1 s here, 5 s by default) has read it.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let copy = stack
+        .invoke("authorizer", &http("GET", &[&renewed], &[]))
+        .await;
+    rows.push(("GET /orders, a copy of the cookie".into(), answer(&copy)));
     let tampered = format!("{}x", &renewed[..renewed.len().saturating_sub(1)]);
     let bad = stack
         .invoke("authorizer", &http("GET", &[&tampered], &[]))
@@ -305,7 +318,7 @@ async fn sessions(stack: &mut Stack) {
     let reasons: Vec<&str> = records
         .iter()
         .rev()
-        .take(7)
+        .take(8)
         .rev()
         .filter_map(|r| r["reason"].as_str())
         .collect();

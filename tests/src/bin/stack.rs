@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use e2e::events::{http, rest};
-use e2e::{Service, Stack, AUDIENCE, ISSUER, SECRET_ID};
+use e2e::{Service, Stack, AUDIENCE, ISSUER, REVOCATION_TABLE, SECRET_ID};
 use serde_json::json;
 
 /// Variables of the functions that `make watch` passes on from its own environment (names, or
@@ -114,6 +114,7 @@ async fn run(parts: &mut Parts) {
     );
     let keys = stack.keygen("dev-keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
+    stack.create_revocation_table().await;
     let root = stack.paths.root.clone();
     let logs = root.join(".run/logs");
     std::fs::create_dir_all(&logs).expect("create .run/logs");
@@ -186,6 +187,8 @@ async fn run(parts: &mut Parts) {
         ("SIGN_AUDIENCE", AUDIENCE.to_owned()),
         ("SIGNER_FUNCTION_NAME", "secrets-fn".to_owned()),
         ("LOGIN_USERS", users),
+        // Revocation on (contract §7): /logout revokes, the authorizer refuses revoked sessions.
+        ("REVOCATION_TABLE", REVOCATION_TABLE.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -342,7 +345,7 @@ async fn run(parts: &mut Parts) {
     eprintln!(
         "\nOpen the http-api address in a browser and log in as the demo user (the rest-api page\n\
          uses the same cookie: log in on the http-api page first). Ctrl-C stops everything.\n\
-         \n  logs       tail -f {} {}\n  moto       http://127.0.0.1:{} (Secrets Manager, secret {SECRET_ID})\n  functions  cargo lambda watch on http://127.0.0.1:{watch_port}: edit a function and it is rebuilt\n  events     .run/events/*.json, e.g. .venv/bin/cargo-lambda lambda invoke -A 127.0.0.1 -P {watch_port} --data-file .run/events/rest-get.json authorizer",
+         \n  logs       tail -f {} {}\n  moto       http://127.0.0.1:{} (Secrets Manager, secret {SECRET_ID}; DynamoDB, revocation table {REVOCATION_TABLE})\n  functions  cargo lambda watch on http://127.0.0.1:{watch_port}: edit a function and it is rebuilt\n  events     .run/events/*.json, e.g. .venv/bin/cargo-lambda lambda invoke -A 127.0.0.1 -P {watch_port} --data-file .run/events/rest-get.json authorizer",
         gateway.service.log.display(),
         functions_log.display(),
         stack.moto_port,

@@ -1,0 +1,94 @@
+//! The revocation feed with the real DynamoDB client and stubbed answers
+//! (`aws-smithy-mocks`): pages are followed to the end, items that are not revocations are
+//! skipped and counted, and a failed call is a failed read (the set keeps serving until its
+//! staleness bound; see `revocation::tests`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::HashMap;
+
+use authorizer::revocation::{DynamoFeed, ReadError};
+use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
+use aws_sdk_dynamodb::types::error::{InternalServerError, ResourceNotFoundException};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use jwt_session::revocation::{Attr, Entry, Revocation};
+
+fn item(e: &Entry) -> HashMap<String, AttributeValue> {
+    e.to_item()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Attr::S(s) => AttributeValue::S(s),
+                Attr::N(n) => AttributeValue::N(n.to_string()),
+            };
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
+fn session(sid: &str) -> Entry {
+    Entry::new(
+        Revocation::Session { sid: sid.into() },
+        1_800_000_000_000,
+        3600,
+    )
+}
+
+#[tokio::test]
+async fn every_page_is_read_and_invalid_items_are_skipped() {
+    let first = mock!(Client::query)
+        .match_requests(|q| q.exclusive_start_key().is_none())
+        .then_output(|| {
+            QueryOutput::builder()
+                .items(item(&session("a")))
+                .last_evaluated_key("id", AttributeValue::S("sid#a".into()))
+                .build()
+        });
+    let second = mock!(Client::query)
+        .match_requests(|q| q.exclusive_start_key().is_some())
+        .then_output(|| {
+            let mut bad = item(&session("b"));
+            bad.insert("kind".into(), AttributeValue::S("user".into()));
+            QueryOutput::builder()
+                .items(item(&session("c")))
+                .items(bad)
+                .build()
+        });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &second]);
+    let read = DynamoFeed::new(client, "t".into())
+        .read(Some(1))
+        .await
+        .unwrap();
+    assert_eq!(read.calls, 2);
+    assert_eq!(read.invalid, 1);
+    assert_eq!(read.entries, vec![session("a"), session("c")]);
+}
+
+#[tokio::test]
+async fn a_failed_or_denied_query_is_a_failed_read() {
+    let down = mock!(Client::query).then_error(|| {
+        QueryError::InternalServerError(InternalServerError::builder().message("down").build())
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&down], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let err = DynamoFeed::new(client, "t".into())
+        .read(None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReadError::Query(_)), "{err}");
+
+    let missing = mock!(Client::query).then_error(|| {
+        QueryError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("no table")
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&missing]);
+    assert!(DynamoFeed::new(client, "t".into())
+        .read(None)
+        .await
+        .is_err());
+}

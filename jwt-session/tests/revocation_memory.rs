@@ -1,0 +1,35 @@
+//! The heap the authorizer's revocation set holds for 10,000 active revocations, counted by
+//! dhat's allocator (deterministic: bytes, not resident pages). The README quotes the number
+//! this prints; the assertion keeps it from growing unnoticed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use jwt_session::revocation::{Entry, Revocation, RevocationSet};
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+#[test]
+fn ten_thousand_revoked_sessions_hold_under_two_mebibytes() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let now_ms = 1_800_000_000_000;
+    let before = dhat::HeapStats::get().curr_bytes;
+    let mut set = RevocationSet::default();
+    for i in 0..10_000 {
+        // Session ids as the signer makes them: 16 random bytes, base64url, 22 characters.
+        let sid = format!("{i:0>22}");
+        set.insert(
+            Entry::new(Revocation::Session { sid }, now_ms, 43_200),
+            now_ms / 1000,
+        );
+    }
+    let after = dhat::HeapStats::get();
+    let bytes = after.curr_bytes - before;
+    assert_eq!(set.len(), 10_000);
+    println!(
+        "10,000 revoked sessions: {bytes} bytes of heap in the set ({} per revocation, {} blocks)",
+        bytes / 10_000,
+        after.curr_blocks
+    );
+    assert!(bytes < 2 * 1024 * 1024, "{bytes} bytes");
+}
