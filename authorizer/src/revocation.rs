@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use jwt_session::revocation::{table, Attr, Entry, RevocationSet};
+use jwt_session::revocation::dynamodb::from_item;
+use jwt_session::revocation::{table, Entry, RevocationSet};
 use tokio::sync::Mutex;
 
 use crate::decision::{Refused, Verified};
@@ -144,7 +145,7 @@ impl DynamoFeed {
                 .and_then(|c| c.capacity_units())
                 .unwrap_or(0.0);
             for item in page.items() {
-                match Entry::from_item(|k| item.get(k).and_then(from_attribute)) {
+                match from_item(item) {
                     Ok(e) => out.entries.push(e),
                     Err(_) => out.invalid += 1,
                 }
@@ -154,14 +155,6 @@ impl DynamoFeed {
                 _ => return Ok(out),
             }
         }
-    }
-}
-
-fn from_attribute(v: &AttributeValue) -> Option<Attr> {
-    match v {
-        AttributeValue::S(s) => Some(Attr::S(s.clone())),
-        AttributeValue::N(n) => n.parse().ok().map(Attr::N),
-        _ => None,
     }
 }
 

@@ -5,28 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::collections::HashMap;
-
 use authorizer::revocation::{DynamoFeed, ReadError};
 use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
 use aws_sdk_dynamodb::types::error::{InternalServerError, ResourceNotFoundException};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use jwt_session::revocation::{Attr, Entry, Revocation};
-
-fn item(e: &Entry) -> HashMap<String, AttributeValue> {
-    e.to_item()
-        .into_iter()
-        .map(|(k, v)| {
-            let v = match v {
-                Attr::S(s) => AttributeValue::S(s),
-                Attr::N(n) => AttributeValue::N(n.to_string()),
-            };
-            (k.to_owned(), v)
-        })
-        .collect()
-}
+use jwt_session::revocation::dynamodb::to_item;
+use jwt_session::revocation::{Entry, Revocation};
 
 fn session(sid: &str) -> Entry {
     Entry::new(
@@ -42,17 +28,17 @@ async fn every_page_is_read_and_invalid_items_are_skipped() {
         .match_requests(|q| q.exclusive_start_key().is_none())
         .then_output(|| {
             QueryOutput::builder()
-                .items(item(&session("a")))
+                .items(to_item(&session("a")))
                 .last_evaluated_key("id", AttributeValue::S("sid#a".into()))
                 .build()
         });
     let second = mock!(Client::query)
         .match_requests(|q| q.exclusive_start_key().is_some())
         .then_output(|| {
-            let mut bad = item(&session("b"));
+            let mut bad = to_item(&session("b"));
             bad.insert("kind".into(), AttributeValue::S("user".into()));
             QueryOutput::builder()
-                .items(item(&session("c")))
+                .items(to_item(&session("c")))
                 .items(bad)
                 .build()
         });

@@ -163,6 +163,70 @@ impl Entry {
     }
 }
 
+/// The items as the DynamoDB SDK sends and reads them (feature `dynamodb`).
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::{Attr, Entry, ItemError};
+
+    /// An attribute as the SDK sends it.
+    pub fn to_attribute(a: Attr) -> AttributeValue {
+        match a {
+            Attr::S(s) => AttributeValue::S(s),
+            Attr::N(n) => AttributeValue::N(n.to_string()),
+        }
+    }
+
+    /// An attribute as the SDK reads it (strings and whole numbers only).
+    pub fn from_attribute(v: &AttributeValue) -> Option<Attr> {
+        match v {
+            AttributeValue::S(s) => Some(Attr::S(s.clone())),
+            AttributeValue::N(n) => n.parse().ok().map(Attr::N),
+            _ => None,
+        }
+    }
+
+    /// The item of an entry.
+    pub fn to_item(e: &Entry) -> HashMap<String, AttributeValue> {
+        e.to_item()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), to_attribute(v)))
+            .collect()
+    }
+
+    /// The entry of an item.
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Entry, ItemError> {
+        Entry::from_item(|k| item.get(k).and_then(from_attribute))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::revocation::Revocation;
+
+        #[test]
+        fn entries_round_trip_through_sdk_items() {
+            let e = Entry::new(
+                Revocation::Subject {
+                    sub: "alice".into(),
+                    before: 7,
+                },
+                7_000,
+                60,
+            );
+            let item = to_item(&e);
+            assert_eq!(item.get("before"), Some(&AttributeValue::N("7".into())));
+            assert_eq!(from_item(&item).unwrap(), e);
+            let mut bad = item;
+            bad.insert("at".into(), AttributeValue::Bool(true));
+            assert!(from_item(&bad).is_err());
+        }
+    }
+}
+
 /// The revocations in force, in memory: sessions by id, subjects by name, each with when it
 /// stops mattering.
 #[derive(Debug, Default, Clone)]

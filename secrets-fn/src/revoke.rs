@@ -11,11 +11,10 @@
 //! the signer reads the two items that could cover the token with strongly consistent reads:
 //! a revoked session cannot renew itself even in the moment after the revocation.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use jwt_session::revocation::{table, Attr, Entry, Revocation, RevocationSet};
+use jwt_session::revocation::dynamodb::{from_item, to_item};
+use jwt_session::revocation::{table, Entry, Revocation, RevocationSet};
 use jwt_session::wire::RevokeResponse;
 
 /// One failed DynamoDB call.
@@ -48,23 +47,6 @@ impl StoreFailure {
     }
 }
 
-/// An attribute as the SDK sends it.
-pub fn to_attribute(a: Attr) -> AttributeValue {
-    match a {
-        Attr::S(s) => AttributeValue::S(s),
-        Attr::N(n) => AttributeValue::N(n.to_string()),
-    }
-}
-
-/// An attribute as the SDK reads it (strings and whole numbers only).
-pub fn from_attribute(v: &AttributeValue) -> Option<Attr> {
-    match v {
-        AttributeValue::S(s) => Some(Attr::S(s.clone())),
-        AttributeValue::N(n) => n.parse().ok().map(Attr::N),
-        _ => None,
-    }
-}
-
 /// The revocation table, for the session authority: writes, and consistent reads of the
 /// items that could cover one token.
 #[derive(Debug, Clone)]
@@ -89,15 +71,10 @@ impl RevocationStore {
         now_ms: u64,
     ) -> Result<RevokeResponse, StoreFailure> {
         let entry = Entry::new(revocation, now_ms, session_max);
-        let item: HashMap<String, AttributeValue> = entry
-            .to_item()
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), to_attribute(v)))
-            .collect();
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(to_item(&entry)))
             .send()
             .await
             .map_err(|e| StoreFailure::new("PutItem", e))?;
@@ -150,7 +127,7 @@ impl RevocationStore {
                 .await
                 .map_err(|e| StoreFailure::new("GetItem", e))?;
             let Some(item) = out.item else { continue };
-            match Entry::from_item(|k| item.get(k).and_then(from_attribute)) {
+            match from_item(&item) {
                 Ok(entry) => set.insert(entry, now),
                 Err(e) => {
                     // Written by no version of this function: refuse rather than guess.

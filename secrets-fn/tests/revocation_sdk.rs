@@ -4,24 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use jwt_session::revocation::dynamodb::to_item;
 use jwt_session::revocation::{Entry, Revocation};
-use secrets_fn::revoke::{to_attribute, RevocationStore};
+use secrets_fn::revoke::RevocationStore;
 
 const NOW: u64 = 1_800_000_000;
-
-fn item(e: &Entry) -> HashMap<String, AttributeValue> {
-    e.to_item()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), to_attribute(v)))
-        .collect()
-}
 
 fn answer(status: u16, body: &'static str) -> HttpResponse {
     HttpResponse::new(
@@ -46,7 +38,7 @@ async fn a_renewal_check_reads_the_subject_and_the_session_consistently() {
                 NOW * 1000,
                 3600,
             );
-            GetItemOutput::builder().set_item(Some(item(&e))).build()
+            GetItemOutput::builder().set_item(Some(to_item(&e))).build()
         });
     let session = mock!(Client::get_item)
         .match_requests(|r| r.consistent_read() == Some(true))

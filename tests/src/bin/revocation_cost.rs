@@ -18,7 +18,6 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::HashMap;
 use std::io::{Read as _, Seek as _};
 use std::process::{Command, Stdio};
 
@@ -27,7 +26,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnConsumedCapacity, WriteRequest};
 use e2e::runtime_api::{runtime_api, AfterLast, Seen};
 use e2e::{Paths, Stack, REVOCATION_TABLE};
-use jwt_session::revocation::{table, Attr, Entry, Revocation};
+use jwt_session::revocation::dynamodb::to_item;
+use jwt_session::revocation::{table, Entry, Revocation};
 use serde_json::{json, Value};
 
 const RUNS: usize = 3;
@@ -88,26 +88,19 @@ fn run_once(env: &[(String, String)], event: &[u8], keys: &[u8]) -> Sample {
     }
 }
 
-fn attribute(a: Attr) -> AttributeValue {
-    match a {
-        Attr::S(s) => AttributeValue::S(s),
-        Attr::N(n) => AttributeValue::N(n.to_string()),
-    }
-}
-
 async fn revoke_sessions(stack: &Stack, count: usize) {
     let now_ms = jwt_session::unix_now_ms();
     let requests: Vec<WriteRequest> = (0..count)
         .map(|i| {
             let sid = format!("{i:0>22}");
             let entry = Entry::new(Revocation::Session { sid }, now_ms, 43_200);
-            let item: HashMap<String, AttributeValue> = entry
-                .to_item()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), attribute(v)))
-                .collect();
             WriteRequest::builder()
-                .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(to_item(&entry)))
+                        .build()
+                        .unwrap(),
+                )
                 .build()
         })
         .collect();
