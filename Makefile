@@ -12,13 +12,17 @@ CARGO_LAMBDA_VERSION := 1.9.2
 CFN_GUARD_VERSION := 3.2.1
 SAM_CLI_VERSION := 1.170.0
 CFN_GUARD := $(CURDIR)/.tools/bin/cfn-guard
+CARGO_DENY_VERSION := 0.20.2
+CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
+# The RustSec advisory database, offline: a snapshot beside the repository (or set ADVISORY_DB).
+ADVISORY_DB ?= $(firstword $(wildcard $(CURDIR)/../shared/advisory-db /work/shared/advisory-db))
 STAGE ?= dev
 STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv browser-deps build-debug demo watch test lint unit e2e soak infra-check build deploy destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
+.PHONY: help venv browser-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,7 +80,16 @@ infra-check: venv $(CFN_GUARD) ## Lint the SAM template and prove the policy rul
 	@echo "==> cfn-guard rules and their negative cases"
 	$(VENV_BIN)/python infra/tests/policy_cases.py $(CFN_GUARD) infra/policy/least-privilege.guard infra/template.yaml
 
-test: lint unit infra-check e2e ## Every check
+$(CARGO_DENY):
+	@echo "==> installing cargo-deny $(CARGO_DENY_VERSION) into .tools/"
+	cargo install --locked --quiet --root .tools cargo-deny --version $(CARGO_DENY_VERSION)
+
+audit: $(CARGO_DENY) ## cargo deny (advisories, yanked, bans, licences, sources) on both lock files, offline, with ADVISORY_DB
+	@test -n "$(ADVISORY_DB)" || { echo "no RustSec advisory-db snapshot found: set ADVISORY_DB=<path>"; exit 1; }
+	@echo "==> dependency audit against $(ADVISORY_DB)"
+	bash scripts/audit.sh $(CARGO_DENY) $(ADVISORY_DB)
+
+test: lint unit audit infra-check e2e ## Every check
 	@echo "==> all checks passed"
 
 bench: bench-instructions ## Criterion benchmarks and instruction counts: the whole decision beside the bare signature check

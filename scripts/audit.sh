@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `make audit`: the workspace's and the fuzz workspace's lock files against deny.toml
+# (advisories, yanked crates, bans, licences, sources), offline, with a RustSec snapshot; then
+# proof that the check bites: the same check against a copy of the snapshot with a planted
+# advisory for a crate we use must fail.
+# Usage: audit.sh CARGO_DENY SNAPSHOT
+set -euo pipefail
+deny=$1
+snapshot=$2
+cd "$(dirname "$0")/.."
+db_path=.tools/advisory-dbs
+bash scripts/advisory-db.sh "$snapshot" "$db_path"
+check() {
+    "$deny" --offline --locked --log-level error "$@" check advisories bans licenses sources
+}
+for manifest in Cargo.toml fuzz/Cargo.toml; do
+    # cargo-deny reads `cargo metadata` offline: every package, for every target, must be in
+    # the local cache (a download from the registry, not the advisory database).
+    cargo fetch --locked --quiet --manifest-path "$manifest"
+    echo "==> cargo deny: $manifest"
+    check --manifest-path "$manifest"
+done
+
+echo "==> cargo deny self-test: a planted advisory for base64 must fail the check"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/db"
+cp -R "$db_path/advisory-db-3157b0e258782691/." "$scratch/db/advisory-db-3157b0e258782691"
+mkdir -p "$scratch/db/advisory-db-3157b0e258782691/crates/base64"
+cat > "$scratch/db/advisory-db-3157b0e258782691/crates/base64/RUSTSEC-2099-0001.md" <<'ADVISORY'
+```toml
+[advisory]
+id = "RUSTSEC-2099-0001"
+package = "base64"
+date = "2026-01-01"
+
+[versions]
+patched = [">= 99.0.0"]
+```
+
+# Planted by make audit's self-test
+
+Not a real advisory.
+ADVISORY
+(
+    cd "$scratch/db/advisory-db-3157b0e258782691"
+    git add -A
+    git -c user.name=selftest -c user.email=selftest@localhost -c commit.gpgsign=false commit -q -m planted
+)
+sed "s|^db-path = .*|db-path = \"$scratch/db\"|" deny.toml > "$scratch/deny.toml"
+if "$deny" --offline --locked --log-level error --config "$scratch/deny.toml" check advisories >"$scratch/out" 2>&1; then
+    echo "FAIL: the planted advisory was not reported" >&2
+    cat "$scratch/out" >&2
+    exit 1
+fi
+grep -q "RUSTSEC-2099-0001" "$scratch/out" || { cat "$scratch/out" >&2; exit 1; }
+echo "ok    the planted advisory fails the check"
