@@ -165,3 +165,58 @@ pub fn point_at<'a>(cmd: &'a mut Command, env: &[(String, String)], port: u16) -
             format!("http://127.0.0.1:{port}"),
         )
 }
+
+/// What a standalone run of the authorizer against [`runtime_api`] needs: an allowed REST
+/// event with a fresh token, the key answer to serve, and the environment of a 128 MB
+/// function (fake credentials, the test issuer and audience).
+#[derive(Debug)]
+pub struct Standalone {
+    /// The allowed event.
+    pub event: Vec<u8>,
+    /// The key answer (`{"keys", "cache_ttl_seconds": 60}`).
+    pub keys_answer: Vec<u8>,
+    /// The public key set, as `jwt-session public` prints it.
+    pub public: String,
+    /// The private key set.
+    pub keys: crate::KeyFile,
+    /// The environment.
+    pub env: Vec<(String, String)>,
+}
+
+impl Standalone {
+    /// Generates a key set with `stack`'s tool and mints the token.
+    pub fn new(stack: &crate::Stack) -> Standalone {
+        let keys = stack.keygen("keys.json", &["EdDSA"]);
+        let public = stack.cli(&["public", "--keys", &keys.path.to_string_lossy()]);
+        let token = keys.mint(&[]).token;
+        let event = serde_json::to_vec(&crate::events::rest(
+            "GET",
+            Some(&format!("{}={token}", crate::COOKIE)),
+            &[],
+        ))
+        .expect("event");
+        let mut answer: serde_json::Value = serde_json::from_str(&public).expect("public keys");
+        answer["cache_ttl_seconds"] = serde_json::json!(60);
+        let env = [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("JWT_ISSUER", crate::ISSUER),
+            ("JWT_AUDIENCE", crate::AUDIENCE),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Standalone {
+            event,
+            keys_answer: serde_json::to_vec(&answer).expect("key answer"),
+            public,
+            keys,
+            env,
+        }
+    }
+}

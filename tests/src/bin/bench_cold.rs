@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use e2e::runtime_api::{runtime_api, AfterLast, Seen};
 use e2e::{Paths, Stack};
-use serde_json::{json, Value};
 
 const RUNS: usize = 15;
 
@@ -119,33 +118,14 @@ async fn main() {
     let release = paths.root.join("target/release");
     // Keys and a token, made now.
     let stack = Stack::start();
-    let keys = stack.keygen("keys.json", &["EdDSA"]);
-    stack.create_secret(&keys.text()).await;
-    let public = stack.cli(&["public", "--keys", &keys.path.to_string_lossy()]);
-    let token = keys.mint(&[]).token;
-    let event = serde_json::to_vec(&e2e::events::rest(
-        "GET",
-        Some(&format!("{}={token}", e2e::COOKIE)),
-        &[],
-    ))
-    .unwrap();
-    let mut keys_answer: Value = serde_json::from_str(&public).unwrap();
-    keys_answer["cache_ttl_seconds"] = json!(60);
-    let keys_answer = serde_json::to_vec(&keys_answer).unwrap();
-    let base: Vec<(String, String)> = [
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("JWT_ISSUER", e2e::ISSUER),
-        ("JWT_AUDIENCE", e2e::AUDIENCE),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let standalone = e2e::runtime_api::Standalone::new(&stack);
+    stack.create_secret(&standalone.keys.text()).await;
+    let (public, event, keys_answer, base) = (
+        standalone.public,
+        standalone.event,
+        standalone.keys_answer,
+        standalone.env,
+    );
     let deny_event = serde_json::to_vec(&e2e::events::rest("GET", None, &[])).unwrap();
     let mut with_bootstrap = base.clone();
     with_bootstrap.push(("KEYS_BOOTSTRAP_JWKS".into(), public.clone()));

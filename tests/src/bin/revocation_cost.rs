@@ -28,7 +28,7 @@ use e2e::runtime_api::{runtime_api, AfterLast, Seen};
 use e2e::{Paths, Stack, REVOCATION_TABLE};
 use jwt_session::revocation::dynamodb::to_item;
 use jwt_session::revocation::{table, Entry, Revocation};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const RUNS: usize = 3;
 const EVENTS: usize = 200;
@@ -124,37 +124,20 @@ fn median(mut v: Vec<u64>) -> u64 {
 async fn main() {
     let stack = Stack::start();
     stack.create_revocation_table().await;
-    let keys = stack.keygen("keys.json", &["EdDSA"]);
-    let public = stack.cli(&["public", "--keys", &keys.path.to_string_lossy()]);
-    let token = keys.mint(&[]).token;
-    let event = serde_json::to_vec(&e2e::events::rest(
-        "GET",
-        Some(&format!("{}={token}", e2e::COOKIE)),
-        &[],
-    ))
-    .unwrap();
-    let mut keys_answer: Value = serde_json::from_str(&public).unwrap();
-    keys_answer["cache_ttl_seconds"] = json!(60);
-    let keys_answer = serde_json::to_vec(&keys_answer).unwrap();
+    let standalone = e2e::runtime_api::Standalone::new(&stack);
+    let (event, keys_answer) = (standalone.event, standalone.keys_answer);
     let moto = format!("http://127.0.0.1:{}", stack.moto_port);
-    let env: Vec<(String, String)> = [
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("JWT_ISSUER", e2e::ISSUER),
-        ("JWT_AUDIENCE", e2e::AUDIENCE),
-        ("REVOCATION_TABLE", REVOCATION_TABLE),
-        ("AWS_ENDPOINT_URL_DYNAMODB", &moto),
-        // moto reads a 1 MB page far slower than DynamoDB does.
-        ("REVOCATION_TIMEOUT_MS", "30000"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let mut env = standalone.env;
+    env.extend(
+        [
+            ("REVOCATION_TABLE", REVOCATION_TABLE),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &moto),
+            // moto reads a page far slower than DynamoDB does.
+            ("REVOCATION_TIMEOUT_MS", "30000"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
 
     println!("authorizer (release), {EVENTS} events per process, median of {RUNS} processes");
     println!(
