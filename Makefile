@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv browser-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
+.PHONY: help venv browser-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,11 +74,13 @@ $(CFN_GUARD):
 	@echo "==> installing cfn-guard $(CFN_GUARD_VERSION) into .tools/"
 	cargo install --locked --quiet --root .tools cfn-guard --version $(CFN_GUARD_VERSION)
 
-infra-check: venv $(CFN_GUARD) ## Lint the SAM template and prove the policy rules (with widened copies)
-	@echo "==> cfn-lint infra/template.yaml (SAM transform applied)"
-	$(VENV_BIN)/cfn-lint infra/template.yaml
-	@echo "==> cfn-guard rules and their negative cases"
-	$(VENV_BIN)/python infra/tests/policy_cases.py $(CFN_GUARD) infra/policy/least-privilege.guard infra/template.yaml
+infra-check: venv $(CFN_GUARD) ## Lint both SAM templates and prove the policy rules (with widened copies)
+	@echo "==> cfn-lint infra/template.yaml (app stack) and infra/keys.yaml (key stack), SAM transform applied"
+	$(VENV_BIN)/cfn-lint infra/template.yaml infra/keys.yaml
+	@echo "==> cfn-guard rules and their negative cases, per stack and across the two"
+	$(VENV_BIN)/python infra/tests/policy_cases.py $(CFN_GUARD) \
+	    --keys infra/keys.yaml infra/policy/common.guard infra/policy/keys.guard \
+	    --app infra/template.yaml infra/policy/common.guard infra/policy/app.guard
 
 $(CARGO_DENY):
 	@echo "==> installing cargo-deny $(CARGO_DENY_VERSION) into .tools/"
@@ -138,12 +140,17 @@ build: venv ## Release zips for arm64 Lambda (cargo lambda build), with their si
 $(VENV_BIN)/sam:
 	$(VENV_BIN)/pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)'
 
-deploy: venv $(VENV_BIN)/sam ## sam build + deploy of STAGE (dev, test, prod): needs AWS credentials
-	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam build --template-file infra/template.yaml --config-file infra/samconfig.toml --config-env $(STAGE)
-	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam deploy --config-file infra/samconfig.toml --config-env $(STAGE)
+deploy-keys: venv $(VENV_BIN)/sam ## sam build + deploy of the KEY stack of STAGE (FIRST=1 before the app stack exists): needs AWS credentials
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam build --template-file infra/keys.yaml --build-dir .aws-sam/keys --config-file infra/samconfig.toml --config-env $(STAGE)-keys
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam deploy --template-file .aws-sam/keys/template.yaml --config-file infra/samconfig.toml --config-env $(STAGE)-keys$(if $(FIRST),-first)
 
-destroy: venv $(VENV_BIN)/sam ## Delete the stack of STAGE
-	$(VENV_BIN)/sam delete --config-file infra/samconfig.toml --config-env $(STAGE)
+deploy-app: venv $(VENV_BIN)/sam ## sam build + deploy of the APP stack of STAGE (after its key stack): needs AWS credentials
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam build --template-file infra/template.yaml --build-dir .aws-sam/app --config-file infra/samconfig.toml --config-env $(STAGE)-app
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/sam deploy --template-file .aws-sam/app/template.yaml --config-file infra/samconfig.toml --config-env $(STAGE)-app
+
+destroy: venv $(VENV_BIN)/sam ## Delete the app stack, then the key stack, of STAGE (the revocation table is kept)
+	$(VENV_BIN)/sam delete --config-file infra/samconfig.toml --config-env $(STAGE)-app
+	$(VENV_BIN)/sam delete --config-file infra/samconfig.toml --config-env $(STAGE)-keys
 
 clean: ## Remove build output and the venv
 	cargo clean

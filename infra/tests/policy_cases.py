@@ -1,18 +1,26 @@
-"""Proves the policy rules bite: the template passes, and each deliberately widened copy fails.
+"""Proves the policy rules bite: each stack's template passes its rules, and each deliberately
+widened copy of it fails. With both stacks given, also checks that they name each other alike
+(the names the app builds for the key stack's resources are the ones the key stack gives them,
+and the other way round).
 
 Run by `make infra-check` with the repo's venv (PyYAML comes with cfn-lint) and cfn-guard.
-Usage: policy_cases.py CFN_GUARD RULES TEMPLATE
+Usage:
+    policy_cases.py CFN_GUARD --keys KEYS_TEMPLATE RULES... --app APP_TEMPLATE RULES...
+Either group may be given alone (its cases only); the rules of a group are passed to cfn-guard
+together (`-r` for each).
 """
 import copy
+import os
+import re
 import subprocess
 import sys
 import tempfile
 
 import yaml
 
-guard, rules, template_path = sys.argv[1:4]
-with open(template_path) as f:
-    template = yaml.safe_load(f)
+USAGE = "usage: policy_cases.py CFN_GUARD --keys TEMPLATE RULES... [--app TEMPLATE RULES...]"
+
+# ---------------------------------------------------------------- helpers
 
 
 def res(t, name):
@@ -23,13 +31,50 @@ def stmts(t, role, policy=0):
     return res(t, role)["Properties"]["Policies"][policy]["PolicyDocument"]["Statement"]
 
 
+def all_stmts(t, role):
+    return [s for p in res(t, role)["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def sid(t, role, name):
+    return next(s for s in all_stmts(t, role) if s.get("Sid") == name)
+
+
+def drop_sid(t, role, name):
+    for p in res(t, role)["Properties"]["Policies"]:
+        p["PolicyDocument"]["Statement"] = [s for s in p["PolicyDocument"]["Statement"] if s.get("Sid") != name]
+
+
 def cmk_statement(t, role):
     return next(s["Fn::If"][1] for s in stmts(t, role) if "Fn::If" in s)
 
 
-def authorizer_reads_secret(t):
-    stmts(t, "AuthorizerRole").append(
-        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "SigningKeysSecret"}})
+def dynamo_stmt(t, role):
+    return next(s for s in all_stmts(t, role)
+                if any(a.startswith("dynamodb:") for a in s.get("Action", [])))
+
+
+def key_arn(path):
+    """An ARN of the key stack as the app builds it (path after the account)."""
+    return {"Fn::Sub": [f"arn:${{AWS::Partition}}:{path}",
+                        {"KeyAccount": {"Fn::If": ["KeysInThisAccount", {"Ref": "AWS::AccountId"},
+                                                   {"Ref": "KeyAccountId"}]}}]}
+
+
+def app_principal(role):
+    return {"Fn::Sub": [f"arn:${{AWS::Partition}}:iam::${{AppAccount}}:role/jwt-app/${{Stage}}/${{Stage}}-${{AppStackName}}-{role}",
+                        {"AppAccount": {"Fn::If": ["AppInThisAccount", {"Ref": "AWS::AccountId"},
+                                                   {"Ref": "AppAccountId"}]}}]}
+
+
+def table_policy(t):
+    return res(t, "RevocationTable")["Properties"]["ResourcePolicy"]["Fn::If"][1]["PolicyDocument"]["Statement"][0]
+
+
+def env(t, fn):
+    return res(t, fn)["Properties"]["Environment"]["Variables"]
+
+
+# ---------------------------------------------------------------- key stack: key functions
 
 
 def key_server_resource_star(t):
@@ -52,40 +97,24 @@ def rotation_wildcard_action(t):
     stmts(t, "RotationRole")[0]["Action"] = ["secretsmanager:*"]
 
 
-def backend_star_action(t):
-    stmts(t, "BackendRole")[0]["Action"] = ["*"]
+def rotation_partial_wildcard_action(t):
+    stmts(t, "RotationRole")[0]["Action"] = ["secretsmanager:Get*", "secretsmanager:Put*"]
 
 
 def rotation_can_delete(t):
     stmts(t, "RotationRole")[0]["Action"].append("secretsmanager:DeleteSecret")
 
 
-def authorizer_invokes_anything(t):
-    stmts(t, "AuthorizerRole")[0]["Resource"] = "*"
-
-
-def authorizer_invokes_the_rotator(t):
-    stmts(t, "AuthorizerRole")[0]["Resource"] = {"Fn::GetAtt": ["RotationFunction", "Arn"]}
-
-
-def old_runtime(t):
-    res(t, "AuthorizerFunction")["Properties"]["Runtime"] = "provided.al2"
-
-
 def x86(t):
     res(t, "KeyServerFunction")["Properties"]["Architectures"] = ["x86_64"]
 
 
-def text_logs(t):
-    res(t, "AuthorizerFunction")["Properties"]["LoggingConfig"]["LogFormat"] = "Text"
+def key_server_text_logs(t):
+    res(t, "KeyServerFunction")["Properties"]["LoggingConfig"]["LogFormat"] = "Text"
 
 
-def no_retention(t):
-    del res(t, "AuthorizerLogs")["Properties"]["RetentionInDays"]
-
-
-def no_key_unavailable_alarm(t):
-    del t["Resources"]["KeysUnavailable"]
+def signer_no_retention(t):
+    del res(t, "SignerLogs")["Properties"]["RetentionInDays"]
 
 
 def secret_with_value(t):
@@ -100,20 +129,12 @@ def rotator_unscoped(t):
     del res(t, "RotationInvokedBySecretsManager")["Properties"]["SourceArn"]
 
 
-def default_api_permissions(t):
-    res(t, "HttpApi")["Properties"]["Auth"]["Authorizers"]["CookieAuthorizer"]["EnableFunctionDefaultPermissions"] = True
-
-
 def cmk_any_key(t):
     cmk_statement(t, "KeyServerRole")["Resource"] = "*"
 
 
 def cmk_wildcard_action(t):
     cmk_statement(t, "RotationRole")["Action"] = ["kms:*"]
-
-
-def login_invokes_key_server(t):
-    stmts(t, "LoginRole")[0]["Resource"] = {"Fn::GetAtt": ["KeyServerFunction", "Arn"]}
 
 
 def signer_can_write(t):
@@ -125,12 +146,7 @@ def no_signer_resource_policy(t):
 
 
 def signer_callable_by_authorizer(t):
-    res(t, "SignerInvokedByLoginOnly")["Properties"]["Principal"] = {"Fn::GetAtt": ["AuthorizerRole", "Arn"]}
-
-
-def login_reads_secret(t):
-    stmts(t, "LoginRole").append(
-        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "SigningKeysSecret"}})
+    res(t, "SignerInvokedByLoginOnly")["Properties"]["Principal"] = app_principal("authorizer")
 
 
 def no_secret_resource_policy(t):
@@ -139,12 +155,328 @@ def no_secret_resource_policy(t):
 
 def secret_policy_admits_the_authorizer(t):
     cond = res(t, "SigningKeysSecretPolicy")["Properties"]["ResourcePolicy"]["Statement"][0]["Condition"]
-    cond["ArnNotEquals"]["aws:PrincipalArn"].append({"Fn::GetAtt": ["AuthorizerRole", "Arn"]})
+    cond["ArnNotEquals"]["aws:PrincipalArn"].append(app_principal("authorizer"))
 
 
 def cmk_without_deny(t):
     stmts_ = res(t, "SecretKey")["Properties"]["KeyPolicy"]["Statement"]
     res(t, "SecretKey")["Properties"]["KeyPolicy"]["Statement"] = [s for s in stmts_ if s.get("Effect") != "Deny"]
+
+
+def cmk_deny_outside_any_stage(t):
+    deny = res(t, "SecretKey")["Properties"]["KeyPolicy"]["Statement"][1]
+    deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/jwt-keys/*"}
+
+
+def key_role_path_of_another_stage(t):
+    res(t, "SignerRole")["Properties"]["Path"] = {"Fn::Sub": "/jwt-keys/prod/${AWS::StackName}/"}
+
+
+def secret_policy_allows_update_secret(t):
+    st = res(t, "SigningKeysSecretPolicy")["Properties"]["ResourcePolicy"]["Statement"][0]
+    st["Action"] = [a for a in st["Action"] if a != "secretsmanager:UpdateSecret"]
+
+
+def extra_function_permission(t):
+    t["Resources"]["SignerInvokedByAccount"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "SignerFunction"},
+                       "Principal": {"Ref": "AWS::AccountId"}}}
+
+
+# ---------------------------------------------------------------- key stack: per environment
+
+
+def key_server_granted_to_prod_app(t):
+    p = res(t, "KeyServerInvokedByAuthorizerOnly")["Properties"]["Principal"]
+    p["Fn::Sub"][0] = "arn:${AWS::Partition}:iam::${AppAccount}:role/jwt-app/prod/prod-${AppStackName}-authorizer"
+
+
+def signer_granted_literal_arn(t):
+    res(t, "SignerInvokedByLoginOnly")["Properties"]["Principal"] = \
+        "arn:aws:iam::123456789012:role/jwt-app/prod/prod-cookie-jwt-prod-login"
+
+
+def key_server_granted_any_app_stage(t):
+    p = res(t, "KeyServerInvokedByAuthorizerOnly")["Properties"]["Principal"]
+    p["Fn::Sub"][0] = "arn:${AWS::Partition}:iam::${AppAccount}:role/jwt-app/*"
+
+
+def signer_granted_in_a_fixed_account(t):
+    p = res(t, "SignerInvokedByLoginOnly")["Properties"]["Principal"]
+    p["Fn::Sub"][1]["AppAccount"] = "111122223333"
+
+
+def grants_before_the_app_exists(t):
+    del res(t, "KeyServerInvokedByAuthorizerOnly")["Condition"]
+
+
+def table_policy_grants_prod_app(t):
+    table_policy(t)["Principal"]["AWS"]["Fn::Sub"][0] = \
+        "arn:${AWS::Partition}:iam::${AppAccount}:role/jwt-app/prod/prod-${AppStackName}-authorizer"
+
+
+# ---------------------------------------------------------------- key stack: revocations
+
+
+def signer_deletes_revocations(t):
+    dynamo_stmt(t, "SignerRole")["Action"].append("dynamodb:DeleteItem")
+
+
+def revocations_provisioned(t):
+    res(t, "RevocationTable")["Properties"]["BillingMode"] = "PROVISIONED"
+
+
+def revocations_never_expire(t):
+    del res(t, "RevocationTable")["Properties"]["TimeToLiveSpecification"]
+
+
+def key_server_reads_revocations(t):
+    stmts(t, "KeyServerRole").append(
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]}})
+
+
+def rotation_writes_revocations(t):
+    stmts(t, "RotationRole").append(
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]}})
+
+
+def table_policy_allows_put_item(t):
+    table_policy(t)["Action"].append("dynamodb:PutItem")
+
+
+def table_policy_whole_table(t):
+    table_policy(t)["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations"}
+
+
+def table_policy_unconditional(t):
+    props = res(t, "RevocationTable")["Properties"]
+    props["ResourcePolicy"] = props["ResourcePolicy"]["Fn::If"][1]
+
+
+# ---------------------------------------------------------------- key stack: alarms
+
+
+def no_key_server_errors_alarm(t):
+    del t["Resources"]["KeyServerErrors"]
+
+
+def no_key_server_throttles_alarm(t):
+    del t["Resources"]["KeyServerThrottles"]
+
+
+def no_signer_errors_alarm(t):
+    del t["Resources"]["SignerErrors"]
+
+
+def no_signer_throttles_alarm(t):
+    del t["Resources"]["SignerThrottles"]
+
+
+def no_rotation_errors_alarm(t):
+    del t["Resources"]["RotationErrors"]
+
+
+def no_rotation_throttles_alarm(t):
+    del t["Resources"]["RotationThrottles"]
+
+
+def signer_errors_alarm_on_the_key_server(t):
+    res(t, "SignerErrors")["Properties"]["Dimensions"][0]["Value"] = {"Ref": "KeyServerFunction"}
+
+
+def no_rotation_failure_filter(t):
+    del t["Resources"]["RotationFailuresMetric"]
+
+
+def rotation_failure_alarm_elsewhere(t):
+    res(t, "RotationFailures")["Properties"]["Namespace"] = {"Fn::Sub": "CookieJwtKeys"}
+
+
+def key_alarm_without_actions(t):
+    del res(t, "KeyServerErrors")["Properties"]["AlarmActions"]
+
+
+# ---------------------------------------------------------------- key stack: its pipeline
+
+
+def key_pipeline_resource_star(t):
+    sid(t, "KeyPipelineRole", "ThisStack")["Resource"] = ["*"]
+
+
+def key_pipeline_other_stack(t):
+    sid(t, "KeyPipelineRole", "ThisStack")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/cookie-jwt-prod/*"}]
+
+
+def key_pipeline_any_function(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctions")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*"}]
+
+
+def key_pipeline_app_functions(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctions")["Resource"].append(
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Stage}-${AWS::StackName}-authorizer"})
+
+
+def key_pipeline_any_role(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctionRoles")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}]
+
+
+def key_pipeline_any_secret(t):
+    sid(t, "KeyPipelineRole", "TheSecretNeverItsValue")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:jwt-signing-keys/*"}]
+
+
+def key_pipeline_reads_the_keys(t):
+    sid(t, "KeyPipelineRole", "TheSecretNeverItsValue")["Action"].append("secretsmanager:GetSecretValue")
+
+
+def key_pipeline_writes_revocations(t):
+    sid(t, "KeyPipelineRole", "TheRevocationTableNeverItsItems")["Action"].append("dynamodb:PutItem")
+
+
+def key_pipeline_decrypts(t):
+    sid(t, "KeyPipelineRole", "ManageTheSecretKeyNeverUseIt")["Action"].append("kms:Decrypt")
+
+
+def key_pipeline_creates_untagged_keys(t):
+    del sid(t, "KeyPipelineRole", "CreateTheSecretKeyTaggedForThisStack")["Condition"]
+
+
+def key_pipeline_manages_any_key(t):
+    del sid(t, "KeyPipelineRole", "ManageTheSecretKeyNeverUseIt")["Condition"]
+
+
+def key_pipeline_passes_roles_anywhere(t):
+    del sid(t, "KeyPipelineRole", "PassTheKeyFunctionRolesToLambdaOnly")["Condition"]
+
+
+def key_pipeline_attaches_any_policy(t):
+    del sid(t, "KeyPipelineRole", "AttachTheXRayPolicyOnly")["Condition"]
+
+
+def key_pipeline_wildcard_action(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctions")["Action"] = ["lambda:*"]
+
+
+def key_pipeline_not_action(t):
+    s = sid(t, "KeyPipelineRole", "TheKeyFunctions")
+    s["NotAction"] = s.pop("Action")
+
+
+def key_pipeline_admin_policy(t):
+    res(t, "KeyPipelineRole")["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+
+
+def key_pipeline_trusts_anyone(t):
+    res(t, "KeyPipelineRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {"AWS": "*"}
+
+
+def key_pipeline_in_the_key_role_path(t):
+    res(t, "KeyPipelineRole")["Properties"]["Path"] = {"Fn::Sub": "/jwt-keys/${Stage}/${AWS::StackName}/"}
+
+
+def key_pipeline_deletes_the_stack(t):
+    sid(t, "KeyPipelineRole", "ThisStack")["Action"].append("cloudformation:DeleteStack")
+
+
+def key_pipeline_reads_any_artifact(t):
+    s = next(s["Fn::If"][1] for s in all_stmts(t, "KeyPipelineRole") if "Fn::If" in s)
+    s["Resource"] = [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArtifactsBucketName}/*"}]
+
+
+KEY_CASES = [
+    key_server_resource_star, key_server_any_secret, no_key_server_resource_policy,
+    key_server_callable_by_anyone, rotation_wildcard_action, rotation_partial_wildcard_action,
+    rotation_can_delete, x86, key_server_text_logs, signer_no_retention, secret_with_value,
+    secret_shared_across_stages, rotator_unscoped, cmk_any_key, cmk_wildcard_action,
+    signer_can_write, no_signer_resource_policy, signer_callable_by_authorizer,
+    no_secret_resource_policy, secret_policy_admits_the_authorizer, cmk_without_deny,
+    cmk_deny_outside_any_stage, key_role_path_of_another_stage, secret_policy_allows_update_secret,
+    extra_function_permission,
+    # per environment
+    key_server_granted_to_prod_app, signer_granted_literal_arn, key_server_granted_any_app_stage,
+    signer_granted_in_a_fixed_account, grants_before_the_app_exists, table_policy_grants_prod_app,
+    # revocations
+    signer_deletes_revocations, revocations_provisioned, revocations_never_expire,
+    key_server_reads_revocations, rotation_writes_revocations, table_policy_allows_put_item,
+    table_policy_whole_table, table_policy_unconditional,
+    # alarms
+    no_key_server_errors_alarm, no_key_server_throttles_alarm, no_signer_errors_alarm,
+    no_signer_throttles_alarm, no_rotation_errors_alarm, no_rotation_throttles_alarm,
+    signer_errors_alarm_on_the_key_server, no_rotation_failure_filter,
+    rotation_failure_alarm_elsewhere, key_alarm_without_actions,
+    # the pipeline's role
+    key_pipeline_resource_star, key_pipeline_other_stack, key_pipeline_any_function,
+    key_pipeline_app_functions, key_pipeline_any_role, key_pipeline_any_secret,
+    key_pipeline_reads_the_keys, key_pipeline_writes_revocations, key_pipeline_decrypts,
+    key_pipeline_creates_untagged_keys, key_pipeline_manages_any_key,
+    key_pipeline_passes_roles_anywhere, key_pipeline_attaches_any_policy,
+    key_pipeline_wildcard_action, key_pipeline_not_action, key_pipeline_admin_policy,
+    key_pipeline_trusts_anyone, key_pipeline_in_the_key_role_path, key_pipeline_deletes_the_stack,
+    key_pipeline_reads_any_artifact,
+]
+
+# ---------------------------------------------------------------- app stack
+
+
+def authorizer_reads_secret(t):
+    stmts(t, "AuthorizerRole").append(
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": key_arn("secretsmanager:${AWS::Region}:${KeyAccount}:secret:jwt-signing-keys/${Stage}/${KeyStackName}-??????")})
+
+
+def backend_star_action(t):
+    stmts(t, "BackendRole")[0]["Action"] = ["*"]
+
+
+def authorizer_not_action(t):
+    s = stmts(t, "AuthorizerRole")[0]
+    s["NotAction"] = s.pop("Action")
+
+
+def authorizer_invokes_anything(t):
+    stmts(t, "AuthorizerRole")[0]["Resource"] = "*"
+
+
+def authorizer_invokes_the_rotator(t):
+    stmts(t, "AuthorizerRole")[0]["Resource"] = key_arn("lambda:${AWS::Region}:${KeyAccount}:function:${Stage}-${KeyStackName}-rotation")
+
+
+def old_runtime(t):
+    res(t, "AuthorizerFunction")["Properties"]["Runtime"] = "provided.al2"
+
+
+def text_logs(t):
+    res(t, "AuthorizerFunction")["Properties"]["LoggingConfig"]["LogFormat"] = "Text"
+
+
+def no_retention(t):
+    del res(t, "AuthorizerLogs")["Properties"]["RetentionInDays"]
+
+
+def no_key_unavailable_alarm(t):
+    del t["Resources"]["KeysUnavailable"]
+
+
+def default_api_permissions(t):
+    res(t, "HttpApi")["Properties"]["Auth"]["Authorizers"]["CookieAuthorizer"]["EnableFunctionDefaultPermissions"] = True
+
+
+def authorizer_callable_by_the_account(t):
+    res(t, "AuthorizerInvokedByHttpApi")["Properties"]["Principal"] = {"Ref": "AWS::AccountId"}
+
+
+def login_invokes_key_server(t):
+    stmts(t, "LoginRole")[0]["Resource"] = key_arn("lambda:${AWS::Region}:${KeyAccount}:function:${Stage}-${KeyStackName}-key-server")
+
+
+def login_reads_secret(t):
+    stmts(t, "LoginRole").append(
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": key_arn("secretsmanager:${AWS::Region}:${KeyAccount}:secret:jwt-signing-keys/${Stage}/${KeyStackName}-??????")})
 
 
 def unsafe_route_without_csrf_identity(t):
@@ -163,14 +495,7 @@ def http_cache_key_without_method(t):
     res(t, "HttpApi")["Properties"]["Auth"]["Authorizers"]["CookieCsrfAuthorizer"]["Identity"]["Context"] = ["routeKey", "path"]
 
 
-def secret_policy_allows_update_secret(t):
-    st = res(t, "SigningKeysSecretPolicy")["Properties"]["ResourcePolicy"]["Statement"][0]
-    st["Action"] = [a for a in st["Action"] if a != "secretsmanager:UpdateSecret"]
-
-
-def dynamo_stmt(t, role):
-    return next(s for p in res(t, role)["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
-                if any(a.startswith("dynamodb:") for a in s.get("Action", [])))
+# revocations
 
 
 def authorizer_writes_revocations(t):
@@ -178,67 +503,351 @@ def authorizer_writes_revocations(t):
 
 
 def authorizer_reads_the_whole_table(t):
-    dynamo_stmt(t, "AuthorizerRole")["Resource"] = {"Fn::GetAtt": ["RevocationTable", "Arn"]}
-
-
-def signer_deletes_revocations(t):
-    dynamo_stmt(t, "SignerRole")["Action"].append("dynamodb:DeleteItem")
+    dynamo_stmt(t, "AuthorizerRole")["Resource"] = key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations")
 
 
 def login_writes_revocations(t):
     stmts(t, "LoginRole").append(
-        {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["RevocationTable", "Arn"]}})
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem"],
+         "Resource": key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations")})
 
 
-def revocations_provisioned(t):
-    res(t, "RevocationTable")["Properties"]["BillingMode"] = "PROVISIONED"
+def backend_reads_revocations(t):
+    stmts(t, "BackendRole").append(
+        {"Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations/index/feed-at")})
 
 
-def revocations_never_expire(t):
-    del res(t, "RevocationTable")["Properties"]["TimeToLiveSpecification"]
+# per environment
 
 
-CASES = [
-    authorizer_writes_revocations, authorizer_reads_the_whole_table, signer_deletes_revocations,
-    login_writes_revocations, revocations_provisioned, revocations_never_expire,
-    unsafe_route_without_csrf_identity, cache_key_without_route, rest_cache_key_without_resource,
-    http_cache_key_without_method, secret_policy_allows_update_secret,
-    no_secret_resource_policy, secret_policy_admits_the_authorizer, cmk_without_deny,
-    login_invokes_key_server, signer_can_write, no_signer_resource_policy,
-    signer_callable_by_authorizer, login_reads_secret,
-    authorizer_reads_secret, key_server_resource_star, key_server_any_secret,
-    no_key_server_resource_policy, key_server_callable_by_anyone, rotation_wildcard_action,
-    backend_star_action, rotation_can_delete, authorizer_invokes_anything,
-    authorizer_invokes_the_rotator, old_runtime, x86, text_logs, no_retention,
-    no_key_unavailable_alarm, secret_with_value, secret_shared_across_stages, rotator_unscoped,
-    default_api_permissions, cmk_any_key, cmk_wildcard_action,
+def key_server_arn_hard_coded_prod(t):
+    env(t, "AuthorizerFunction")["KEYS_FUNCTION_NAME"] = \
+        "arn:aws:lambda:eu-west-1:123456789012:function:prod-cookie-jwt-keys-prod-key-server"
+
+
+def signer_arn_of_prod(t):
+    env(t, "LoginFunction")["SIGNER_FUNCTION_NAME"]["Fn::Sub"][0] = \
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${KeyAccount}:function:prod-${KeyStackName}-signer"
+
+
+def revocation_table_of_prod(t):
+    env(t, "AuthorizerFunction")["REVOCATION_TABLE"] = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/prod-cookie-jwt-keys-prod-revocations"}
+
+
+def authorizer_invokes_prod_key_server(t):
+    stmts(t, "AuthorizerRole")[0]["Resource"] = key_arn("lambda:${AWS::Region}:${KeyAccount}:function:prod-${KeyStackName}-key-server")
+
+
+def authorizer_queries_prod_index(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"] = key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/prod-${KeyStackName}-revocations/index/feed-at")
+
+
+def key_account_fixed(t):
+    env(t, "AuthorizerFunction")["KEYS_FUNCTION_NAME"]["Fn::Sub"][1]["KeyAccount"] = "111122223333"
+
+
+def login_invokes_signer_in_any_account(t):
+    stmts(t, "LoginRole")[0]["Resource"]["Fn::Sub"][1]["KeyAccount"]["Fn::If"][2] = "*"
+
+
+def authorizer_role_outside_app_path(t):
+    res(t, "AuthorizerRole")["Properties"]["Path"] = "/"
+
+
+def login_role_unstaged_name(t):
+    res(t, "LoginRole")["Properties"]["RoleName"] = {"Fn::Sub": "${AWS::StackName}-login"}
+
+
+# the pipeline's role
+
+
+def app_pipeline_without_denies(t):
+    pols = res(t, "AppPipelineRole")["Properties"]["Policies"]
+    res(t, "AppPipelineRole")["Properties"]["Policies"] = [p for p in pols if p["PolicyName"] != "never-the-key-stack"]
+
+
+def app_pipeline_may_update_the_key_stack(t):
+    sid(t, "AppPipelineRole", "NotTheKeyStack")["Action"] = ["cloudformation:DeleteStack"]
+
+
+def app_pipeline_denies_another_stack(t):
+    sid(t, "AppPipelineRole", "NotTheKeyStack")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:*:*:stack/cookie-jwt-keys-prod/*"}]
+
+
+def app_pipeline_may_read_the_secret(t):
+    drop_sid(t, "AppPipelineRole", "NoSigningKeySecret")
+
+
+def app_pipeline_secret_deny_conditional(t):
+    sid(t, "AppPipelineRole", "NoSigningKeySecret")["Condition"] = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+
+
+def app_pipeline_may_update_key_functions(t):
+    sid(t, "AppPipelineRole", "NotTheKeyFunctions")["Action"] = ["lambda:InvokeFunction"]
+
+
+def app_pipeline_may_touch_key_roles(t):
+    sid(t, "AppPipelineRole", "NoKeyRole")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/jwt-keys/prod/*"}]
+
+
+def app_pipeline_may_use_kms(t):
+    drop_sid(t, "AppPipelineRole", "NoKms")
+
+
+def app_pipeline_may_write_the_index(t):
+    sid(t, "AppPipelineRole", "NotTheRevocationTable")["Resource"].pop()
+
+
+def app_pipeline_deny_by_not_resource(t):
+    s = sid(t, "AppPipelineRole", "NotTheKeyStack")
+    s["NotResource"] = s.pop("Resource")
+
+
+def app_pipeline_resource_star(t):
+    sid(t, "AppPipelineRole", "TheAppFunctions")["Resource"] = ["*"]
+
+
+def app_pipeline_key_functions(t):
+    sid(t, "AppPipelineRole", "TheAppFunctions")["Resource"].append(
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Stage}-${KeyStackName}-signer"})
+
+
+def app_pipeline_other_stack(t):
+    sid(t, "AppPipelineRole", "ThisStack")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${AWS::StackName}-keys/*"}]
+
+
+def app_pipeline_key_roles(t):
+    sid(t, "AppPipelineRole", "TheAppRoles")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/jwt-keys/${Stage}/${KeyStackName}/*"}]
+
+
+def app_pipeline_writes_revocations(t):
+    stmts(t, "AppPipelineRole", 1).append(
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem"],
+         "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations"}]})
+
+
+def app_pipeline_wildcard_action(t):
+    sid(t, "AppPipelineRole", "TheApis")["Action"] = ["apigateway:*"]
+
+
+def app_pipeline_admin_policy(t):
+    res(t, "AppPipelineRole")["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+
+
+def app_pipeline_trusts_anyone(t):
+    res(t, "AppPipelineRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {"AWS": "*"}
+
+
+def app_pipeline_in_the_app_role_path(t):
+    res(t, "AppPipelineRole")["Properties"]["Path"] = {"Fn::Sub": "/jwt-app/${Stage}/"}
+
+
+def app_pipeline_passes_roles_anywhere(t):
+    del sid(t, "AppPipelineRole", "PassTheAppRolesToLambdaOnly")["Condition"]
+
+
+APP_CASES = [
+    authorizer_reads_secret, backend_star_action, authorizer_not_action, authorizer_invokes_anything,
+    authorizer_invokes_the_rotator, old_runtime, text_logs, no_retention, no_key_unavailable_alarm,
+    default_api_permissions, authorizer_callable_by_the_account, login_invokes_key_server,
+    login_reads_secret, unsafe_route_without_csrf_identity, cache_key_without_route,
+    rest_cache_key_without_resource, http_cache_key_without_method,
+    # revocations
+    authorizer_writes_revocations, authorizer_reads_the_whole_table, login_writes_revocations,
+    backend_reads_revocations,
+    # per environment
+    key_server_arn_hard_coded_prod, signer_arn_of_prod, revocation_table_of_prod,
+    authorizer_invokes_prod_key_server, authorizer_queries_prod_index, key_account_fixed,
+    login_invokes_signer_in_any_account, authorizer_role_outside_app_path, login_role_unstaged_name,
+    # the pipeline's role
+    app_pipeline_without_denies, app_pipeline_may_update_the_key_stack,
+    app_pipeline_denies_another_stack, app_pipeline_may_read_the_secret,
+    app_pipeline_secret_deny_conditional, app_pipeline_may_update_key_functions,
+    app_pipeline_may_touch_key_roles, app_pipeline_may_use_kms, app_pipeline_may_write_the_index,
+    app_pipeline_deny_by_not_resource, app_pipeline_resource_star, app_pipeline_key_functions,
+    app_pipeline_other_stack, app_pipeline_key_roles, app_pipeline_writes_revocations,
+    app_pipeline_wildcard_action, app_pipeline_admin_policy, app_pipeline_trusts_anyone,
+    app_pipeline_in_the_app_role_path, app_pipeline_passes_roles_anywhere,
 ]
 
-
-def guard_passes(t):
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
-        yaml.safe_dump(t, f, sort_keys=False)
-        f.flush()
-        r = subprocess.run([guard, "validate", "-r", rules, "-d", f.name, "--show-summary", "none"],
-                           capture_output=True, text=True)
-        return r.returncode == 0
+# ---------------------------------------------------------------- both stacks: the wiring
 
 
-passed = failed = 0
-if guard_passes(template):
-    print("ok    the template passes every rule")
-    passed += 1
-else:
-    print("FAIL  the template itself breaks a rule")
-    failed += 1
-for case in CASES:
-    t = copy.deepcopy(template)
-    case(t)
-    if guard_passes(t):
-        print(f"FAIL  widened copy accepted: {case.__name__}")
-        failed += 1
-    else:
-        print(f"ok    rejected: {case.__name__}")
-        passed += 1
-print(f"policy checks: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+def wiring_problems(keys, app):
+    """Where the names one stack builds for the other's resources are not the names the other
+    gives them (None when they all agree)."""
+    problems = []
+    kr, ar = keys["Resources"], app["Resources"]
+    if keys["Parameters"]["Stage"].get("AllowedValues") != app["Parameters"]["Stage"].get("AllowedValues"):
+        problems.append("the stacks' Stage values differ")
+
+    def built(v):
+        return v["Fn::Sub"][0] if isinstance(v, dict) and isinstance(v.get("Fn::Sub"), list) else None
+
+    def in_keys(arn_tail):  # an app-built name, as the key stack spells its own
+        return arn_tail.replace("${KeyStackName}", "${AWS::StackName}")
+
+    ks = built(ar["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]["KEYS_FUNCTION_NAME"])
+    sg = built(ar["LoginFunction"]["Properties"]["Environment"]["Variables"]["SIGNER_FUNCTION_NAME"])
+    tb = built(ar["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]["REVOCATION_TABLE"])
+    for what, arn, fn in [("key server", ks, "KeyServerFunction"), ("signer", sg, "SignerFunction")]:
+        name = kr[fn]["Properties"]["FunctionName"]["Fn::Sub"]
+        if arn is None or in_keys(arn.split(":function:")[-1]) != name:
+            problems.append(f"the app's {what} ARN {arn!r} does not name {name!r}")
+    table = kr["RevocationTable"]["Properties"]["TableName"]["Fn::Sub"]
+    if tb is None or in_keys(tb.split(":table/")[-1]) != table:
+        problems.append(f"the app's revocation table ARN {tb!r} does not name {table!r}")
+    index = kr["RevocationTable"]["Properties"]["GlobalSecondaryIndexes"][0]["IndexName"]
+    query = next(built(s["Resource"]) for p in ar["AuthorizerRole"]["Properties"]["Policies"]
+                 for s in p["PolicyDocument"]["Statement"] if "dynamodb:Query" in s.get("Action", []))
+    if query is None or in_keys(query.split(":table/")[-1]) != f"{table}/index/{index}":
+        problems.append(f"the authorizer's Query resource {query!r} is not the {index!r} index of {table!r}")
+
+    for perm, role in [("KeyServerInvokedByAuthorizerOnly", "AuthorizerRole"), ("SignerInvokedByLoginOnly", "LoginRole")]:
+        principal = built(kr[perm]["Properties"]["Principal"])
+        props = ar[role]["Properties"]
+        path, name = props.get("Path", {}).get("Fn::Sub"), props.get("RoleName", {}).get("Fn::Sub")
+        want = f"role{path}{name}" if path and name else None
+        got = principal.split(":role/")[-1].replace("${AppStackName}", "${AWS::StackName}") if principal else None
+        if want is None or got != want.replace("role/", "", 1):
+            problems.append(f"the key stack grants {principal!r}, the app's {role} is {want!r}")
+    return problems or None
+
+
+def wiring_key_function_renamed(keys, app):
+    res(keys, "SignerFunction")["Properties"]["FunctionName"] = {"Fn::Sub": "${Stage}-${AWS::StackName}-sign"}
+
+
+def wiring_table_renamed(keys, app):
+    res(keys, "RevocationTable")["Properties"]["TableName"] = {"Fn::Sub": "${Stage}-${AWS::StackName}-revoked"}
+
+
+def wiring_index_renamed(keys, app):
+    res(keys, "RevocationTable")["Properties"]["GlobalSecondaryIndexes"][0]["IndexName"] = "by-feed"
+
+
+def wiring_app_role_renamed(keys, app):
+    res(app, "AuthorizerRole")["Properties"]["RoleName"] = {"Fn::Sub": "${Stage}-${AWS::StackName}-authz"}
+
+
+def wiring_stage_values_differ(keys, app):
+    app["Parameters"]["Stage"]["AllowedValues"] = ["dev", "staging", "prod"]
+
+
+WIRING_CASES = [
+    wiring_key_function_renamed, wiring_table_renamed, wiring_index_renamed,
+    wiring_app_role_renamed, wiring_stage_values_differ,
+]
+
+# ---------------------------------------------------------------- the run
+
+
+def parse_args(argv):
+    if len(argv) < 2 or argv[1].startswith("--"):
+        sys.exit(USAGE)
+    guard, stacks, current = argv[1], {}, None
+    for a in argv[2:]:
+        if a in ("--keys", "--app"):
+            current = a[2:]
+            if current in stacks:
+                sys.exit(f"{a} given twice\n{USAGE}")
+            stacks[current] = []
+        elif current is None:
+            sys.exit(USAGE)
+        else:
+            stacks[current].append(a)
+    if not stacks or any(len(v) < 2 for v in stacks.values()):
+        sys.exit(USAGE)
+    return guard, {k: (v[0], v[1:]) for k, v in stacks.items()}
+
+
+def guard_verdicts(guard, rules, templates):
+    """Runs cfn-guard once on all `templates` (name -> template) with all `rules`: name -> True
+    when the template passes every rule file. Aborts when cfn-guard does not report each
+    template once per rule file (a rule file that does not parse, say)."""
+    with tempfile.TemporaryDirectory() as d:
+        files = {}
+        for i, (name, t) in enumerate(templates.items()):
+            path = os.path.join(d, f"{i:03d}.yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump(t, f, sort_keys=False)
+            files[path] = name
+        cmd = [guard, "validate", "-d", d, "--show-summary", "all"]
+        for r in rules:
+            cmd += ["-r", r]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        statuses = {}
+        for line in r.stdout.splitlines():
+            m = re.match(r"^(\S+) Status = (PASS|FAIL|SKIP)$", line)
+            if m and m.group(1) in files:
+                statuses.setdefault(m.group(1), []).append(m.group(2))
+        if sorted(statuses) != sorted(files) or any(len(v) != len(rules) for v in statuses.values()):
+            sys.exit(f"cfn-guard did not evaluate every template with every rule file "
+                     f"(exit {r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        return {files[path]: "FAIL" not in v for path, v in statuses.items()}
+
+
+def main():
+    guard, stacks = parse_args(sys.argv)
+    passed = failed = 0
+
+    def report(ok, text):
+        nonlocal passed, failed
+        print(("ok    " if ok else "FAIL  ") + text)
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+
+    templates = {}
+    for kind, cases in [("keys", KEY_CASES), ("app", APP_CASES)]:
+        if kind not in stacks:
+            continue
+        path, rules = stacks[kind]
+        with open(path) as f:
+            template = yaml.safe_load(f)
+        templates[kind] = template
+        print(f"== {path} ({kind} stack): {' '.join(rules)}")
+        variants = {"": template}
+        for case in cases:
+            t = copy.deepcopy(template)
+            case(t)
+            variants[case.__name__] = t
+        passes = guard_verdicts(guard, rules, variants)
+        if passes[""]:
+            report(True, f"{path} passes every rule")
+        else:
+            report(False, f"{path} itself breaks a rule")
+        for case in cases:
+            if passes[case.__name__]:
+                report(False, f"widened copy accepted: {case.__name__}")
+            else:
+                report(True, f"rejected: {case.__name__}")
+
+    if "keys" in templates and "app" in templates:
+        print("== the two stacks name each other alike")
+        problems = wiring_problems(templates["keys"], templates["app"])
+        if problems:
+            for p in problems:
+                report(False, f"wiring: {p}")
+        else:
+            report(True, "the key stack's names and the app's ARNs for them agree")
+        for case in WIRING_CASES:
+            keys, app = copy.deepcopy(templates["keys"]), copy.deepcopy(templates["app"])
+            case(keys, app)
+            if wiring_problems(keys, app):
+                report(True, f"rejected: {case.__name__}")
+            else:
+                report(False, f"mismatch accepted: {case.__name__}")
+
+    print(f"policy checks: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
