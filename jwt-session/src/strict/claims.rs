@@ -86,8 +86,35 @@ pub fn verify(
     // Only now, with the signature verified, is the payload decoded and parsed.
     // A payload longer than the largest accepted token does not fit and is refused.
     let mut buf = [0u8; MAX_TOKEN_BYTES];
-    let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf, sid] = json::members(
+    check_payload(
         decode_into(payload, &mut buf)?,
+        &key.kid,
+        policy,
+        now,
+        Times::NumericDate,
+    )
+}
+
+/// How a token format writes `exp`, `nbf` and `iat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Times {
+    /// JWT: integers, seconds since the epoch (RFC 7519 NumericDate, whole seconds here).
+    NumericDate,
+    /// PASETO: RFC 3339 date-time strings.
+    Rfc3339,
+}
+
+/// Reads a verified claim set (JSON bytes) and checks it: the same rules for every token
+/// format, only the way times are written differs.
+pub(crate) fn check_payload(
+    payload: &[u8],
+    kid: &str,
+    policy: &TokenPolicy,
+    now: u64,
+    times: Times,
+) -> Result<Verified, Rejection> {
+    let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf, sid] = json::members(
+        payload,
         &[
             "sub", "jti", "exp", "nbf", "iat", "iss", "aud", "scope", "scp", "csrf", "sid",
         ],
@@ -107,9 +134,10 @@ pub fn verify(
             csrf,
             sid,
         },
-        &key.kid,
+        kid,
         policy,
         now,
+        times,
     )
 }
 
@@ -128,12 +156,36 @@ struct Claims<'a> {
     sid: Option<Member<'a>>,
 }
 
-fn as_time(v: &Option<Member<'_>>) -> Result<Option<u64>, Rejected> {
-    match v {
-        None => Ok(None),
-        Some(Member::UInt(n)) => Ok(Some(*n)),
-        Some(_) => Err(Rejected::BadClaim),
+fn as_time(v: &Option<Member<'_>>, times: Times) -> Result<Option<u64>, Rejected> {
+    match (v, times) {
+        (None, _) => Ok(None),
+        (Some(Member::UInt(n)), Times::NumericDate) => Ok(Some(*n)),
+        (Some(Member::Str(s)), Times::Rfc3339) => {
+            rfc3339_seconds(s).map(Some).ok_or(Rejected::BadClaim)
+        }
+        (Some(_), _) => Err(Rejected::BadClaim),
     }
+}
+
+/// Seconds since the epoch of an RFC 3339 date-time (`2026-12-03T20:00:00Z`, an offset, a
+/// fraction, which is dropped); `None` for anything else or a time before the epoch.
+pub fn rfc3339_seconds(s: &str) -> Option<u64> {
+    use time::format_description::well_known::Rfc3339;
+    if s.len() > 64 {
+        return None;
+    }
+    let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp()).ok()
+}
+
+/// The RFC 3339 date-time (UTC, whole seconds) of `secs` since the epoch.
+pub fn rfc3339(secs: u64) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let secs = i64::try_from(secs).ok()?;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
 }
 
 /// A string of at most [`MAX_CLAIM_BYTES`].
@@ -157,6 +209,7 @@ fn check_claims(
     kid: &str,
     policy: &TokenPolicy,
     now: u64,
+    times: Times,
 ) -> Result<Verified, Rejection> {
     // Identify the token for the audit record first: its signature verified.
     let sub = short(&c.sub).filter(|s| !s.is_empty()).map(str::to_owned);
@@ -170,7 +223,7 @@ fn check_claims(
         sid: sid_seen.clone(),
     };
     let leeway = policy.leeway;
-    let exp = as_time(&c.exp)
+    let exp = as_time(&c.exp, times)
         .map_err(refuse)?
         .ok_or_else(|| refuse(Rejected::BadClaim))?;
     if now >= exp.saturating_add(leeway) {
@@ -180,12 +233,12 @@ fn check_claims(
     if exp.saturating_sub(now) > policy.max_lifetime {
         return Err(refuse(Rejected::BadClaim));
     }
-    if let Some(nbf) = as_time(&c.nbf).map_err(refuse)? {
+    if let Some(nbf) = as_time(&c.nbf, times).map_err(refuse)? {
         if nbf > now.saturating_add(leeway) {
             return Err(refuse(Rejected::NotYetValid));
         }
     }
-    let iat = as_time(&c.iat).map_err(refuse)?;
+    let iat = as_time(&c.iat, times).map_err(refuse)?;
     if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
         return Err(refuse(Rejected::NotYetValid));
     }

@@ -13,6 +13,8 @@
 //! - `ring`: [`VerifyingKey`] and [`KeyRing`], keys prepared once per key set.
 //! - `claims`: [`verify`], the signature with the key's pinned algorithm, then the claims,
 //!   into [`Verified`].
+//! - [`paseto`]: PASETO v4.public tokens (contract §8): their shape and footer, the key bound
+//!   to its PASERK id, the signature by `pasetors`, then the same claim checks.
 //! - [`json`]: the strict JSON reader (no duplicate member at any depth, bounded nesting).
 //!
 //! The signature is checked with the aws-lc-rs primitive `jsonwebtoken` itself calls
@@ -23,6 +25,7 @@
 mod claims;
 mod header;
 pub mod json;
+pub mod paseto;
 pub mod policy;
 pub mod rejected;
 mod ring;
