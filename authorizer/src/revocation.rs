@@ -3,14 +3,18 @@
 //!
 //! The set is loaded before the first decision of a container (one `Query` of the table's
 //! feed index: every item), then refreshed incrementally, at most once per
-//! `REVOCATION_REFRESH_SECONDS`, by the request that finds it due: one `Query` for the items
-//! written since the last read, less [`FEED_OVERLAP_MS`] (a writer's clock a little behind
-//! ours, or the index a little behind the table, cannot hide an item). Once every
-//! [`FULL_RELOAD_EVERY`] the whole feed is read again. A verified token whose session or
-//! subject is revoked is refused (`revoked`). Without a successful read for
-//! `REVOCATION_MAX_STALE_SECONDS` every verified token is refused (`key_unavailable`): fail
-//! closed. A failed read is retried no sooner than the next refresh interval, so DynamoDB
-//! calls per container are bounded however many requests arrive or however long it is down.
+//! `REVOCATION_REFRESH_SECONDS` (counted from when the last read began), by the request that
+//! finds it due: one `Query` for the items written since the last read, less
+//! [`FEED_OVERLAP_MS`] (a writer's clock a little behind ours, or the index a little behind
+//! the table, cannot hide an item). Once every [`FULL_RELOAD_EVERY`] the whole feed is read
+//! again; reads only ever add to the set (revocations are never undone; an entry leaves when
+//! it expires). A verified token whose session or subject is revoked is refused (`revoked`).
+//! Without a successful read for `REVOCATION_MAX_STALE_SECONDS` every verified token is
+//! refused (`key_unavailable`): fail closed. An item that is not a revocation fails the read
+//! (it could be one we cannot read). A failed read is retried no sooner than the next refresh
+//! interval ([`FIRST_LOAD_RETRY`] while nothing was ever read), so DynamoDB calls per
+//! container are bounded however many requests arrive or however long it is down; one read,
+//! all its pages, takes at most three `REVOCATION_TIMEOUT_MS`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,8 +37,13 @@ pub const FULL_RELOAD_EVERY: Duration = Duration::from_secs(900);
 /// leave several MB in the allocator of a 128 MB function).
 pub const PAGE_ITEMS: i32 = 2_000;
 
-/// At most this many pages per read (a million revocations): a bound on one read's calls.
-pub const MAX_PAGES: usize = 500;
+/// At most this many pages per read (500,000 revocations, ~30 MB of set): a bound on one
+/// read's calls and on the memory a flood of revocations can take; beyond it reads fail and
+/// the authorizer fails closed after its staleness bound.
+pub const MAX_PAGES: usize = 250;
+
+/// While no read ever succeeded (a cold container whose load failed), how soon to try again.
+pub const FIRST_LOAD_RETRY: Duration = Duration::from_millis(500);
 
 /// Where revocations are read from and how fresh they must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +91,8 @@ impl RevocationPolicy {
 /// What one read of the feed returned.
 #[derive(Debug, Default)]
 pub struct FeedRead {
-    /// The valid items.
+    /// The items.
     pub entries: Vec<Entry>,
-    /// Items that are not revocations (skipped, logged).
-    pub invalid: usize,
     /// `Query` calls made (pages).
     pub calls: usize,
     /// Read capacity DynamoDB says it consumed.
@@ -105,8 +112,19 @@ impl DynamoFeed {
         DynamoFeed { client, table }
     }
 
-    /// Every item written at or after `since_ms` (all of them for `None`).
-    pub async fn read(&self, since_ms: Option<u64>) -> Result<FeedRead, ReadError> {
+    /// Every item written at or after `since_ms` (all of them for `None`), within `deadline`
+    /// for all its pages.
+    pub async fn read(
+        &self,
+        since_ms: Option<u64>,
+        deadline: Duration,
+    ) -> Result<FeedRead, ReadError> {
+        tokio::time::timeout(deadline, self.read_pages(since_ms))
+            .await
+            .map_err(|_| ReadError::Deadline)?
+    }
+
+    async fn read_pages(&self, since_ms: Option<u64>) -> Result<FeedRead, ReadError> {
         let mut out = FeedRead::default();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         let condition = match since_ms {
@@ -145,10 +163,8 @@ impl DynamoFeed {
                 .and_then(|c| c.capacity_units())
                 .unwrap_or(0.0);
             for item in page.items() {
-                match from_item(item) {
-                    Ok(e) => out.entries.push(e),
-                    Err(_) => out.invalid += 1,
-                }
+                out.entries
+                    .push(from_item(item).map_err(ReadError::InvalidItem)?);
             }
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -167,6 +183,12 @@ pub enum ReadError {
     /// More than [`MAX_PAGES`] pages.
     #[error("the feed holds more than {MAX_PAGES} pages")]
     TooManyPages,
+    /// An item that is not a revocation (written by something else than the signer).
+    #[error("an item of the feed is not a revocation")]
+    InvalidItem(#[source] jwt_session::revocation::ItemError),
+    /// The read, all pages, took longer than three `REVOCATION_TIMEOUT_MS`.
+    #[error("the read did not finish in time")]
+    Deadline,
 }
 
 /// The in-memory state. Pure: every method takes the time it should consider as now.
@@ -181,11 +203,15 @@ pub struct RevocationState {
 }
 
 impl RevocationState {
-    /// Whether a read is due: never read, or the last attempt (successful or not) is a
-    /// refresh interval old.
+    /// Whether a read is due: never read, or the last attempt (successful or not) began a
+    /// refresh interval ago ([`FIRST_LOAD_RETRY`] while no read ever succeeded).
     pub fn refresh_due(&self, now: Instant, policy: &RevocationPolicy) -> bool {
+        let interval = match self.last_success {
+            Some(_) => policy.refresh,
+            None => policy.refresh.min(FIRST_LOAD_RETRY),
+        };
         self.last_attempt
-            .is_none_or(|t| now.saturating_duration_since(t) >= policy.refresh)
+            .is_none_or(|t| now.saturating_duration_since(t) >= interval)
     }
 
     /// Where the next read starts: `None` for the whole feed.
@@ -199,17 +225,19 @@ impl RevocationState {
         }
     }
 
-    /// A read that began at `started_ms` (our clock) returned `entries`.
+    /// A read that began at `started` (`started_ms` on our wall clock) returned `entries`.
+    /// Entries are only added: a full read catches what incremental ones missed, it never
+    /// drops what they found.
     pub fn record_success(
         &mut self,
-        now: Instant,
+        started: Instant,
         started_ms: u64,
         full: bool,
         entries: Vec<Entry>,
         unix_now: u64,
     ) {
+        let now = started;
         if full {
-            self.set = RevocationSet::default();
             self.last_full = Some(now);
         }
         for e in entries {
@@ -221,9 +249,9 @@ impl RevocationState {
         self.last_attempt = Some(now);
     }
 
-    /// A read failed.
-    pub fn record_failure(&mut self, now: Instant) {
-        self.last_attempt = Some(now);
+    /// A read that began at `started` failed.
+    pub fn record_failure(&mut self, started: Instant) {
+        self.last_attempt = Some(started);
     }
 
     /// Whether the set may still be used.
@@ -291,25 +319,18 @@ impl Revocations {
         let started = Instant::now();
         let started_ms = jwt_session::unix_now_ms();
         let since = state.since(started);
-        match self.feed.read(since).await {
+        let deadline = self.policy.timeout.saturating_mul(3);
+        match self.feed.read(since, deadline).await {
             Ok(read) => {
                 let full = since.is_none();
-                let (items, invalid, calls, capacity) =
-                    (read.entries.len(), read.invalid, read.calls, read.capacity);
+                let (items, calls, capacity) = (read.entries.len(), read.calls, read.capacity);
                 state.record_success(
-                    Instant::now(),
+                    started,
                     started_ms,
                     full,
                     read.entries,
                     jwt_session::unix_now(),
                 );
-                if invalid > 0 {
-                    tracing::error!(
-                        event = "revocation_items_invalid",
-                        invalid,
-                        "items of the revocation table that are not revocations were skipped"
-                    );
-                }
                 tracing::info!(
                     event = "revocations_refreshed",
                     full,
@@ -322,7 +343,7 @@ impl Revocations {
                 );
             }
             Err(e) => {
-                state.record_failure(Instant::now());
+                state.record_failure(started);
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(
                     event = "revocations_refresh_failed",
@@ -403,11 +424,13 @@ mod tests {
         let p = policy();
         let mut s = RevocationState::default();
         let t0 = Instant::now();
-        s.record_failure(t0);
+        s.record_success(t0, T * 1000, true, Vec::new(), T);
         assert!(!s.refresh_due(t0 + p.refresh - Duration::from_millis(1), &p));
         assert!(s.refresh_due(t0 + p.refresh, &p));
-        s.record_success(t0 + p.refresh, T * 1000, true, Vec::new(), T);
-        assert!(!s.refresh_due(t0 + p.refresh + Duration::from_secs(1), &p));
+        let t1 = t0 + p.refresh;
+        s.record_failure(t1);
+        assert!(!s.refresh_due(t1 + p.refresh - Duration::from_millis(1), &p));
+        assert!(s.refresh_due(t1 + p.refresh, &p));
     }
 
     #[test]
@@ -449,13 +472,32 @@ mod tests {
     }
 
     #[test]
-    fn a_full_read_replaces_the_set_and_an_incremental_one_adds_to_it() {
+    fn reads_only_add_and_a_full_read_never_drops_what_an_incremental_one_found() {
         let mut s = RevocationState::default();
         let t0 = Instant::now();
         s.record_success(t0, T * 1000, true, vec![session("s1")], T);
         s.record_success(t0, T * 1000, false, vec![session("s2")], T);
         assert_eq!(s.len(), 2);
+        // A full read that (index lag) does not hold s1 yet.
         s.record_success(t0, T * 1000, true, vec![session("s2")], T);
-        assert_eq!(s.len(), 1);
+        assert_eq!(s.len(), 2);
+        // Expiry alone removes.
+        s.record_success(t0, T * 1000, false, Vec::new(), T + 3600 + 600);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_container_whose_first_load_failed_retries_sooner_than_the_interval() {
+        let p = policy();
+        let mut s = RevocationState::default();
+        let t0 = Instant::now();
+        s.record_failure(t0);
+        assert!(!s.refresh_due(t0 + FIRST_LOAD_RETRY - Duration::from_millis(1), &p));
+        assert!(s.refresh_due(t0 + FIRST_LOAD_RETRY, &p));
+        s.record_success(t0 + FIRST_LOAD_RETRY, T * 1000, true, Vec::new(), T);
+        assert!(
+            !s.refresh_due(t0 + FIRST_LOAD_RETRY * 2, &p),
+            "then the interval"
+        );
     }
 }

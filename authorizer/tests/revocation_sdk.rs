@@ -22,8 +22,10 @@ fn session(sid: &str) -> Entry {
     )
 }
 
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[tokio::test]
-async fn every_page_is_read_and_invalid_items_are_skipped() {
+async fn every_page_is_read_and_an_item_that_is_not_a_revocation_fails_the_read() {
     let first = mock!(Client::query)
         .match_requests(|q| q.exclusive_start_key().is_none())
         .then_output(|| {
@@ -43,12 +45,29 @@ async fn every_page_is_read_and_invalid_items_are_skipped() {
                 .build()
         });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &second]);
+    let err = DynamoFeed::new(client, "t".into())
+        .read(Some(1), DEADLINE)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReadError::InvalidItem(_)), "{err}");
+
+    let first = mock!(Client::query)
+        .match_requests(|q| q.exclusive_start_key().is_none())
+        .then_output(|| {
+            QueryOutput::builder()
+                .items(to_item(&session("a")))
+                .last_evaluated_key("id", AttributeValue::S("sid#a".into()))
+                .build()
+        });
+    let second = mock!(Client::query)
+        .match_requests(|q| q.exclusive_start_key().is_some())
+        .then_output(|| QueryOutput::builder().items(to_item(&session("c"))).build());
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &second]);
     let read = DynamoFeed::new(client, "t".into())
-        .read(Some(1))
+        .read(Some(1), DEADLINE)
         .await
         .unwrap();
     assert_eq!(read.calls, 2);
-    assert_eq!(read.invalid, 1);
     assert_eq!(read.entries, vec![session("a"), session("c")]);
 }
 
@@ -60,7 +79,7 @@ async fn a_failed_or_denied_query_is_a_failed_read() {
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&down], |c| c
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
     let err = DynamoFeed::new(client, "t".into())
-        .read(None)
+        .read(None, DEADLINE)
         .await
         .unwrap_err();
     assert!(matches!(err, ReadError::Query(_)), "{err}");
@@ -74,7 +93,7 @@ async fn a_failed_or_denied_query_is_a_failed_read() {
     });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&missing]);
     assert!(DynamoFeed::new(client, "t".into())
-        .read(None)
+        .read(None, DEADLINE)
         .await
         .is_err());
 }

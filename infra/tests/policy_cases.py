@@ -66,8 +66,17 @@ def app_principal(role):
                                                    {"Ref": "AppAccountId"}]}}]}
 
 
+def table_statements(t):
+    return res(t, "RevocationTable")["Properties"]["ResourcePolicy"]["PolicyDocument"]["Statement"]
+
+
 def table_policy(t):
-    return res(t, "RevocationTable")["Properties"]["ResourcePolicy"]["Fn::If"][1]["PolicyDocument"]["Statement"][0]
+    """The table policy's Allow (to the app's authorizer, once it exists)."""
+    return next(s["Fn::If"][1] for s in table_statements(t) if "Fn::If" in s)
+
+
+def table_deny(t):
+    return next(s for s in table_statements(t) if s.get("Effect") == "Deny")
 
 
 def env(t, fn):
@@ -250,8 +259,8 @@ def table_policy_whole_table(t):
 
 
 def table_policy_unconditional(t):
-    props = res(t, "RevocationTable")["Properties"]
-    props["ResourcePolicy"] = props["ResourcePolicy"]["Fn::If"][1]
+    sts = table_statements(t)
+    sts[:] = [s["Fn::If"][1] if "Fn::If" in s else s for s in sts]
 
 
 # ---------------------------------------------------------------- key stack: alarms
@@ -387,6 +396,223 @@ def key_pipeline_reads_any_artifact(t):
     s["Resource"] = [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArtifactsBucketName}/*"}]
 
 
+
+# ---------------------------------------------------------------- key stack: revocation items
+
+
+def table_policy_only_once_the_app_exists(t):
+    props = res(t, "RevocationTable")["Properties"]
+    props["ResourcePolicy"] = {"Fn::If": ["AppPrincipalsReady", props["ResourcePolicy"], {"Ref": "AWS::NoValue"}]}
+
+
+def no_table_policy(t):
+    del res(t, "RevocationTable")["Properties"]["ResourcePolicy"]
+
+
+def table_without_write_deny(t):
+    sts = table_statements(t)
+    sts[:] = [s for s in sts if s.get("Effect") != "Deny"]
+
+
+def table_deny_admits_the_pipeline(t):
+    cond = table_deny(t)["Condition"]["ArnNotEquals"]
+    cond["aws:PrincipalArn"] = [cond["aws:PrincipalArn"],
+                                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/jwt-pipeline/${Stage}/${Stage}-${AWS::StackName}-pipeline"}]
+
+
+def table_deny_admits_every_key_role(t):
+    table_deny(t)["Condition"] = {"ArnNotLike": {"aws:PrincipalArn": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/jwt-keys/*"}}}
+
+
+def table_deny_names_the_key_server(t):
+    table_deny(t)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = \
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/jwt-keys/${Stage}/${AWS::StackName}/${Stage}-${AWS::StackName}-key-server"}
+
+
+def table_deny_narrowed_to_other_accounts(t):
+    table_deny(t)["Condition"]["StringNotEquals"] = {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+
+
+def table_deny_lets_anyone_delete(t):
+    table_deny(t)["Action"].remove("dynamodb:DeleteItem")
+
+
+def table_deny_lets_anyone_update_by_partiql(t):
+    table_deny(t)["Action"].remove("dynamodb:PartiQLUpdate")
+
+
+def table_policy_allows_the_account(t):
+    table_statements(t).append(
+        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "AWS::AccountId"}}, "Action": ["dynamodb:Scan"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations"}})
+
+
+def signer_role_renamed(t):
+    res(t, "SignerRole")["Properties"]["RoleName"] = {"Fn::Sub": "${Stage}-${AWS::StackName}-sign"}
+
+
+def signer_role_name_generated(t):
+    del res(t, "SignerRole")["Properties"]["RoleName"]
+
+
+# ---------------------------------------------------------------- key stack: the boundary
+
+
+def boundary_statements(t, name):
+    return res(t, name)["Properties"]["PolicyDocument"]["Statement"]
+
+
+def key_role_without_boundary(t):
+    del res(t, "SignerRole")["Properties"]["PermissionsBoundary"]
+
+
+def key_role_admin_boundary(t):
+    res(t, "KeyServerRole")["Properties"]["PermissionsBoundary"] = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def key_boundary_allows_everything(t):
+    boundary_statements(t, "KeyFunctionsBoundary")[0]["Action"] = ["*"]
+
+
+def key_boundary_any_secret(t):
+    boundary_statements(t, "KeyFunctionsBoundary")[0]["Resource"] = "*"
+
+
+def key_boundary_allows_iam(t):
+    boundary_statements(t, "KeyFunctionsBoundary").append(
+        {"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "*"})
+
+
+def key_boundary_deletes_revocations(t):
+    next(s for s in boundary_statements(t, "KeyFunctionsBoundary") if s.get("Sid") == "TheRevocationItems")["Action"].append("dynamodb:DeleteItem")
+
+
+def key_boundary_any_key(t):
+    next(s for s in boundary_statements(t, "KeyFunctionsBoundary") if "Fn::If" in s)["Fn::If"][1]["Resource"] = "*"
+
+
+def key_boundary_attached_as_a_grant(t):
+    res(t, "KeyFunctionsBoundary")["Properties"]["Roles"] = [{"Ref": "KeyServerRole"}]
+
+
+def key_role_trusts_the_pipeline(t):
+    res(t, "SignerRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "KeyPipelinePrincipalArn"}}, "Action": "sts:AssumeRole"})
+
+
+def key_role_trusts_another_service(t):
+    res(t, "RotationRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"] = \
+        ["lambda.amazonaws.com", "ec2.amazonaws.com"]
+
+
+# ---------------------------------------------------------------- key stack: pipeline escalation
+
+
+def key_pipeline_creates_roles_without_boundary(t):
+    del sid(t, "KeyPipelineRole", "TheKeyFunctionRolesWithTheBoundaryOnly")["Condition"]
+
+
+def key_pipeline_creates_roles_with_any_boundary(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctionRolesWithTheBoundaryOnly")["Condition"] = \
+        {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"}}
+
+
+def key_pipeline_puts_role_policies_freely(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctionRoles")["Action"].append("iam:PutRolePolicy")
+
+
+def key_pipeline_attaches_without_boundary(t):
+    del sid(t, "KeyPipelineRole", "AttachTheXRayPolicyOnly")["Condition"]["StringEquals"]
+
+
+def key_pipeline_updates_trust(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctionRoles")["Action"].append("iam:UpdateAssumeRolePolicy")
+
+
+def key_pipeline_removes_boundaries(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctionRoles")["Action"].append("iam:DeleteRolePermissionsBoundary")
+
+
+def key_pipeline_new_boundary_version(t):
+    stmts(t, "KeyPipelineRole").append(
+        {"Sid": "EditTheBoundary", "Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+         "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/jwt-boundary/${Stage}/${Stage}-${AWS::StackName}-key-functions-boundary"}]})
+
+
+def key_pipeline_may_change_the_boundary(t):
+    drop_sid(t, "KeyPipelineRole", "NeverChangeTheBoundaryPolicy")
+
+
+def key_pipeline_may_set_a_boundary_version(t):
+    sid(t, "KeyPipelineRole", "NeverChangeTheBoundaryPolicy")["Action"].remove("iam:SetDefaultPolicyVersion")
+
+
+def key_pipeline_boundary_deny_conditional(t):
+    sid(t, "KeyPipelineRole", "NeverChangeTheBoundaryPolicy")["Condition"] = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+
+
+def key_pipeline_may_remove_boundaries(t):
+    drop_sid(t, "KeyPipelineRole", "NeverRemoveABoundary")
+
+
+def key_pipeline_may_assume_key_roles(t):
+    drop_sid(t, "KeyPipelineRole", "NeverAssumeAKeyFunctionRole")
+
+
+def key_pipeline_puts_secret_policy(t):
+    sid(t, "KeyPipelineRole", "TheSecretNeverItsValue")["Action"].append("secretsmanager:PutResourcePolicy")
+
+
+def key_pipeline_deletes_secret_policy(t):
+    sid(t, "KeyPipelineRole", "TheSecretNeverItsValue")["Action"].append("secretsmanager:DeleteResourcePolicy")
+
+
+def key_pipeline_puts_table_policy(t):
+    sid(t, "KeyPipelineRole", "TheRevocationTableNeverItsItems")["Action"].append("dynamodb:PutResourcePolicy")
+
+
+def key_pipeline_deletes_table_policy(t):
+    sid(t, "KeyPipelineRole", "TheRevocationTableNeverItsItems")["Action"].append("dynamodb:DeleteResourcePolicy")
+
+
+def key_pipeline_tags_any_key(t):
+    sid(t, "KeyPipelineRole", "CreateTheSecretKeyTaggedForThisStack")["Action"].append("kms:TagResource")
+
+
+def key_pipeline_tags_keys_by_request_tag(t):
+    stmts(t, "KeyPipelineRole").append(
+        {"Sid": "TagKeys", "Effect": "Allow", "Action": ["kms:TagResource"],
+         "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}],
+         "Condition": {"StringEquals": {"aws:RequestTag/jwt-keys-stack": {"Fn::Sub": "${Stage}/${AWS::StackName}"}}}})
+
+
+def key_pipeline_grants_the_signer_to_anyone(t):
+    del sid(t, "KeyPipelineRole", "TheSignerForTheAppLoginOnly")["Condition"]
+
+
+def key_pipeline_grants_the_signer_to_the_authorizer(t):
+    sid(t, "KeyPipelineRole", "TheSignerForTheAppLoginOnly")["Condition"]["StringEquals"]["lambda:Principal"] = \
+        app_principal("authorizer")
+
+
+def key_pipeline_grants_the_key_server_to_everyone(t):
+    sid(t, "KeyPipelineRole", "TheKeyServerForTheAppAuthorizerOnly")["Condition"]["StringEquals"]["lambda:Principal"] = "*"
+
+
+def key_pipeline_grants_the_rotation_to_another_service(t):
+    sid(t, "KeyPipelineRole", "TheRotationForSecretsManagerOnly")["Condition"]["StringEquals"]["lambda:Principal"] = \
+        "events.amazonaws.com"
+
+
+def key_pipeline_grants_all_functions_to_the_login(t):
+    s = sid(t, "KeyPipelineRole", "TheSignerForTheAppLoginOnly")
+    s["Resource"] = copy.deepcopy(sid(t, "KeyPipelineRole", "TheKeyFunctions")["Resource"])
+
+
+def key_pipeline_lambda_permission_unscoped(t):
+    sid(t, "KeyPipelineRole", "TheKeyFunctions")["Action"].append("lambda:AddPermission")
+
+
 KEY_CASES = [
     key_server_resource_star, key_server_any_secret, no_key_server_resource_policy,
     key_server_callable_by_anyone, rotation_wildcard_action, rotation_partial_wildcard_action,
@@ -417,6 +643,29 @@ KEY_CASES = [
     key_pipeline_wildcard_action, key_pipeline_not_action, key_pipeline_admin_policy,
     key_pipeline_trusts_anyone, key_pipeline_in_the_key_role_path, key_pipeline_deletes_the_stack,
     key_pipeline_reads_any_artifact,
+    # revocation items: the table's policy, always attached, denies writes to all but the signer
+    table_policy_only_once_the_app_exists, no_table_policy, table_without_write_deny,
+    table_deny_admits_the_pipeline, table_deny_admits_every_key_role, table_deny_names_the_key_server,
+    table_deny_narrowed_to_other_accounts, table_deny_lets_anyone_delete,
+    table_deny_lets_anyone_update_by_partiql, table_policy_allows_the_account, signer_role_renamed,
+    signer_role_name_generated,
+    # the key functions' permissions boundary
+    key_role_without_boundary, key_role_admin_boundary, key_boundary_allows_everything,
+    key_boundary_any_secret, key_boundary_allows_iam, key_boundary_deletes_revocations,
+    key_boundary_any_key, key_boundary_attached_as_a_grant, key_role_trusts_the_pipeline,
+    key_role_trusts_another_service,
+    # the pipeline's role cannot escalate
+    key_pipeline_creates_roles_without_boundary, key_pipeline_creates_roles_with_any_boundary,
+    key_pipeline_puts_role_policies_freely, key_pipeline_attaches_without_boundary,
+    key_pipeline_updates_trust, key_pipeline_removes_boundaries, key_pipeline_new_boundary_version,
+    key_pipeline_may_change_the_boundary, key_pipeline_may_set_a_boundary_version,
+    key_pipeline_boundary_deny_conditional, key_pipeline_may_remove_boundaries,
+    key_pipeline_may_assume_key_roles, key_pipeline_puts_secret_policy,
+    key_pipeline_deletes_secret_policy, key_pipeline_puts_table_policy,
+    key_pipeline_deletes_table_policy, key_pipeline_tags_any_key, key_pipeline_tags_keys_by_request_tag,
+    key_pipeline_grants_the_signer_to_anyone, key_pipeline_grants_the_signer_to_the_authorizer,
+    key_pipeline_grants_the_key_server_to_everyone, key_pipeline_grants_the_rotation_to_another_service,
+    key_pipeline_grants_all_functions_to_the_login, key_pipeline_lambda_permission_unscoped,
 ]
 
 # ---------------------------------------------------------------- app stack
@@ -651,6 +900,94 @@ def app_pipeline_passes_roles_anywhere(t):
     del sid(t, "AppPipelineRole", "PassTheAppRolesToLambdaOnly")["Condition"]
 
 
+
+# the app functions' permissions boundary
+
+
+def app_role_without_boundary(t):
+    del res(t, "BackendRole")["Properties"]["PermissionsBoundary"]
+
+
+def app_role_admin_boundary(t):
+    res(t, "AuthorizerRole")["Properties"]["PermissionsBoundary"] = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def app_boundary_allows_everything(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"][0]["Action"] = ["*"]
+
+
+def app_boundary_invokes_any_function(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+
+
+def app_boundary_invokes_prod_signer(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"][1]["Resource"] = \
+        key_arn("lambda:${AWS::Region}:${KeyAccount}:function:prod-${KeyStackName}-signer")
+
+
+def app_boundary_reads_secrets(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": key_arn("secretsmanager:${AWS::Region}:${KeyAccount}:secret:jwt-signing-keys/${Stage}/${KeyStackName}-??????")})
+
+
+def app_boundary_writes_revocations(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"][2]["Action"].append("dynamodb:PutItem")
+
+
+def backend_role_trusts_the_pipeline(t):
+    res(t, "BackendRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "AppPipelinePrincipalArn"}}, "Action": "sts:AssumeRole"})
+
+
+# the pipeline's role cannot escalate
+
+
+def app_pipeline_creates_roles_without_boundary(t):
+    del sid(t, "AppPipelineRole", "TheAppRolesWithTheBoundaryOnly")["Condition"]
+
+
+def app_pipeline_creates_roles_with_any_boundary(t):
+    sid(t, "AppPipelineRole", "TheAppRolesWithTheBoundaryOnly")["Condition"] = \
+        {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"}}
+
+
+def app_pipeline_puts_role_policies_freely(t):
+    sid(t, "AppPipelineRole", "TheAppRoles")["Action"].append("iam:PutRolePolicy")
+
+
+def app_pipeline_attaches_without_boundary(t):
+    del sid(t, "AppPipelineRole", "AttachTheXRayPolicyOnly")["Condition"]["StringEquals"]
+
+
+def app_pipeline_updates_trust(t):
+    sid(t, "AppPipelineRole", "TheAppRoles")["Action"].append("iam:UpdateAssumeRolePolicy")
+
+
+def app_pipeline_may_change_the_boundary(t):
+    drop_sid(t, "AppPipelineRole", "NeverChangeTheBoundaryPolicy")
+
+
+def app_pipeline_may_delete_the_boundary(t):
+    sid(t, "AppPipelineRole", "NeverChangeTheBoundaryPolicy")["Action"].remove("iam:DeletePolicy")
+
+
+def app_pipeline_may_remove_boundaries(t):
+    drop_sid(t, "AppPipelineRole", "NeverRemoveABoundary")
+
+
+def app_pipeline_may_assume_app_roles(t):
+    drop_sid(t, "AppPipelineRole", "NeverAssumeAnAppRole")
+
+
+def app_pipeline_grants_functions_to_anyone(t):
+    del sid(t, "AppPipelineRole", "TheAppFunctionsForApiGatewayOnly")["Condition"]
+
+
+def app_pipeline_lambda_permission_unscoped(t):
+    sid(t, "AppPipelineRole", "TheAppFunctions")["Action"].append("lambda:AddPermission")
+
+
 APP_CASES = [
     authorizer_reads_secret, backend_star_action, authorizer_not_action, authorizer_invokes_anything,
     authorizer_invokes_the_rotator, old_runtime, text_logs, no_retention, no_key_unavailable_alarm,
@@ -673,6 +1010,17 @@ APP_CASES = [
     app_pipeline_other_stack, app_pipeline_key_roles, app_pipeline_writes_revocations,
     app_pipeline_wildcard_action, app_pipeline_admin_policy, app_pipeline_trusts_anyone,
     app_pipeline_in_the_app_role_path, app_pipeline_passes_roles_anywhere,
+    # the app functions' permissions boundary
+    app_role_without_boundary, app_role_admin_boundary, app_boundary_allows_everything,
+    app_boundary_invokes_any_function, app_boundary_invokes_prod_signer, app_boundary_reads_secrets,
+    app_boundary_writes_revocations, backend_role_trusts_the_pipeline,
+    # the pipeline's role cannot escalate
+    app_pipeline_creates_roles_without_boundary, app_pipeline_creates_roles_with_any_boundary,
+    app_pipeline_puts_role_policies_freely, app_pipeline_attaches_without_boundary,
+    app_pipeline_updates_trust, app_pipeline_may_change_the_boundary,
+    app_pipeline_may_delete_the_boundary, app_pipeline_may_remove_boundaries,
+    app_pipeline_may_assume_app_roles, app_pipeline_grants_functions_to_anyone,
+    app_pipeline_lambda_permission_unscoped,
 ]
 
 # ---------------------------------------------------------------- both stacks: the wiring

@@ -328,12 +328,22 @@ impl SecretsFn {
                     }
                     _ => return Err(refused(signer::BAD_REQUEST)),
                 };
+                let subject = matches!(revocation, Revocation::Subject { .. });
                 let answer = store
                     .revoke(revocation, sub.as_deref(), sign.session_max, now_ms)
                     .await
                     .inspect_err(|e| {
                         tracing::error!(event = "revocation_failed", code = "revocation_store", transient = e.transient, error = %e, "revocation not written");
                     })?;
+                // A subject revocation covers tokens issued up to its second (`iat` ≤
+                // `before`): it answers only once that second is over, so a login that
+                // follows the answer (a password change: revoke, then sign in again) is
+                // never covered by it.
+                if subject {
+                    let next_second = (now_ms / 1000 + 1) * 1000;
+                    let wait = next_second.saturating_sub(jwt_session::unix_now_ms());
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                }
                 Ok(Answer::Revoked(answer))
             }
             Request::Rotate(event) => {
