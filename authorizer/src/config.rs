@@ -60,6 +60,8 @@ pub mod vars {
     pub const DOUBLE_TOKEN: &str = "DOUBLE_TOKEN";
     /// Public JWK Set supplied at deploy time: no key fetch at cold start.
     pub const KEYS_BOOTSTRAP_JWKS: &str = "KEYS_BOOTSTRAP_JWKS";
+    /// Accepted token formats: `jwt`, `paseto` or `jwt,paseto` (contract §8).
+    pub const TOKEN_FORMATS: &str = "TOKEN_FORMATS";
     /// The DynamoDB revocation table (empty or unset: revocation off).
     pub const REVOCATION_TABLE: &str = "REVOCATION_TABLE";
     /// At most one read of the revocation table per this many seconds.
@@ -268,9 +270,9 @@ impl Config {
         let names = alg_text.as_deref().unwrap_or_default().split(',');
         for name in names.map(str::trim).filter(|s| !s.is_empty()) {
             match name.parse::<Alg>() {
-                Ok(a) if !algorithms.contains(&a) => algorithms.push(a),
-                Ok(_) => {}
-                Err(_) => c.problem(
+                Ok(a) if a.is_jwt() && !algorithms.contains(&a) => algorithms.push(a),
+                Ok(a) if a.is_jwt() => {}
+                Ok(_) | Err(_) => c.problem(
                     JWT_ALGORITHMS,
                     Code::Invalid,
                     format!(
@@ -422,6 +424,17 @@ impl Config {
                 }
             }
         };
+        let formats = match c.get(TOKEN_FORMATS) {
+            None => jwt_session::strict::TokenFormats::default(),
+            Some(text) => jwt_session::strict::TokenFormats::parse(&text).unwrap_or_else(|| {
+                c.problem(
+                    TOKEN_FORMATS,
+                    Code::Invalid,
+                    "must be `jwt`, `paseto` or `jwt,paseto`",
+                );
+                jwt_session::strict::TokenFormats::default()
+            }),
+        };
         let revocation_table = c.get(REVOCATION_TABLE).filter(|t| !t.is_empty());
         let refresh = c.number(
             REVOCATION_REFRESH_SECONDS,
@@ -467,6 +480,7 @@ impl Config {
                 leeway,
                 max_lifetime,
                 typ: jwt_type,
+                formats,
             },
             cookie: CookiePolicy {
                 name: cookie_name,

@@ -104,13 +104,35 @@ async fn verify_token(
     now: u64,
     keys: &impl AsyncFn(&str) -> Lookup,
 ) -> Result<Verified, Refusal> {
-    let header = strict::inspect(token, cfg).map_err(|r| Refusal::from(Refused::from(r)))?;
-    let key = match keys(&header.kid).await {
-        Lookup::Found(k) => k,
-        Lookup::UnknownKid => return Err(Refused::Token(Rejected::UnknownKid).into()),
-        Lookup::Unavailable => return Err(Refused::KeyUnavailable.into()),
-    };
+    let refused = |r: Rejected| Refusal::from(Refused::from(r));
+    // A PASETO (any version or purpose) is never read as a JWT, nor the other way round.
+    if strict::paseto::looks_like_paseto(token) {
+        if !cfg.formats.paseto {
+            return Err(refused(Rejected::Malformed));
+        }
+        let header = strict::paseto::inspect(token).map_err(refused)?;
+        let key = find_key(keys, &header.kid).await?;
+        return strict::paseto::verify_with_key(token, &header, &key, cfg, now)
+            .map_err(|r| r.map(Refused::from));
+    }
+    if !cfg.formats.jwt {
+        return Err(refused(Rejected::Malformed));
+    }
+    let header = strict::inspect(token, cfg).map_err(refused)?;
+    let key = find_key(keys, &header.kid).await?;
     strict::verify(token, &header, &key, cfg, now).map_err(|r| r.map(Refused::from))
+}
+
+/// The key of `kid`, or why there is none.
+async fn find_key(
+    keys: &impl AsyncFn(&str) -> Lookup,
+    kid: &str,
+) -> Result<std::sync::Arc<strict::VerifyingKey>, Refusal> {
+    match keys(kid).await {
+        Lookup::Found(k) => Ok(k),
+        Lookup::UnknownKid => Err(Refused::Token(Rejected::UnknownKid).into()),
+        Lookup::Unavailable => Err(Refused::KeyUnavailable.into()),
+    }
 }
 
 /// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie token's

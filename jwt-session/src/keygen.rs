@@ -19,7 +19,7 @@ fn secret(bytes: &[u8]) -> SecretBytes {
 /// hash's length.
 pub fn generate(alg: Alg) -> Result<Jwk, Error> {
     let material = match alg {
-        Alg::EdDSA => {
+        Alg::EdDSA | Alg::V4Public => {
             let pair = Ed25519KeyPair::generate().map_err(|_| Error::KeyGeneration)?;
             let seed = pair
                 .seed()
@@ -62,7 +62,15 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
         alg,
         material,
     };
-    jwk.kid = if alg.is_symmetric() {
+    jwk.kid = if alg == Alg::V4Public {
+        // A PASETO key's `kid` is its PASERK id (contract §8).
+        match &jwk.material {
+            KeyMaterial::Okp { x, .. } => {
+                crate::strict::paseto::kid_of(x).ok_or(Error::KeyGeneration)?
+            }
+            _ => return Err(Error::KeyGeneration),
+        }
+    } else if alg.is_symmetric() {
         // The thumbprint of an `oct` key is a hash of the secret itself: a `kid` (public, in
         // every token header and log line) must not be derived from it. A random id instead.
         random_kid()?

@@ -16,7 +16,14 @@ use crate::Error;
 pub struct SigningKey {
     kid: String,
     alg: Alg,
-    key: EncodingKey,
+    key: Signer,
+}
+
+enum Signer {
+    /// A JWT key, as `jsonwebtoken` takes it.
+    Jwt(EncodingKey),
+    /// A PASETO v4.public key: the Ed25519 seed and public key, 64 bytes.
+    Paseto(crate::SecretBytes),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -32,6 +39,15 @@ impl SigningKey {
     /// Builds the signing key from a validated private JWK.
     pub fn from_jwk(jwk: &Jwk) -> Result<SigningKey, Error> {
         let key = match &jwk.material {
+            KeyMaterial::Okp { x, d: Some(d) } if jwk.alg == Alg::V4Public => {
+                let mut both = zeroize::Zeroizing::new(d.expose().to_vec());
+                both.extend_from_slice(x);
+                return Ok(SigningKey {
+                    kid: jwk.kid.clone(),
+                    alg: jwk.alg,
+                    key: Signer::Paseto(crate::SecretBytes::new(both.to_vec())),
+                });
+            }
             KeyMaterial::Okp { x, d: Some(d) } => {
                 let pair = Ed25519KeyPair::from_seed_and_public_key(d.expose(), x)
                     .map_err(|_| Error::NotASigningKey)?;
@@ -70,7 +86,7 @@ impl SigningKey {
         Ok(SigningKey {
             kid: jwk.kid.clone(),
             alg: jwk.alg,
-            key,
+            key: Signer::Jwt(key),
         })
     }
 
@@ -87,20 +103,33 @@ impl SigningKey {
     /// Signs arbitrary bytes (a JWS signing input) and returns the base64url signature. For
     /// tests that must build tokens a JWT library would refuse to build.
     pub fn sign_raw(&self, message: &[u8]) -> Result<String, Error> {
-        jsonwebtoken::crypto::sign(message, &self.key, self.alg.to_jsonwebtoken())
-            .map_err(Error::Signing)
+        let (Signer::Jwt(key), Some(alg)) = (&self.key, self.alg.to_jsonwebtoken()) else {
+            return Err(Error::NotASigningKey);
+        };
+        jsonwebtoken::crypto::sign(message, key, alg).map_err(Error::Signing)
     }
 
-    /// Signs `claims` into a compact JWS with header `{"alg", "kid", "typ"}`.
+    /// Signs `claims` into a compact JWS with header `{"alg", "kid", "typ"}`, or, with a
+    /// `v4.public` key, into a PASETO v4.public token (footer `{"kid"}`, `exp`/`nbf`/`iat` as
+    /// RFC 3339; `typ` does not apply).
     pub fn mint(
         &self,
         claims: &Map<String, Value>,
         typ: Option<&str>,
     ) -> Result<SecretString, Error> {
-        let mut header = Header::new(self.alg.to_jsonwebtoken());
+        let key = match &self.key {
+            Signer::Paseto(secret) => {
+                return crate::strict::paseto::sign(secret.expose(), claims)
+                    .map(SecretString::new)
+                    .map_err(|_| Error::NotASigningKey);
+            }
+            Signer::Jwt(key) => key,
+        };
+        let alg = self.alg.to_jsonwebtoken().ok_or(Error::NotASigningKey)?;
+        let mut header = Header::new(alg);
         header.kid = Some(self.kid.clone());
         header.typ = typ.map(str::to_owned);
-        jsonwebtoken::encode(&header, claims, &self.key)
+        jsonwebtoken::encode(&header, claims, key)
             .map(SecretString::new)
             .map_err(Error::Signing)
     }
@@ -191,7 +220,7 @@ mod tests {
             } else {
                 jwk.to_public().unwrap()
             };
-            let mut v = Validation::new(alg.to_jsonwebtoken());
+            let mut v = Validation::new(alg.to_jsonwebtoken().unwrap());
             v.set_audience(&["api"]);
             let data = decode::<Value>(token.expose(), &public.decoding_key().unwrap(), &v)
                 .unwrap_or_else(|e| panic!("{alg}: {e}"));

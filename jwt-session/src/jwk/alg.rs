@@ -32,10 +32,13 @@ pub enum Alg {
     HS384,
     /// HMAC with SHA-512.
     HS512,
+    /// PASETO v4.public: an Ed25519 key (`kty` `OKP`, `crv` `Ed25519`) whose `kid` is its
+    /// PASERK id. It signs and verifies PASETO only, never a JWT (contract §8).
+    V4Public,
 }
 
 impl Alg {
-    /// Every supported algorithm, in a stable order.
+    /// Every JWT algorithm, in a stable order ([`Alg::V4Public`] is not one).
     pub const ALL: [Alg; 12] = [
         Alg::EdDSA,
         Alg::ES256,
@@ -66,13 +69,19 @@ impl Alg {
             Alg::HS256 => "HS256",
             Alg::HS384 => "HS384",
             Alg::HS512 => "HS512",
+            Alg::V4Public => "v4.public",
         }
+    }
+
+    /// Whether this is a JWT algorithm (everything but [`Alg::V4Public`]).
+    pub fn is_jwt(self) -> bool {
+        self != Alg::V4Public
     }
 
     /// The `kty` a key of this algorithm must have.
     pub fn kty(self) -> &'static str {
         match self {
-            Alg::EdDSA => "OKP",
+            Alg::EdDSA | Alg::V4Public => "OKP",
             Alg::ES256 | Alg::ES384 => "EC",
             Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => "RSA",
             Alg::HS256 | Alg::HS384 | Alg::HS512 => "oct",
@@ -84,10 +93,11 @@ impl Alg {
         matches!(self, Alg::HS256 | Alg::HS384 | Alg::HS512)
     }
 
-    /// The matching `jsonwebtoken` algorithm.
-    pub fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+    /// The matching `jsonwebtoken` algorithm (`None` for [`Alg::V4Public`], which is not a
+    /// JWT algorithm).
+    pub fn to_jsonwebtoken(self) -> Option<jsonwebtoken::Algorithm> {
         use jsonwebtoken::Algorithm as J;
-        match self {
+        Some(match self {
             Alg::EdDSA => J::EdDSA,
             Alg::ES256 => J::ES256,
             Alg::ES384 => J::ES384,
@@ -100,7 +110,8 @@ impl Alg {
             Alg::HS256 => J::HS256,
             Alg::HS384 => J::HS384,
             Alg::HS512 => J::HS512,
-        }
+            Alg::V4Public => return None,
+        })
     }
 
     /// The curve of an ECDSA `alg`: ES384's, else ES256's.
@@ -158,6 +169,7 @@ impl FromStr for Alg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Alg::ALL
             .iter()
+            .chain(&[Alg::V4Public])
             .copied()
             .find(|a| a.as_str() == s)
             .ok_or(UnknownAlg)

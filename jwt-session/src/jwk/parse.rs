@@ -84,12 +84,21 @@ impl Jwk {
             Some(_) => return Err(KeyProblem::BadUse),
         }
         let material = match alg {
-            Alg::EdDSA => parse_okp(&r, alg)?,
+            Alg::EdDSA | Alg::V4Public => parse_okp(&r, alg)?,
             Alg::ES256 | Alg::ES384 => parse_ec(&r, alg)?,
             Alg::HS256 | Alg::HS384 | Alg::HS512 => parse_oct(&r, alg)?,
             _ => parse_rsa(&r)?,
         };
         let jwk = Jwk { kid, alg, material };
+        // A PASETO key is bound to its PASERK id: the `kid` is computed, never chosen.
+        if alg == Alg::V4Public {
+            let KeyMaterial::Okp { x, .. } = &jwk.material else {
+                return Err(KeyProblem::BadKid);
+            };
+            if crate::strict::paseto::kid_of(x).as_deref() != Some(jwk.kid.as_str()) {
+                return Err(KeyProblem::BadKid);
+            }
+        }
         match visibility {
             Visibility::Private if !jwk.has_private() => Err(KeyProblem::MissingPrivateKey),
             Visibility::Public if !alg.is_symmetric() => {

@@ -34,7 +34,7 @@ mod tests;
 
 pub use claims::{claims_map, verify, Verified};
 pub use header::{inspect, TokenHeader, HEADER_MEMBERS};
-pub use policy::TokenPolicy;
+pub use policy::{TokenFormats, TokenPolicy};
 pub use rejected::{Refusal, Rejected, Rejection};
 pub use ring::{KeyRing, VerifyingKey};
 
@@ -53,6 +53,17 @@ pub fn check(
 ) -> Result<Verified, Rejection> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Rejected::TooLarge.into());
+    }
+    if paseto::looks_like_paseto(token) {
+        if !policy.formats.paseto {
+            return Err(Rejected::Malformed.into());
+        }
+        let header = paseto::inspect(token)?;
+        let key = ring.get(&header.kid).ok_or(Rejected::UnknownKid)?;
+        return paseto::verify_with_key(token, &header, key, policy, now);
+    }
+    if !policy.formats.jwt {
+        return Err(Rejected::Malformed.into());
     }
     let header = inspect(token, policy)?;
     let key = ring.get(&header.kid).ok_or(Rejected::UnknownKid)?;

@@ -127,6 +127,30 @@ pub fn verify(
     check_payload(payload.as_bytes(), &key.kid, policy, now, Times::Rfc3339)
 }
 
+/// [`verify`] with a key of the ring: a key of another algorithm (an `EdDSA` JWT key under
+/// that `kid`) never verifies a PASETO (`bad_alg`).
+pub fn verify_with_key(
+    token: &str,
+    header: &PasetoHeader,
+    key: &super::VerifyingKey,
+    policy: &TokenPolicy,
+    now: u64,
+) -> Result<Verified, Rejection> {
+    let key = key.paseto().ok_or(Rejected::BadAlg)?;
+    verify(token, header, key, policy, now)
+}
+
+/// The claims of a PASETO [`verify`] accepted, as JSON (times as the token writes them).
+pub fn payload_of(token: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let body = token.strip_prefix(V4_PUBLIC)?.split('.').next()?;
+    let mut bytes = URL_SAFE_NO_PAD.decode(body).ok()?;
+    let len = bytes.len().checked_sub(64)?;
+    bytes.truncate(len);
+    Some(bytes)
+}
+
 /// The signature check alone (with an implicit assertion, for the official test vectors; the
 /// authorizer uses none): the payload of a token whose signature `key` verifies.
 pub fn verify_signature(

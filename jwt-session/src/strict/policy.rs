@@ -23,8 +23,69 @@ pub struct TokenPolicy {
     /// Longest accepted `exp - now`, seconds (no leeway added). Default:
     /// [`DEFAULT_MAX_LIFETIME`].
     pub max_lifetime: u64,
-    /// Required header `typ`. Default: `None`, not checked.
+    /// Required header `typ`. Default: `None`, not checked (JWT only).
     pub typ: Option<String>,
+    /// Accepted token formats. Default: JWT only ([`TokenFormats::default`]).
+    pub formats: TokenFormats,
+}
+
+/// Which token formats are accepted (`TOKEN_FORMATS`, contract §8): a cookie value starting
+/// `v<digit>.public.` or `v<digit>.local.` is a PASETO, anything else a JWT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenFormats {
+    /// JWTs (JWS compact serialisation).
+    pub jwt: bool,
+    /// PASETO v4.public.
+    pub paseto: bool,
+}
+
+impl Default for TokenFormats {
+    fn default() -> Self {
+        TokenFormats::JWT
+    }
+}
+
+impl TokenFormats {
+    /// JWT only.
+    pub const JWT: TokenFormats = TokenFormats {
+        jwt: true,
+        paseto: false,
+    };
+    /// PASETO only.
+    pub const PASETO: TokenFormats = TokenFormats {
+        jwt: false,
+        paseto: true,
+    };
+    /// Both.
+    pub const BOTH: TokenFormats = TokenFormats {
+        jwt: true,
+        paseto: true,
+    };
+
+    /// `jwt`, `paseto` or both, comma-separated (each once); `None` for anything else.
+    pub fn parse(text: &str) -> Option<TokenFormats> {
+        let mut out = TokenFormats {
+            jwt: false,
+            paseto: false,
+        };
+        for name in text.split(',').map(str::trim) {
+            match name {
+                "jwt" if !out.jwt => out.jwt = true,
+                "paseto" if !out.paseto => out.paseto = true,
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The formats the keys of `algorithms` produce: JWT for any JWT algorithm, PASETO for
+    /// `v4.public`.
+    pub fn of(algorithms: &[Alg]) -> TokenFormats {
+        TokenFormats {
+            jwt: algorithms.iter().any(|a| a.is_jwt()),
+            paseto: algorithms.contains(&Alg::V4Public),
+        }
+    }
 }
 
 impl TokenPolicy {
@@ -37,6 +98,7 @@ impl TokenPolicy {
             leeway: DEFAULT_LEEWAY,
             max_lifetime: DEFAULT_MAX_LIFETIME,
             typ: None,
+            formats: TokenFormats::default(),
         }
     }
 }

@@ -7,8 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::DecodeSliceError;
 use base64::Engine as _;
 
+use super::paseto::PasetoKey;
 use super::Rejected;
-use crate::jwk::Verifier;
+use crate::jwk::{KeyMaterial, Verifier};
 use crate::{Alg, Jwk, JwkSet};
 
 /// A verification key with its pinned algorithm, parsed once when the key set loads
@@ -19,7 +20,10 @@ pub struct VerifyingKey {
     pub kid: String,
     /// The one algorithm it verifies.
     pub alg: Alg,
-    verifier: Verifier,
+    /// The JWT signature check (every algorithm but `v4.public`).
+    verifier: Option<Verifier>,
+    /// The PASETO key (`v4.public` only).
+    paseto: Option<PasetoKey>,
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -37,11 +41,25 @@ const MAX_SIGNATURE_BYTES: usize = 1024;
 impl VerifyingKey {
     /// Prepares the verification key of a validated JWK (`None` if aws-lc-rs refuses it).
     pub fn new(jwk: &Jwk) -> Option<VerifyingKey> {
+        let (verifier, paseto) = match (&jwk.material, jwk.alg) {
+            (KeyMaterial::Okp { x, .. }, Alg::V4Public) => {
+                let key = PasetoKey::from_public(x).filter(|k| k.kid == jwk.kid)?;
+                (None, Some(key))
+            }
+            (_, Alg::V4Public) => return None,
+            _ => (Some(jwk.verifier().ok()?), None),
+        };
         Some(VerifyingKey {
             kid: jwk.kid.clone(),
             alg: jwk.alg,
-            verifier: jwk.verifier().ok()?,
+            verifier,
+            paseto,
         })
+    }
+
+    /// The PASETO key, for a `v4.public` key only.
+    pub fn paseto(&self) -> Option<&PasetoKey> {
+        self.paseto.as_ref()
     }
 
     /// Checks `signature` (base64url, as in the token) over `message`. `Err(Malformed)` when
@@ -54,7 +72,9 @@ impl VerifyingKey {
             Err(DecodeSliceError::DecodeError(_)) => return Err(Rejected::Malformed),
         };
         let sig = buf.get(..len).ok_or(Rejected::BadSig)?;
-        if self.verifier.verify(message, sig) {
+        // A PASETO key never verifies a JWT.
+        let verifier = self.verifier.as_ref().ok_or(Rejected::BadAlg)?;
+        if verifier.verify(message, sig) {
             Ok(())
         } else {
             Err(Rejected::BadSig)
