@@ -290,7 +290,8 @@ async fn test(client: &Client, secret: &str, token: &str) -> Result<RotationResu
         .map_err(|_| RotationError::TestFailed("the new key cannot sign"))?;
     // Checked by the project's strict verifier, as the authorizer and the renewal will.
     let policy = TokenPolicy {
-        algorithms: vec![key.alg],
+        algorithms: vec![key.alg].into_iter().filter(|a| a.is_jwt()).collect(),
+        formats: jwt_session::strict::TokenFormats::of(&[key.alg]),
         ..TokenPolicy::new("rotation-test", vec!["rotation-test".to_owned()])
     };
     let ring = KeyRing::from_set(&JwkSet {

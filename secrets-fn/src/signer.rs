@@ -192,8 +192,12 @@ pub fn issue(
 pub fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenPolicy {
     let mut algorithms: Vec<Alg> = keys.keys.iter().map(|k| k.alg).collect();
     algorithms.dedup();
+    // The formats its keys sign (a `v4.public` key: PASETO), the JWT algorithms of the others.
+    let formats = strict::TokenFormats::of(&algorithms);
+    algorithms.retain(|a| a.is_jwt());
     TokenPolicy {
         algorithms,
+        formats,
         leeway: 0,
         max_lifetime: cfg.session_max.max(cfg.lifetime),
         ..TokenPolicy::new(cfg.issuer.clone(), vec![cfg.audience.clone()])
@@ -209,7 +213,7 @@ pub fn verify_for_renewal(
     token: &str,
     now: u64,
 ) -> Result<Map<String, Value>, SignError> {
-    verify_with_leeway(keys, cfg, token, now, 0)
+    verify_with_leeway(keys, cfg, token, now, 0).map(|(_, claims)| claims)
 }
 
 /// [`verify_for_renewal`] with a clock leeway (a token logging out may have just expired,
@@ -220,7 +224,7 @@ fn verify_with_leeway(
     token: &str,
     now: u64,
     leeway: u64,
-) -> Result<Map<String, Value>, SignError> {
+) -> Result<(strict::Verified, Map<String, Value>), SignError> {
     let ring = KeyRing::from_set(keys);
     let policy = TokenPolicy {
         leeway,
@@ -233,7 +237,7 @@ fn verify_with_leeway(
     if claims.get("sub").and_then(Value::as_str) != Some(verified.sub.as_str()) {
         return Err(SignError::InvalidToken(Rejected::BadClaim));
     }
-    Ok(claims)
+    Ok((verified, claims))
 }
 
 /// The malformed-request error of a `sign` or `renew` request.
@@ -325,7 +329,7 @@ impl Renewal {
         if token.expose().len() > strict::MAX_TOKEN_BYTES {
             return Err(SignError::InvalidToken(Rejected::TooLarge));
         }
-        let claims = verify_with_leeway(keys, cfg, token.expose(), now, leeway)?;
+        let (verified, claims) = verify_with_leeway(keys, cfg, token.expose(), now, leeway)?;
         let auth_time = claims
             .get("auth_time")
             .and_then(Value::as_u64)
@@ -342,7 +346,8 @@ impl Renewal {
             Some(_) => return Err(SignError::InvalidToken(Rejected::BadClaim)),
             None => None,
         };
-        let iat = claims.get("iat").and_then(Value::as_u64);
+        // As the verifier read it (a PASETO writes it as RFC 3339).
+        let iat = verified.iat;
         Ok(Renewal {
             sub,
             sid,
@@ -597,6 +602,48 @@ mod tests {
             another["sid"], first["sid"],
             "each login is a session of its own"
         );
+    }
+
+    #[test]
+    fn a_paseto_key_signs_and_renews_paseto_sessions() {
+        let k = JwkSet {
+            keys: vec![generate(Alg::V4Public).unwrap()],
+        };
+        let first = sign_alice(&k);
+        let token = first["token"].as_str().unwrap().to_owned();
+        assert!(token.starts_with("v4.public."), "{token}");
+        assert_eq!(first["kid"], k.keys[0].kid.as_str());
+        assert!(first["kid"].as_str().unwrap().starts_with("k4.pid."));
+        let later = NOW + 700;
+        let renewal =
+            Renewal::verify(&SecretString::new(token.clone()), &k, &cfg(), later).unwrap();
+        assert_eq!(renewal.iat, Some(NOW), "iat read from its RFC 3339 form");
+        let renewed = handle(
+            &json!({"action": "renew", "token": token}),
+            &k,
+            &cfg(),
+            later,
+        )
+        .unwrap();
+        assert!(renewed["token"].as_str().unwrap().starts_with("v4.public."));
+        assert_eq!(renewed["sid"], first["sid"]);
+        assert_ne!(renewed["jti"], first["jti"]);
+        // A JWT key set cannot renew it, nor can a PASETO key set renew a JWT.
+        assert!(Renewal::verify(
+            &SecretString::new(first["token"].as_str().unwrap().to_owned()),
+            &keys(),
+            &cfg(),
+            later
+        )
+        .is_err());
+        let jwt = sign_alice(&keys());
+        assert!(Renewal::verify(
+            &SecretString::new(jwt["token"].as_str().unwrap().to_owned()),
+            &k,
+            &cfg(),
+            NOW
+        )
+        .is_err());
     }
 
     #[test]

@@ -280,3 +280,78 @@ async fn dynamodb_down_while_warm_serves_the_last_set_then_fails_closed_then_rec
     assert_eq!(reason(&stack, &revoked).await, "revoked");
     assert_eq!(stack.function_pid("authorizer"), pid, "no restart");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paseto_session_is_issued_accepted_renewed_and_revoked_through_the_real_binaries() {
+    let mut stack = Stack::start();
+    stack.create_revocation_table().await;
+    // The secret holds one v4.public key: the signer mints PASETO, the key server serves it.
+    let keys = stack.keygen("keys.json", &["v4.public"]);
+    stack.create_secret(&keys.text()).await;
+    let hash = stack.hash_password(PASSWORD);
+    let users = json!({"alice": {"password": hash, "scope": "orders:read"}}).to_string();
+    let mut s_env = secrets_env();
+    s_env.extend(revocation_env());
+    s_env.extend([
+        ("SECRETS_FN_ACTIONS", "get_keys,sign"),
+        ("SIGN_ISSUER", ISSUER),
+        ("SIGN_AUDIENCE", AUDIENCE),
+    ]);
+    stack.start_function("secrets-fn", "secrets-fn", &s_env);
+    let mut a_env = authorizer_env();
+    a_env.extend(revocation_env());
+    a_env.extend([
+        ("REVOCATION_REFRESH_SECONDS", "1"),
+        ("TOKEN_FORMATS", "paseto"),
+    ]);
+    stack.start_function("authorizer", "authorizer", &a_env);
+    let users = Box::leak(users.into_boxed_str());
+    stack.start_function(
+        "login-example",
+        "login-example",
+        &[
+            ("LOGIN_USERS", users),
+            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
+        ],
+    );
+    let token = log_in(&stack, "alice").await;
+    assert!(token.starts_with("v4.public."), "{token}");
+    assert_eq!(reason(&stack, &token).await, "ok");
+    let record = stack.audit("authorizer").last().cloned().unwrap();
+    assert!(record["kid"].as_str().unwrap().starts_with("k4.pid."));
+    assert_eq!(record["sub"], "alice");
+    // Renewal keeps the session.
+    let renewed = stack.invoke("secrets-fn", &renew(&token)).await;
+    let renewed_token = renewed.json()["token"].as_str().unwrap().to_owned();
+    assert!(renewed_token.starts_with("v4.public."));
+    assert_eq!(reason(&stack, &renewed_token).await, "ok");
+    // This authorizer takes PASETO only: a JWT (of a key it does not even have) is malformed,
+    // and so is a PASETO of another version or purpose.
+    let jwt = stack.keygen("other.json", &["EdDSA"]).mint(&[]).token;
+    assert_eq!(reason(&stack, &jwt).await, "malformed");
+    let v3 = token.replacen("v4.public.", "v3.public.", 1);
+    assert_eq!(reason(&stack, &v3).await, "malformed");
+    let local = token.replacen("v4.public.", "v4.local.", 1);
+    assert_eq!(reason(&stack, &local).await, "malformed");
+    // Logging out revokes the session: both of its tokens are refused within the bound.
+    let ans = stack
+        .invoke(
+            "login-example",
+            &login(
+                "/logout",
+                None,
+                &[&format!("{COOKIE}={renewed_token}")],
+                None,
+            ),
+        )
+        .await;
+    assert_eq!(ans.json()["statusCode"], 200, "{ans:?}");
+    tokio::time::sleep(WITHIN_BOUND).await;
+    assert_eq!(reason(&stack, &token).await, "revoked");
+    assert_eq!(reason(&stack, &renewed_token).await, "revoked");
+    let out = stack.all_output();
+    assert!(
+        !out.contains(&token) && !out.contains(&renewed_token),
+        "a token in a log"
+    );
+}

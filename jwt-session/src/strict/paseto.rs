@@ -453,6 +453,87 @@ mod tests {
         assert_eq!(check(&big, &key).unwrap_err(), Rejected::TooLarge);
     }
 
+    fn ring_of(keys: &[crate::Jwk]) -> super::super::KeyRing {
+        let set = crate::JwkSet {
+            keys: keys.to_vec(),
+        };
+        super::super::KeyRing::from_set(&set.to_public(false))
+    }
+
+    #[test]
+    fn a_jwt_never_verifies_under_a_paseto_key_nor_a_paseto_under_an_eddsa_key() {
+        use crate::keygen::generate;
+        use crate::mint::SigningKey;
+        use crate::{Alg, Jwk};
+        let v4 = generate(Alg::V4Public).unwrap();
+        let mut eddsa = generate(Alg::EdDSA).unwrap();
+        // An EdDSA key under a PASERK-looking kid (its own id): still a JWT key.
+        let crate::jwk::KeyMaterial::Okp { x, .. } = &eddsa.material else {
+            panic!("an OKP key")
+        };
+        eddsa.kid = kid_of(x).unwrap();
+        let ring = ring_of(&[v4.clone(), eddsa.clone()]);
+        let both = TokenPolicy {
+            formats: super::super::TokenFormats::BOTH,
+            ..policy()
+        };
+        let paseto = SigningKey::from_jwk(&v4)
+            .unwrap()
+            .mint(&claims(), None)
+            .unwrap();
+        assert!(super::super::check(paseto.expose(), &both, &ring, NOW).is_ok());
+        // A JWT (alg EdDSA) whose kid names the PASETO key: the key's algorithm is not EdDSA.
+        let mut eddsa_as_v4 = eddsa.clone();
+        eddsa_as_v4.kid = v4.kid.clone();
+        let jwt = SigningKey::from_jwk(&eddsa_as_v4)
+            .unwrap()
+            .mint(&claims(), Some("JWT"))
+            .unwrap();
+        let err = super::super::check(jwt.expose(), &both, &ring, NOW).unwrap_err();
+        assert_eq!(err.reason, Rejected::BadAlg);
+        // A PASETO signed by the EdDSA key, its footer naming that key: never verified by it.
+        let mut eddsa_as_paseto: Jwk = eddsa.clone();
+        eddsa_as_paseto.alg = Alg::V4Public;
+        let forged = SigningKey::from_jwk(&eddsa_as_paseto)
+            .unwrap()
+            .mint(&claims(), None)
+            .unwrap();
+        let err = super::super::check(forged.expose(), &both, &ring, NOW).unwrap_err();
+        assert_eq!(err.reason, Rejected::BadAlg);
+        // Formats not accepted are malformed, whatever the key.
+        let jwt_only = policy();
+        let err = super::super::check(paseto.expose(), &jwt_only, &ring, NOW).unwrap_err();
+        assert_eq!(err.reason, Rejected::Malformed);
+        let good_jwt = SigningKey::from_jwk(&eddsa)
+            .unwrap()
+            .mint(&claims(), Some("JWT"))
+            .unwrap();
+        let paseto_only = TokenPolicy {
+            formats: super::super::TokenFormats::PASETO,
+            ..policy()
+        };
+        let err = super::super::check(good_jwt.expose(), &paseto_only, &ring, NOW).unwrap_err();
+        assert_eq!(err.reason, Rejected::Malformed);
+        assert!(super::super::check(good_jwt.expose(), &jwt_only, &ring, NOW).is_ok());
+    }
+
+    #[test]
+    fn a_paseto_jwk_is_refused_unless_its_kid_is_its_paserk_id() {
+        use crate::{Alg, JwkSet, Visibility};
+        let mut v4 = crate::keygen::generate(Alg::V4Public).unwrap();
+        let text = serde_json::to_string(
+            &JwkSet {
+                keys: vec![v4.clone()],
+            }
+            .to_public(false),
+        )
+        .unwrap();
+        assert!(JwkSet::parse(&text, Visibility::Public).is_ok());
+        v4.kid = "k4.pid.somebody-else".into();
+        let text = serde_json::to_string(&JwkSet { keys: vec![v4] }.to_public(false)).unwrap();
+        assert!(JwkSet::parse(&text, Visibility::Public).is_err());
+    }
+
     #[test]
     fn a_key_is_bound_to_its_paserk_id() {
         let (secret, key) = pair();
