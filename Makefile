@@ -121,7 +121,7 @@ CARGO_FUZZ_VERSION := 0.13.2
 fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) with AddressSanitizer
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 	@mkdir -p target
-	@for t in cookie token differential handler; do \
+	@for t in cookie token differential handler paseto; do \
 	  echo "==> fuzzing $$t for $(FUZZ_SECONDS)s (log: target/fuzz-$$t.log)"; \
 	  mkdir -p fuzz/corpus/$$t; \
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t seeds/$$t -- \

@@ -32,7 +32,7 @@ mod ring;
 #[cfg(test)]
 mod tests;
 
-pub use claims::{claims_map, verify, Verified};
+pub use claims::{claims_map, rfc3339, rfc3339_seconds, verify, Verified};
 pub use header::{inspect, TokenHeader, HEADER_MEMBERS};
 pub use policy::{TokenFormats, TokenPolicy};
 pub use rejected::{Refusal, Rejected, Rejection};
