@@ -40,9 +40,16 @@ struct World {
 }
 
 async fn world(name: &str, same_site: &str, lifetime: &str) -> World {
+    world_of(name, same_site, lifetime, "EdDSA").await
+}
+
+/// A world whose signing key is of `alg`: `v4.public` makes it a PASETO world (the
+/// authorizer then takes PASETO only).
+async fn world_of(name: &str, same_site: &str, lifetime: &str, alg: &str) -> World {
     let mut stack = Stack::start();
     stack.create_revocation_table().await;
-    let keys = stack.keygen("keys.json", &["EdDSA"]);
+    let keys = stack.keygen("keys.json", &[alg]);
+    let formats = if alg == "v4.public" { "paseto" } else { "jwt" };
     stack.create_secret(&keys.text()).await;
     let users = json!({
         "alice": {"password": stack.hash_password(PASSWORD), "scope": "orders:read orders:write"},
@@ -75,6 +82,7 @@ async fn world(name: &str, same_site: &str, lifetime: &str) -> World {
             ("ALLOWED_ORIGINS", &origins),
             ("REVOCATION_TABLE", REVOCATION_TABLE),
             ("REVOCATION_REFRESH_SECONDS", REVOCATION_REFRESH),
+            ("TOKEN_FORMATS", formats),
         ],
     );
     stack.start_function(
@@ -672,5 +680,49 @@ async fn logging_out_in_one_browser_ends_the_same_cookie_copied_into_another() {
     assert!(revoked >= 1, "the refusal is audited as revoked");
     drop(b);
     drop(thief);
+    w.check_audit_and_leaks().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paseto_session_lives_in_the_same_cookie_and_passes_the_same_checks() {
+    let mut w = world_of("paseto", "Strict", "900", "v4.public").await;
+    let http = w.gw.http_url.clone();
+    let b = w.driver.browser("alice");
+    w.login(&b, "alice", PASSWORD);
+    let cookie = w.session_cookie(&b).unwrap();
+    let value = cookie["value"].as_str().unwrap();
+    assert!(value.starts_with("v4.public."), "a PASETO session");
+    assert_eq!(cookie["httpOnly"], true);
+    assert_eq!(cookie["secure"], true);
+    assert_eq!(cookie["sameSite"], "Strict");
+    // Scripts cannot read it; the page's requests carry it.
+    let seen = b.exec("return document.cookie", json!([]));
+    assert!(!seen.as_str().unwrap_or_default().contains("v4.public."));
+    assert_eq!(w.items(&b, &http), Vec::<String>::new());
+    // An unsafe request needs the CSRF header, as with a JWT.
+    let no_csrf = b.fetch(
+        &format!("{http}/orders"),
+        json!({"method": "POST", "credentials": "same-origin",
+               "headers": {"content-type": "application/json"},
+               "body": "{\"item\":\"tea\"}"}),
+    );
+    assert_eq!(no_csrf["status"], 401, "{no_csrf}");
+    let csrf = b.exec("return sessionStorage.getItem('csrf')", json!([]));
+    let ordered = b.fetch(
+        &format!("{http}/orders"),
+        json!({"method": "POST", "credentials": "same-origin",
+               "headers": {"content-type": "application/json", "X-CSRF-Token": csrf},
+               "body": "{\"item\":\"tea\"}"}),
+    );
+    assert_eq!(ordered["status"], 201, "{ordered}");
+    assert_eq!(w.items(&b, &http), vec!["tea".to_owned()]);
+    let audit = w.stack.audit("authorizer");
+    assert!(audit.iter().any(
+        |r| r["reason"] == "ok" && r["kid"].as_str().is_some_and(|k| k.starts_with("k4.pid."))
+    ));
+    w.shot(&b, "paseto");
+    b.click("#logout-button");
+    assert!(b.wait_for("!document.getElementById('login-view').hidden", SHORT));
+    drop(b);
     w.check_audit_and_leaks().await;
 }
