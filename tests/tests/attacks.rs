@@ -370,6 +370,11 @@ fn secrets_of(cases: &[Case], keys: &Keys) -> Vec<String> {
             t.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.'))
         {
             let segs: Vec<&str> = part.split('.').collect();
+            // A PASETO: `v4.public.<payload and signature>.<footer>`.
+            if segs.len() == 4 && part.starts_with('v') && part.len() > 40 {
+                out.push(part.to_owned());
+                out.push(segs[2].to_owned());
+            }
             if segs.len() == 3 && part.len() > 40 {
                 out.push(part.to_owned());
                 if segs[2].len() > 20 {
@@ -1431,4 +1436,231 @@ async fn route_rules_and_double_token_mode() {
     ));
     let secrets = secrets_of(&cases, &keys);
     run(&stack, &cases, &secrets, &[]).await;
+}
+
+/// A v4.public token over exactly these payload and footer bytes, signed by the key of `alg`
+/// in the secret (its Ed25519 seed and public key).
+fn paseto_raw(keys: &Keys, alg: &str, payload: &[u8], footer: &[u8]) -> String {
+    let jwk = keys
+        .set
+        .keys
+        .iter()
+        .find(|k| k.alg.as_str() == alg)
+        .unwrap();
+    let KeyMaterial::Okp { x, d: Some(d) } = &jwk.material else {
+        panic!("an OKP key")
+    };
+    let mut secret = d.expose().to_vec();
+    secret.extend_from_slice(x);
+    jwt_session::strict::paseto::sign_bytes(&secret, payload, footer, None).unwrap()
+}
+
+fn paseto_claims(extra: &[(&str, Value)]) -> Value {
+    let rfc = |t: u64| jwt_session::strict::rfc3339(t).unwrap();
+    let t = now();
+    let mut c = json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "alice",
+        "iat": rfc(t), "nbf": rfc(t), "exp": rfc(t + 600), "jti": "j-paseto",
+    });
+    for (k, v) in extra {
+        c[*k] = v.clone();
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attack_catalogue_for_paseto() {
+    let (stack, _file, keys) = stack(
+        &["v4.public", "EdDSA"],
+        &[("TOKEN_FORMATS", "jwt,paseto")],
+        &[],
+    )
+    .await;
+    let v4_kid = keys.kid("v4.public");
+    let footer = json!({ "kid": v4_kid }).to_string();
+    let signed = |claims: &Value, footer: &str| {
+        paseto_raw(
+            &keys,
+            "v4.public",
+            claims.to_string().as_bytes(),
+            footer.as_bytes(),
+        )
+    };
+    let good = signed(&paseto_claims(&[]), &footer);
+    let (v4_body, v4_footer) = good
+        .strip_prefix("v4.public.")
+        .unwrap()
+        .split_once('.')
+        .unwrap();
+    let forged = paseto_claims(&[("sub", json!(MARKER))]);
+    let ed = keys.signer("EdDSA");
+    let mut cases = vec![
+        case("valid PASETO", rest_cookie(&good), Want::Allow),
+        case("valid PASETO, HTTP API", http_cookie(&good), Want::Allow),
+        case(
+            "valid EdDSA JWT beside it",
+            rest_cookie(&good_jwt(&ed)),
+            Want::Allow,
+        ),
+    ];
+    for header in [
+        "v1.public.",
+        "v2.public.",
+        "v3.public.",
+        "v4.local.",
+        "v3.local.",
+    ] {
+        cases.push(case(
+            format!("version or purpose confusion: {header}"),
+            rest_cookie(&format!("{header}{v4_body}.{v4_footer}")),
+            Want::Deny("malformed"),
+        ));
+    }
+    cases.push(case(
+        "no footer",
+        rest_cookie(&paseto_raw(
+            &keys,
+            "v4.public",
+            paseto_claims(&[]).to_string().as_bytes(),
+            b"",
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "footer with another member, validly signed",
+        rest_cookie(&signed(
+            &paseto_claims(&[]),
+            &json!({"kid": v4_kid, "wpk": "x"}).to_string(),
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "footer with a duplicate kid, validly signed",
+        rest_cookie(&signed(
+            &paseto_claims(&[]),
+            &format!(r#"{{"kid":"{v4_kid}","kid":"{v4_kid}"}}"#),
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "footer re-encoded (same kid, other bytes)",
+        rest_cookie(&format!(
+            "v4.public.{v4_body}.{}",
+            b64(format!("{{ \"kid\": \"{v4_kid}\" }}").as_bytes())
+        )),
+        Want::Deny("bad_sig"),
+    ));
+    cases.push(case(
+        "footer swapped to a kid that is not a PASERK id",
+        rest_cookie(&format!(
+            "v4.public.{v4_body}.{}",
+            b64(json!({"kid": keys.kid("EdDSA")}).to_string().as_bytes())
+        )),
+        Want::Deny("unknown_kid"),
+    ));
+    cases.push(case(
+        "truncated signature",
+        rest_cookie(&format!(
+            "v4.public.{}.{v4_footer}",
+            &v4_body[..v4_body.len() - 8]
+        )),
+        Want::Deny("bad_sig"),
+    ));
+    cases.push(case(
+        "forged claims under the real footer",
+        rest_cookie(&{
+            // The real signature after forged claims.
+            let bytes = URL_SAFE_NO_PAD.decode(v4_body).unwrap();
+            let mut forged_body = forged.to_string().into_bytes();
+            forged_body.extend_from_slice(&bytes[bytes.len() - 64..]);
+            format!("v4.public.{}.{v4_footer}", b64(&forged_body))
+        }),
+        Want::Deny("bad_sig"),
+    ));
+    // The wrong key family: a JWT under the PASETO key's kid, and a PASETO signed by the EdDSA
+    // key naming the PASETO key.
+    cases.push(case(
+        "JWT (EdDSA) under the v4.public key's kid",
+        rest_cookie(&token(
+            &ed,
+            json!({"alg": "EdDSA", "kid": v4_kid, "typ": "JWT"}),
+            claims(&[]),
+        )),
+        Want::Deny("bad_alg"),
+    ));
+    cases.push(case(
+        "PASETO signed by the EdDSA key, footer naming the v4.public key",
+        rest_cookie(&paseto_raw(
+            &keys,
+            "EdDSA",
+            paseto_claims(&[("sub", json!(MARKER))])
+                .to_string()
+                .as_bytes(),
+            footer.as_bytes(),
+        )),
+        Want::Deny("bad_sig"),
+    ));
+    cases.push(case(
+        "JWT with alg v4.public",
+        rest_cookie(&token(
+            &ed,
+            json!({"alg": "v4.public", "kid": v4_kid, "typ": "JWT"}),
+            claims(&[]),
+        )),
+        Want::Deny("bad_alg"),
+    ));
+    // Claim types and times.
+    cases.push(case(
+        "exp as a NumericDate",
+        rest_cookie(&signed(
+            &paseto_claims(&[("exp", json!(now() + 600))]),
+            &footer,
+        )),
+        Want::Deny("bad_claim"),
+    ));
+    cases.push(case(
+        "exp not a date-time",
+        rest_cookie(&signed(
+            &paseto_claims(&[("exp", json!("tomorrow"))]),
+            &footer,
+        )),
+        Want::Deny("bad_claim"),
+    ));
+    cases.push(case(
+        "expired",
+        rest_cookie(&signed(
+            &paseto_claims(&[("exp", json!("2020-01-01T00:00:00Z"))]),
+            &footer,
+        )),
+        Want::Deny("expired"),
+    ));
+    cases.push(case(
+        "wrong audience",
+        rest_cookie(&signed(
+            &paseto_claims(&[("aud", json!("other-api"))]),
+            &footer,
+        )),
+        Want::Deny("bad_aud"),
+    ));
+    cases.push(case(
+        "payload not UTF-8, validly signed",
+        rest_cookie(&paseto_raw(
+            &keys,
+            "v4.public",
+            b"\xff\xfe{}",
+            footer.as_bytes(),
+        )),
+        Want::Deny("malformed"),
+    ));
+    cases.push(case(
+        "oversize",
+        rest_cookie(&format!("v4.public.{}.{v4_footer}", "A".repeat(4200))),
+        Want::Deny("too_large"),
+    ));
+    let secrets = secrets_of(&cases, &keys);
+    run(&stack, &cases, &secrets, &[MARKER]).await;
+}
+
+fn good_jwt(signer: &SigningKey) -> String {
+    good(signer, &[])
 }

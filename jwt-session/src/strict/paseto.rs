@@ -160,8 +160,12 @@ pub fn verify_signature(
 ) -> Result<String, Rejected> {
     let untrusted =
         UntrustedToken::<Public, V4>::try_from(token).map_err(|_| Rejected::Malformed)?;
+    // The signature verified but the payload is not UTF-8: a token we would never issue.
     let trusted =
-        PublicToken::verify(&key.key, &untrusted, None, implicit).map_err(|_| Rejected::BadSig)?;
+        PublicToken::verify(&key.key, &untrusted, None, implicit).map_err(|e| match e {
+            pasetors::errors::Error::PayloadInvalidUtf8 => Rejected::Malformed,
+            _ => Rejected::BadSig,
+        })?;
     Ok(trusted.payload().to_owned())
 }
 
