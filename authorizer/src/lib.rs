@@ -289,8 +289,9 @@ impl Authorizer {
         }
     }
 
-    /// Decides one request. Never fails and never panics on any input.
-    pub async fn decide(&self, req: &Request, now: u64) -> Decision {
+    /// Decides one request of an invocation that began at `invoked`. Never fails and never
+    /// panics on any input.
+    pub async fn decide(&self, req: &Request, now: u64, invoked: std::time::Instant) -> Decision {
         let decision = decide_with(req, &self.cfg, now, &async |kid: &str| {
             self.keys.get(kid).await
         })
@@ -301,7 +302,7 @@ impl Authorizer {
         // Only a token whose signature and claims verified is looked up; a revoked one is
         // refused (401) whatever else was decided for it.
         let verdict = match &decision {
-            Decision::Allow(v) | Decision::Forbid(v, _) => revocations.check(v, now).await,
+            Decision::Allow(v) | Decision::Forbid(v, _) => revocations.check(v, now, invoked).await,
             Decision::Deny(_) => Ok(()),
         };
         match (verdict, decision) {
@@ -321,7 +322,7 @@ impl Authorizer {
         let started = std::time::Instant::now();
         let now = unix_now();
         let req = Request::read(event, &self.cfg.read_headers);
-        let decision = self.decide(&req, now).await;
+        let decision = self.decide(&req, now, started).await;
         let answer = response::build(&req, &decision, &self.cfg.answer);
         audit::record(&req, &decision, lambda_request_id, now, started.elapsed());
         match answer {

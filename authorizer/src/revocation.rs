@@ -45,6 +45,13 @@ pub const MAX_PAGES: usize = 250;
 /// While no read ever succeeded (a cold container whose load failed), how soon to try again.
 pub const FIRST_LOAD_RETRY: Duration = Duration::from_millis(500);
 
+/// How much of an invocation may pass before its revocation read must be over: a read made
+/// by a request is cut to what is left of this (the key fetch may have used some), so that a
+/// slow key server and a slow DynamoDB together still answer, and audit, within the
+/// template's 5 s function time-out. A request with nothing left does not read (the next one
+/// does); the set keeps serving until its staleness bound.
+pub const INVOCATION_BUDGET: Duration = Duration::from_millis(4_000);
+
 /// Where revocations are read from and how fresh they must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationPolicy {
@@ -112,8 +119,8 @@ impl DynamoFeed {
         DynamoFeed { client, table }
     }
 
-    /// Every item written at or after `since_ms` (all of them for `None`), within `deadline`
-    /// for all its pages.
+    /// Every item written at or after `since_ms` (all of them for `None`) that has not
+    /// expired, within `deadline` for all its pages.
     pub async fn read(
         &self,
         since_ms: Option<u64>,
@@ -127,6 +134,7 @@ impl DynamoFeed {
     async fn read_pages(&self, since_ms: Option<u64>) -> Result<FeedRead, ReadError> {
         let mut out = FeedRead::default();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
+        let now = jwt_session::unix_now();
         let condition = match since_ms {
             Some(_) => "#feed = :feed AND #at >= :since",
             None => "#feed = :feed",
@@ -142,6 +150,10 @@ impl DynamoFeed {
                 .table_name(&self.table)
                 .index_name(table::FEED_INDEX)
                 .key_condition_expression(condition)
+                // Expired items stay until DynamoDB's TTL deletes them, up to days later: they
+                // are still read (and billed) but not sent, parsed or kept.
+                .filter_expression("#expires > :now")
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .limit(PAGE_ITEMS)
                 .projection_expression("#kind, #value, #before, #expires, #at")
                 .expression_attribute_names("#kind", table::KIND)
@@ -197,6 +209,9 @@ pub struct RevocationState {
     set: RevocationSet,
     last_success: Option<Instant>,
     last_attempt: Option<Instant>,
+    /// When the last full read after the first load began, successful or not: a periodic
+    /// full read that fails is not retried until the next one is due, so incremental reads
+    /// go on meanwhile (a feed too large for one read's deadline cannot stop them).
     last_full: Option<Instant>,
     /// Our clock (ms since the epoch) when the last successful read began.
     cursor_ms: Option<u64>,
@@ -249,9 +264,12 @@ impl RevocationState {
         self.last_attempt = Some(now);
     }
 
-    /// A read that began at `started` failed.
-    pub fn record_failure(&mut self, started: Instant) {
+    /// A read that began at `started` failed; `full` if it was a read of the whole feed.
+    pub fn record_failure(&mut self, started: Instant, full: bool) {
         self.last_attempt = Some(started);
+        if full && self.cursor_ms.is_some() {
+            self.last_full = Some(started);
+        }
     }
 
     /// Whether the set may still be used.
@@ -312,17 +330,17 @@ impl Revocations {
     /// Loads the set now (at start-up, before the first decision).
     pub async fn warm(&self) {
         let mut state = self.state.lock().await;
-        self.refresh(&mut state).await;
+        self.refresh(&mut state, self.policy.timeout.saturating_mul(3))
+            .await;
     }
 
-    async fn refresh(&self, state: &mut RevocationState) {
+    async fn refresh(&self, state: &mut RevocationState, deadline: Duration) {
         let started = Instant::now();
         let started_ms = jwt_session::unix_now_ms();
         let since = state.since(started);
-        let deadline = self.policy.timeout.saturating_mul(3);
+        let full = since.is_none();
         match self.feed.read(since, deadline).await {
             Ok(read) => {
-                let full = since.is_none();
                 let (items, calls, capacity) = (read.entries.len(), read.calls, read.capacity);
                 state.record_success(
                     started,
@@ -343,7 +361,7 @@ impl Revocations {
                 );
             }
             Err(e) => {
-                state.record_failure(started);
+                state.record_failure(started, full);
                 let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(
                     event = "revocations_refresh_failed",
@@ -356,11 +374,19 @@ impl Revocations {
         }
     }
 
-    /// The verdict on a verified token, reading the feed first when a read is due.
-    pub async fn check(&self, token: &Verified, unix_now: u64) -> Result<(), Refused> {
+    /// The verdict on a verified token, reading the feed first when a read is due, within
+    /// what is left of [`INVOCATION_BUDGET`] since the invocation began (`invoked`).
+    pub async fn check(
+        &self,
+        token: &Verified,
+        unix_now: u64,
+        invoked: Instant,
+    ) -> Result<(), Refused> {
         let mut state = self.state.lock().await;
-        if state.refresh_due(Instant::now(), &self.policy) {
-            self.refresh(&mut state).await;
+        let left = INVOCATION_BUDGET.saturating_sub(invoked.elapsed());
+        if state.refresh_due(Instant::now(), &self.policy) && !left.is_zero() {
+            let deadline = self.policy.timeout.saturating_mul(3).min(left);
+            self.refresh(&mut state, deadline).await;
         }
         state.check(token, Instant::now(), unix_now, &self.policy)
     }
@@ -428,7 +454,7 @@ mod tests {
         assert!(!s.refresh_due(t0 + p.refresh - Duration::from_millis(1), &p));
         assert!(s.refresh_due(t0 + p.refresh, &p));
         let t1 = t0 + p.refresh;
-        s.record_failure(t1);
+        s.record_failure(t1, false);
         assert!(!s.refresh_due(t1 + p.refresh - Duration::from_millis(1), &p));
         assert!(s.refresh_due(t1 + p.refresh, &p));
     }
@@ -447,12 +473,30 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_full_reload_gives_way_to_incremental_reads_until_the_next_one_is_due() {
+        let mut s = RevocationState::default();
+        let t0 = Instant::now();
+        s.record_success(t0, 1_000_000, true, Vec::new(), T);
+        // The periodic full read fails (a feed too large for its deadline, say) ...
+        let t1 = t0 + FULL_RELOAD_EVERY;
+        assert_eq!(s.since(t1), None);
+        s.record_failure(t1, true);
+        // ... the next reads are incremental, from the last successful read ...
+        assert_eq!(
+            s.since(t1 + Duration::from_secs(5)),
+            Some(1_000_000 - FEED_OVERLAP_MS)
+        );
+        // ... and the whole feed is tried again an interval of full reloads later.
+        assert_eq!(s.since(t1 + FULL_RELOAD_EVERY), None);
+    }
+
+    #[test]
     fn the_last_set_serves_until_the_staleness_bound_then_fails_closed() {
         let p = policy();
         let mut s = RevocationState::default();
         let t0 = Instant::now();
         s.record_success(t0, T * 1000, true, vec![session("s1")], T);
-        s.record_failure(t0 + Duration::from_secs(10));
+        s.record_failure(t0 + Duration::from_secs(10), false);
         let before = t0 + p.max_stale - Duration::from_millis(1);
         assert_eq!(s.check(&token("a", "s2", T), before, T, &p), Ok(()));
         assert_eq!(
@@ -491,7 +535,8 @@ mod tests {
         let p = policy();
         let mut s = RevocationState::default();
         let t0 = Instant::now();
-        s.record_failure(t0);
+        s.record_failure(t0, true);
+        assert_eq!(s.since(t0 + FIRST_LOAD_RETRY), None, "still the whole feed");
         assert!(!s.refresh_due(t0 + FIRST_LOAD_RETRY - Duration::from_millis(1), &p));
         assert!(s.refresh_due(t0 + FIRST_LOAD_RETRY, &p));
         s.record_success(t0 + FIRST_LOAD_RETRY, T * 1000, true, Vec::new(), T);

@@ -427,6 +427,18 @@ impl Stack {
         hash_password(&self.paths, password)
     }
 
+    /// Starts the example login (`login-example`) with `users` as its user store, asking
+    /// `secrets-fn` for tokens; `extra` is added to its environment.
+    pub fn start_login(&mut self, users: &serde_json::Value, extra: &[(&str, &str)]) {
+        let users = users.to_string();
+        let mut env = vec![
+            ("LOGIN_USERS", users.as_str()),
+            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
+        ];
+        env.extend_from_slice(extra);
+        self.start_function("login-example", "login-example", &env);
+    }
+
     /// Starts the local API Gateway in front of the functions registered with the watch;
     /// `env` is added to its environment. Its log is part of [`Stack::all_output`].
     pub fn start_gateway(&self, env: &[(&str, &str)]) -> GatewayProc {

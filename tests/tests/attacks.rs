@@ -1610,38 +1610,26 @@ async fn attack_catalogue_for_paseto() {
         Want::Deny("bad_alg"),
     ));
     // Claim types and times.
-    cases.push(case(
-        "exp as a NumericDate",
-        rest_cookie(&signed(
-            &paseto_claims(&[("exp", json!(now() + 600))]),
-            &footer,
-        )),
-        Want::Deny("bad_claim"),
-    ));
-    cases.push(case(
-        "exp not a date-time",
-        rest_cookie(&signed(
-            &paseto_claims(&[("exp", json!("tomorrow"))]),
-            &footer,
-        )),
-        Want::Deny("bad_claim"),
-    ));
-    cases.push(case(
-        "expired",
-        rest_cookie(&signed(
-            &paseto_claims(&[("exp", json!("2020-01-01T00:00:00Z"))]),
-            &footer,
-        )),
-        Want::Deny("expired"),
-    ));
-    cases.push(case(
-        "wrong audience",
-        rest_cookie(&signed(
-            &paseto_claims(&[("aud", json!("other-api"))]),
-            &footer,
-        )),
-        Want::Deny("bad_aud"),
-    ));
+    for (name, claim, want) in [
+        (
+            "exp as a NumericDate",
+            ("exp", json!(now() + 600)),
+            "bad_claim",
+        ),
+        (
+            "exp not a date-time",
+            ("exp", json!("tomorrow")),
+            "bad_claim",
+        ),
+        ("expired", ("exp", json!("2020-01-01T00:00:00Z")), "expired"),
+        ("wrong audience", ("aud", json!("other-api")), "bad_aud"),
+    ] {
+        cases.push(case(
+            name,
+            rest_cookie(&signed(&paseto_claims(&[claim]), &footer)),
+            Want::Deny(want),
+        ));
+    }
     cases.push(case(
         "payload not UTF-8, validly signed",
         rest_cookie(&paseto_raw(

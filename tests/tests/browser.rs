@@ -54,8 +54,7 @@ async fn world_of(name: &str, same_site: &str, lifetime: &str, alg: &str) -> Wor
     let users = json!({
         "alice": {"password": stack.hash_password(PASSWORD), "scope": "orders:read orders:write"},
         "mallory": {"password": stack.hash_password(MALLORY_PASSWORD), "scope": "orders:read orders:write"},
-    })
-    .to_string();
+    });
     let (http_port, rest_port) = (free_port(), free_port());
     let origins = format!("http://127.0.0.1:{http_port},http://127.0.0.1:{rest_port}");
     stack.start_function(
@@ -85,14 +84,7 @@ async fn world_of(name: &str, same_site: &str, lifetime: &str, alg: &str) -> Wor
             ("TOKEN_FORMATS", formats),
         ],
     );
-    stack.start_function(
-        "login-example",
-        "login-example",
-        &[
-            ("LOGIN_USERS", &users),
-            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
-        ],
-    );
+    stack.start_login(&users, &[]);
     stack.start_function("orders-example", "orders-example", &[]);
     // The template's result cache (AuthorizerCacheTtl, 60 s) serves an answer's context for
     // its TTL, `renew` included: with tokens of a few seconds the page would never see

@@ -33,17 +33,23 @@ struct Pair {
 }
 
 async fn start(max_stale: &'static str) -> Pair {
+    start_with("EdDSA", &[("REVOCATION_MAX_STALE_SECONDS", max_stale)]).await
+}
+
+/// The pair with revocation on, one signing key of `alg` in the secret, the authorizer
+/// reading the table through the fault proxy with `authorizer_extra` in its environment, and
+/// the example login with users alice and bob.
+async fn start_with(alg: &str, authorizer_extra: &[(&'static str, &'static str)]) -> Pair {
     let mut stack = Stack::start();
     stack.create_revocation_table().await;
     let proxy = FaultProxy::start(stack.moto_port);
-    let keys = stack.keygen("keys.json", &["EdDSA"]);
+    let keys = stack.keygen("keys.json", &[alg]);
     stack.create_secret(&keys.text()).await;
     let hash = stack.hash_password(PASSWORD);
     let users = json!({
         "alice": {"password": hash, "scope": "orders:read"},
         "bob": {"password": hash, "scope": "orders:read"},
-    })
-    .to_string();
+    });
     let mut s_env = secrets_env();
     s_env.extend(revocation_env());
     s_env.extend([
@@ -58,22 +64,14 @@ async fn start(max_stale: &'static str) -> Pair {
     a_env.extend(revocation_env());
     a_env.extend([
         ("REVOCATION_REFRESH_SECONDS", "1"),
-        ("REVOCATION_MAX_STALE_SECONDS", max_stale),
         (
             "AWS_ENDPOINT_URL_DYNAMODB",
             Box::leak(proxy.url().into_boxed_str()),
         ),
     ]);
+    a_env.extend_from_slice(authorizer_extra);
     stack.start_function("authorizer", "authorizer", &a_env);
-    let users = Box::leak(users.into_boxed_str());
-    stack.start_function(
-        "login-example",
-        "login-example",
-        &[
-            ("LOGIN_USERS", users),
-            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
-        ],
-    );
+    stack.start_login(&users, &[]);
     Pair {
         stack,
         proxy,
@@ -283,37 +281,19 @@ async fn dynamodb_down_while_warm_serves_the_last_set_then_fails_closed_then_rec
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paseto_session_is_issued_accepted_renewed_and_revoked_through_the_real_binaries() {
-    let mut stack = Stack::start();
-    stack.create_revocation_table().await;
     // The secret holds one v4.public key: the signer mints PASETO, the key server serves it.
-    let keys = stack.keygen("keys.json", &["v4.public"]);
-    stack.create_secret(&keys.text()).await;
-    let hash = stack.hash_password(PASSWORD);
-    let users = json!({"alice": {"password": hash, "scope": "orders:read"}}).to_string();
-    let mut s_env = secrets_env();
-    s_env.extend(revocation_env());
-    s_env.extend([
-        ("SECRETS_FN_ACTIONS", "get_keys,sign"),
-        ("SIGN_ISSUER", ISSUER),
-        ("SIGN_AUDIENCE", AUDIENCE),
-    ]);
-    stack.start_function("secrets-fn", "secrets-fn", &s_env);
-    let mut a_env = authorizer_env();
-    a_env.extend(revocation_env());
-    a_env.extend([
-        ("REVOCATION_REFRESH_SECONDS", "1"),
-        ("TOKEN_FORMATS", "paseto"),
-    ]);
-    stack.start_function("authorizer", "authorizer", &a_env);
-    let users = Box::leak(users.into_boxed_str());
-    stack.start_function(
-        "login-example",
-        "login-example",
+    let Pair {
+        stack,
+        proxy: _proxy,
+        ..
+    } = start_with(
+        "v4.public",
         &[
-            ("LOGIN_USERS", users),
-            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
+            ("REVOCATION_MAX_STALE_SECONDS", "300"),
+            ("TOKEN_FORMATS", "paseto"),
         ],
-    );
+    )
+    .await;
     let token = log_in(&stack, "alice").await;
     assert!(token.starts_with("v4.public."), "{token}");
     assert_eq!(reason(&stack, &token).await, "ok");

@@ -40,8 +40,7 @@ async fn start() -> Stack {
     let keys = stack.keygen("keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
     let hash = stack.hash_password(PASSWORD);
-    let users =
-        json!({"alice": {"password": hash, "scope": "orders:read orders:write"}}).to_string();
+    let users = json!({"alice": {"password": hash, "scope": "orders:read orders:write"}});
     let mut s_env = secrets_env();
     s_env.extend([
         ("SECRETS_FN_ACTIONS", "get_keys,sign"),
@@ -53,15 +52,7 @@ async fn start() -> Stack {
     ]);
     stack.start_function("secrets-fn", "secrets-fn", &s_env);
     stack.start_function("authorizer", "authorizer", &authorizer_env());
-    let users = Box::leak(users.into_boxed_str());
-    stack.start_function(
-        "login-example",
-        "login-example",
-        &[
-            ("LOGIN_USERS", users),
-            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
-        ],
-    );
+    stack.start_login(&users, &[]);
     stack
 }
 

@@ -34,8 +34,7 @@ async fn no_binary_logs_a_token_a_cookie_or_a_private_key_at_trace() {
     stack.create_secret(&keys.text()).await;
     let before: Value = serde_json::from_str(&keys.text()).unwrap();
     let hash = stack.hash_password(PASSWORD);
-    let users = json!({"alice": {"password": hash, "scope": "orders:read"}}).to_string();
-    let users = Box::leak(users.into_boxed_str());
+    let users = json!({"alice": {"password": hash, "scope": "orders:read"}});
     let mut s_env = secrets_env();
     s_env.extend([
         ("SECRETS_FN_ACTIONS", "get_keys,sign,rotate"),
@@ -47,15 +46,7 @@ async fn no_binary_logs_a_token_a_cookie_or_a_private_key_at_trace() {
     let mut a_env = authorizer_env();
     a_env.push(TRACE);
     stack.start_function("authorizer", "authorizer", &a_env);
-    stack.start_function(
-        "login-example",
-        "login-example",
-        &[
-            ("LOGIN_USERS", users),
-            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
-            TRACE,
-        ],
-    );
+    stack.start_login(&users, &[TRACE]);
 
     // A login: the signer mints, the login sets the cookie.
     let ans = stack

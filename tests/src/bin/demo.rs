@@ -206,16 +206,8 @@ async fn sessions(stack: &mut Stack) {
     let password = jwt_session::mint::random_token(18).unwrap_or_default();
     let hash = jwt_session::password::hash(&password).unwrap_or_default();
     let users =
-        serde_json::json!({"alice": {"password": hash, "scope": "orders:read orders:write"}})
-            .to_string();
-    stack.start_function(
-        "login-example",
-        "login-example",
-        &[
-            ("LOGIN_USERS", &users),
-            ("SIGNER_FUNCTION_NAME", "secrets-fn"),
-        ],
-    );
+        serde_json::json!({"alice": {"password": hash, "scope": "orders:read orders:write"}});
+    stack.start_login(&users, &[]);
     let mut rows: Vec<(String, String)> = Vec::new();
     let creds = serde_json::json!({"username": "alice", "password": password});
     let login = stack
