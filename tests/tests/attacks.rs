@@ -1579,15 +1579,17 @@ async fn attack_catalogue_for_paseto() {
     ));
     // The wrong key family: a JWT under the PASETO key's kid, and a PASETO signed by the EdDSA
     // key naming the PASETO key.
-    cases.push(case(
-        "JWT (EdDSA) under the v4.public key's kid",
-        rest_cookie(&token(
-            &ed,
-            json!({"alg": "EdDSA", "kid": v4_kid, "typ": "JWT"}),
-            claims(&[]),
-        )),
-        Want::Deny("bad_alg"),
-    ));
+    for alg in ["EdDSA", "v4.public"] {
+        cases.push(case(
+            format!("JWT (alg {alg}, signed by the EdDSA key) under the v4.public key's kid"),
+            rest_cookie(&token(
+                &ed,
+                json!({"alg": alg, "kid": v4_kid, "typ": "JWT"}),
+                claims(&[]),
+            )),
+            Want::Deny("bad_alg"),
+        ));
+    }
     cases.push(case(
         "PASETO signed by the EdDSA key, footer naming the v4.public key",
         rest_cookie(&paseto_raw(
@@ -1599,15 +1601,6 @@ async fn attack_catalogue_for_paseto() {
             footer.as_bytes(),
         )),
         Want::Deny("bad_sig"),
-    ));
-    cases.push(case(
-        "JWT with alg v4.public",
-        rest_cookie(&token(
-            &ed,
-            json!({"alg": "v4.public", "kid": v4_kid, "typ": "JWT"}),
-            claims(&[]),
-        )),
-        Want::Deny("bad_alg"),
     ));
     // Claim types and times.
     for (name, claim, want) in [
