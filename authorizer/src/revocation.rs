@@ -78,6 +78,12 @@ impl RevocationPolicy {
         }
     }
 
+    /// How long one read, all its pages, may take: three `REVOCATION_TIMEOUT_MS` (a request's
+    /// read also stops at what is left of [`INVOCATION_BUDGET`]).
+    pub fn read_deadline(&self) -> Duration {
+        self.timeout.saturating_mul(3)
+    }
+
     /// The DynamoDB client: no SDK retries (a failed read is retried at the next interval,
     /// not multiplied here) and the time-out.
     pub fn client_config(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::config::Config {
@@ -330,8 +336,7 @@ impl Revocations {
     /// Loads the set now (at start-up, before the first decision).
     pub async fn warm(&self) {
         let mut state = self.state.lock().await;
-        self.refresh(&mut state, self.policy.timeout.saturating_mul(3))
-            .await;
+        self.refresh(&mut state, self.policy.read_deadline()).await;
     }
 
     async fn refresh(&self, state: &mut RevocationState, deadline: Duration) {
@@ -385,8 +390,8 @@ impl Revocations {
         let mut state = self.state.lock().await;
         let left = INVOCATION_BUDGET.saturating_sub(invoked.elapsed());
         if state.refresh_due(Instant::now(), &self.policy) && !left.is_zero() {
-            let deadline = self.policy.timeout.saturating_mul(3).min(left);
-            self.refresh(&mut state, deadline).await;
+            self.refresh(&mut state, self.policy.read_deadline().min(left))
+                .await;
         }
         state.check(token, Instant::now(), unix_now, &self.policy)
     }
