@@ -70,6 +70,8 @@ pub mod vars {
     pub const REVOCATION_MAX_STALE_SECONDS: &str = "REVOCATION_MAX_STALE_SECONDS";
     /// Time-out of one read (`Query` page) of the revocation table, milliseconds.
     pub const REVOCATION_TIMEOUT_MS: &str = "REVOCATION_TIMEOUT_MS";
+    /// Partitions of the revocation feed read (at least as many as the signer writes).
+    pub const REVOCATION_SHARDS: &str = jwt_session::revocation::SHARDS_VAR;
 }
 
 /// Defaults for the variables the contract lets us choose.
@@ -96,12 +98,12 @@ pub mod defaults {
     pub const KEYS_FETCH_TIMEOUT_MS: u64 = 2_000;
     /// `CSRF_HEADER_NAME`.
     pub const CSRF_HEADER_NAME: &str = "X-CSRF-Token";
-    /// `REVOCATION_REFRESH_SECONDS` (contract §7).
-    pub const REVOCATION_REFRESH_SECONDS: u64 = 5;
-    /// `REVOCATION_MAX_STALE_SECONDS` (contract §7).
-    pub const REVOCATION_MAX_STALE_SECONDS: u64 = 300;
-    /// `REVOCATION_TIMEOUT_MS`.
-    pub const REVOCATION_TIMEOUT_MS: u64 = 1_000;
+    /// `REVOCATION_REFRESH_SECONDS` (contract §7): the revocation policy's own.
+    pub const REVOCATION_REFRESH_SECONDS: u64 = crate::revocation::DEFAULT_REFRESH_SECONDS;
+    /// `REVOCATION_MAX_STALE_SECONDS` (contract §7): the revocation policy's own.
+    pub const REVOCATION_MAX_STALE_SECONDS: u64 = crate::revocation::DEFAULT_MAX_STALE_SECONDS;
+    /// `REVOCATION_TIMEOUT_MS`: the revocation policy's own.
+    pub const REVOCATION_TIMEOUT_MS: u64 = crate::revocation::DEFAULT_TIMEOUT_MS;
 }
 
 /// The headers the event reader keeps: the union of what each check declares it reads (the
@@ -461,10 +463,12 @@ impl Config {
             100,
             30_000,
         );
+        let shards = jwt_session::revocation::FeedShards::from_env(&mut c);
         let revocation = revocation_table.map(|table| RevocationPolicy {
             refresh: Duration::from_secs(refresh),
             max_stale: Duration::from_secs(stale),
             timeout: Duration::from_millis(revocation_timeout),
+            shards,
             ..RevocationPolicy::new(table)
         });
         if !c.problems().is_empty() {
@@ -735,6 +739,30 @@ mod tests {
         assert_eq!(p, RevocationPolicy::new("dev-revocations".into()));
         assert_eq!(p.refresh, Duration::from_secs(5));
         assert_eq!(p.max_stale, Duration::from_secs(300));
+        assert_eq!(p.shards.count(), 8);
+    }
+
+    #[test]
+    fn revocation_shards_are_read_from_one_to_sixty_four() {
+        let base = [
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("REVOCATION_TABLE", "t"),
+        ];
+        let mut ok = base.to_vec();
+        ok.push(("REVOCATION_SHARDS", "16"));
+        assert_eq!(cfg(&ok).unwrap().revocation.unwrap().shards.count(), 16);
+        for bad in ["0", "65", "many"] {
+            let mut v = base.to_vec();
+            v.push(("REVOCATION_SHARDS", bad));
+            let err = cfg(&v).unwrap_err();
+            assert!(
+                err.problems
+                    .iter()
+                    .any(|p| p.variable == "REVOCATION_SHARDS"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

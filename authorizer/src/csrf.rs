@@ -121,6 +121,7 @@ mod tests {
             sub: "s".into(),
             exp: 0,
             iat: None,
+            auth_time: None,
             jti: None,
             sid: None,
             scope: None,

@@ -207,6 +207,7 @@ mod tests {
             sub: "user-1".into(),
             exp: 1_900_000_000,
             iat: None,
+            auth_time: None,
             jti: Some("j1".into()),
             sid: None,
             scope: Some("read".into()),

@@ -1,114 +1,83 @@
 //! The revocation feed with the real DynamoDB client and stubbed answers
-//! (`aws-smithy-mocks`): pages are followed to the end, an item that is not a revocation fails
-//! the read (a set missing an entry would serve a revoked session), and a failed call is a
-//! failed read (the set keeps serving until its staleness bound; see `revocation::tests`).
+//! (`aws-smithy-mocks`): which index and key condition each pass asks for, pages followed a
+//! page per request, every shard read, throttling and other failed calls kept apart from the
+//! pages already read (the rules themselves are pinned in `revocation::tests`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::time::{Duration, Instant};
+
 use authorizer::revocation::{
-    DynamoFeed, ReadError, RevocationPolicy, Revocations, INVOCATION_BUDGET,
+    DynamoFeed, Pass, ReadError, RevocationPolicy, Revocations, INVOCATION_BUDGET,
 };
-use authorizer::Verified;
-use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
-use aws_sdk_dynamodb::types::error::{InternalServerError, ResourceNotFoundException};
+use authorizer::{Refused, Verified};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::operation::query::{QueryError, QueryInput, QueryOutput};
+use aws_sdk_dynamodb::types::error::InternalServerError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use jwt_session::revocation::dynamodb::to_item;
-use jwt_session::revocation::{Entry, Revocation};
+use jwt_session::revocation::{Entry, FeedShards};
+
+const TIMEOUT: Duration = Duration::from_secs(1);
 
 fn session(sid: &str) -> Entry {
-    Entry::new(
-        Revocation::Session { sid: sid.into() },
-        1_800_000_000_000,
-        3600,
+    // Written at a fixed time, in force for long after now.
+    Entry::session(sid.into(), 1_700_000_000_000, 400_000_000, 0)
+}
+
+fn token(sid: &str) -> Verified {
+    let now = jwt_session::unix_now();
+    Verified {
+        kid: "k".into(),
+        sub: "alice".into(),
+        exp: now + 600,
+        iat: Some(now),
+        auth_time: Some(now),
+        jti: None,
+        sid: Some(sid.into()),
+        scope: None,
+        scopes: Vec::new(),
+        csrf: None,
+        renew: false,
+    }
+}
+
+fn value<'a>(q: &'a QueryInput, name: &str) -> Option<&'a AttributeValue> {
+    q.expression_attribute_values().and_then(|v| v.get(name))
+}
+
+fn shard(q: &QueryInput) -> Option<String> {
+    value(q, ":feed").and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn answer(status: u16, body: &'static str) -> HttpResponse {
+    HttpResponse::new(
+        aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
+        aws_smithy_types::body::SdkBody::from(body),
     )
 }
 
-const DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// A client whose first `Query` answers session "a" and a continuation key, and whose
-/// second (the one with `ExclusiveStartKey`) answers `last`.
-fn two_pages(last: impl Fn() -> QueryOutput + Send + Sync + 'static) -> Client {
-    let first = mock!(Client::query)
-        .match_requests(|q| q.exclusive_start_key().is_none())
-        .then_output(|| {
-            QueryOutput::builder()
-                .items(to_item(&session("a")))
-                .last_evaluated_key("id", AttributeValue::S("sid#a".into()))
-                .build()
-        });
-    let second = mock!(Client::query)
-        .match_requests(|q| q.exclusive_start_key().is_some())
-        .then_output(last);
-    mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &second])
+fn one_shard() -> RevocationPolicy {
+    RevocationPolicy {
+        shards: FeedShards::new(1).unwrap(),
+        refresh: Duration::ZERO,
+        ..RevocationPolicy::new("t".into())
+    }
 }
 
 #[tokio::test]
-async fn every_page_is_read() {
-    let client = two_pages(|| QueryOutput::builder().items(to_item(&session("c"))).build());
-    let read = DynamoFeed::new(client, "t".into())
-        .read(Some(1), DEADLINE)
-        .await
-        .unwrap();
-    assert_eq!(read.calls, 2);
-    assert_eq!(read.entries, vec![session("a"), session("c")]);
-}
-
-#[tokio::test]
-async fn an_item_that_is_not_a_revocation_fails_the_read() {
-    let client = two_pages(|| {
-        let mut bad = to_item(&session("b"));
-        bad.insert("kind".into(), AttributeValue::S("user".into()));
-        QueryOutput::builder()
-            .items(to_item(&session("c")))
-            .items(bad)
-            .build()
-    });
-    let err = DynamoFeed::new(client, "t".into())
-        .read(Some(1), DEADLINE)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ReadError::InvalidItem(_)), "{err}");
-}
-
-#[tokio::test]
-async fn a_failed_or_denied_query_is_a_failed_read() {
-    let down = mock!(Client::query).then_error(|| {
-        QueryError::InternalServerError(InternalServerError::builder().message("down").build())
-    });
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&down], |c| c
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
-    let err = DynamoFeed::new(client, "t".into())
-        .read(None, DEADLINE)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ReadError::Query(_)), "{err}");
-
-    let missing = mock!(Client::query).then_error(|| {
-        QueryError::ResourceNotFoundException(
-            ResourceNotFoundException::builder()
-                .message("no table")
-                .build(),
-        )
-    });
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&missing]);
-    assert!(DynamoFeed::new(client, "t".into())
-        .read(None, DEADLINE)
-        .await
-        .is_err());
-}
-
-#[tokio::test]
-async fn every_read_asks_dynamodb_to_leave_out_expired_items() {
+async fn a_load_asks_the_expiry_index_to_leave_out_expired_items_in_its_key_condition() {
     let page = mock!(Client::query)
         .match_requests(|q| {
-            q.filter_expression() == Some("#expires > :now")
+            q.index_name() == Some("feed-expires")
+                && q.key_condition_expression() == Some("#feed = :feed AND #expires > :bound")
+                && q.filter_expression().is_none()
                 && q.expression_attribute_names()
                     .and_then(|n| n.get("#expires"))
                     .is_some_and(|n| n == "expires_at")
-                && q.expression_attribute_values()
-                    .and_then(|v| v.get(":now"))
+                && value(q, ":bound")
                     .and_then(|v| v.as_n().ok())
                     .and_then(|n| n.parse::<u64>().ok())
                     .is_some_and(|n| n.abs_diff(jwt_session::unix_now()) < 60)
@@ -116,44 +85,142 @@ async fn every_read_asks_dynamodb_to_leave_out_expired_items() {
         .then_output(|| QueryOutput::builder().build());
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&page]);
     let feed = DynamoFeed::new(client, "t".into());
-    assert!(feed.read(None, DEADLINE).await.is_ok());
-    assert!(feed.read(Some(1), DEADLINE).await.is_ok());
-    assert_eq!(page.num_calls(), 2);
+    let read = feed
+        .page(0, Pass::Load, None, 2000, jwt_session::unix_now(), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(read.next, None);
+    assert_eq!(page.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_incremental_pass_asks_the_feed_index_for_what_was_written_since() {
+    let page = mock!(Client::query)
+        .match_requests(|q| {
+            q.index_name() == Some("feed-at")
+                && q.key_condition_expression() == Some("#feed = :feed AND #at >= :bound")
+                && value(q, ":bound") == Some(&AttributeValue::N("12345".into()))
+                && shard(q).as_deref() == Some("revocations#3")
+                && q.limit() == Some(500)
+        })
+        .then_output(|| {
+            QueryOutput::builder()
+                .items(to_item(&session("a"), FeedShards::DEFAULT))
+                .last_evaluated_key("id", AttributeValue::S("sid#a".into()))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&page]);
+    let read = DynamoFeed::new(client, "t".into())
+        .page(3, Pass::Since(12345), None, 500, 0, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(read.entries, vec![session("a")]);
+    assert!(read.next.is_some());
+}
+
+#[tokio::test]
+async fn every_shard_is_loaded_before_the_first_decision() {
+    let page = mock!(Client::query).then_output(|| QueryOutput::builder().build());
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&page]);
+    let policy = RevocationPolicy {
+        shards: FeedShards::new(5).unwrap(),
+        ..RevocationPolicy::new("t".into())
+    };
+    let revocations = Revocations::new(DynamoFeed::new(client, "t".into()), policy);
+    revocations.warm().await;
+    assert_eq!(page.num_calls(), 5, "one load per shard");
+    let now = jwt_session::unix_now();
+    assert_eq!(
+        revocations.check(&token("s"), now, Instant::now()).await,
+        Ok(())
+    );
+}
+
+#[tokio::test]
+async fn a_backlog_is_read_a_page_per_request_and_a_throttled_page_keeps_what_came_before() {
+    // The load: one page. Then an incremental pass with two pages, the second throttled once.
+    let load = mock!(Client::query)
+        .match_requests(|q| q.index_name() == Some("feed-expires"))
+        .then_output(|| QueryOutput::builder().build());
+    let first = mock!(Client::query)
+        .match_requests(|q| q.index_name() == Some("feed-at") && q.exclusive_start_key().is_none())
+        .then_output(|| {
+            QueryOutput::builder()
+                .items(to_item(&session("a"), FeedShards::DEFAULT))
+                .last_evaluated_key("id", AttributeValue::S("sid#a".into()))
+                .build()
+        });
+    let throttled = mock!(Client::query)
+        .match_requests(|q| q.exclusive_start_key().is_some())
+        .sequence()
+        .http_response(|| {
+            answer(
+                400,
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}"#,
+            )
+        })
+        .output(|| {
+            QueryOutput::builder()
+                .items(to_item(&session("b"), FeedShards::DEFAULT))
+                .build()
+        })
+        .build();
+    let client = mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&load, &first, &throttled],
+        |c| c.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+    );
+    let revocations = Revocations::new(DynamoFeed::new(client, "t".into()), one_shard());
+    revocations.warm().await;
+    let now = jwt_session::unix_now();
+    let check = async |sid: &str| revocations.check(&token(sid), now, Instant::now()).await;
+    // Request 1: the first page of the pass.
+    assert_eq!(check("a").await, Err(Refused::Revoked));
+    assert_eq!(first.num_calls(), 1);
+    assert_eq!(throttled.num_calls(), 0, "one page per request");
+    // Request 2: the second page is throttled: what the first held still counts, and the set
+    // serves (the staleness bound counts from the last page read).
+    assert_eq!(check("b").await, Ok(()));
+    assert_eq!(throttled.num_calls(), 1);
+    // Request 3 (the wait after a failure is the refresh interval, zero here): the same page
+    // again, from where the pass stopped.
+    assert_eq!(check("a").await, Err(Refused::Revoked));
+    assert_eq!(throttled.num_calls(), 2);
+    assert_eq!(check("b").await, Err(Refused::Revoked));
+}
+
+#[tokio::test]
+async fn a_failed_query_is_a_failed_page() {
+    let down = mock!(Client::query).then_error(|| {
+        QueryError::InternalServerError(InternalServerError::builder().message("down").build())
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&down], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let err = DynamoFeed::new(client, "t".into())
+        .page(0, Pass::Load, None, 2000, 0, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReadError::Query(_)), "{err}");
 }
 
 #[tokio::test]
 async fn a_request_whose_invocation_budget_is_spent_does_not_read_and_the_next_one_does() {
     let page = mock!(Client::query).then_output(|| QueryOutput::builder().build());
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&page]);
-    let policy = RevocationPolicy {
-        refresh: std::time::Duration::ZERO,
-        ..RevocationPolicy::new("t".into())
-    };
-    let revocations = Revocations::new(DynamoFeed::new(client, "t".into()), policy);
+    let revocations = Revocations::new(DynamoFeed::new(client, "t".into()), one_shard());
     revocations.warm().await;
     assert_eq!(page.num_calls(), 1, "the load at start-up");
-    let token = Verified {
-        kid: "k".into(),
-        sub: "alice".into(),
-        exp: jwt_session::unix_now() + 600,
-        iat: Some(jwt_session::unix_now()),
-        jti: None,
-        sid: Some("s".into()),
-        scope: None,
-        scopes: Vec::new(),
-        csrf: None,
-        renew: false,
-    };
     let now = jwt_session::unix_now();
     // The key fetch took the whole budget: no read (a read now would outlive the function's
     // time-out), and the last set serves.
-    let spent = std::time::Instant::now()
-        .checked_sub(INVOCATION_BUDGET)
-        .unwrap();
-    assert_eq!(revocations.check(&token, now, spent).await, Ok(()));
+    let spent = Instant::now().checked_sub(INVOCATION_BUDGET).unwrap();
+    assert_eq!(revocations.check(&token("s"), now, spent).await, Ok(()));
     assert_eq!(page.num_calls(), 1);
     // A fresh invocation reads.
-    let fresh = std::time::Instant::now();
-    assert_eq!(revocations.check(&token, now, fresh).await, Ok(()));
+    assert_eq!(
+        revocations.check(&token("s"), now, Instant::now()).await,
+        Ok(())
+    );
     assert_eq!(page.num_calls(), 2);
 }

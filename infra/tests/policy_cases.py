@@ -255,7 +255,72 @@ def table_policy_allows_put_item(t):
 
 
 def table_policy_whole_table(t):
-    table_policy(t)["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations"}
+    table_policy(t)["Resource"].append(
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations"})
+
+
+def table_policy_every_index(t):
+    table_policy(t)["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations/index/*"}]
+
+
+def table_policy_a_third_index(t):
+    table_policy(t)["Resource"].append(
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Stage}-${AWS::StackName}-revocations/index/by-subject"})
+
+
+def table_policy_without_the_expiry_index(t):
+    table_policy(t)["Resource"] = [r for r in table_policy(t)["Resource"] if not r["Fn::Sub"].endswith("/feed-expires")]
+
+
+# the feed's shards and its two indexes
+
+
+def gsi(t, name):
+    return next(i for i in res(t, "RevocationTable")["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == name)
+
+
+def signer_without_shards(t):
+    del env(t, "SignerFunction")["REVOCATION_SHARDS"]
+
+
+def signer_shards_unbounded(t):
+    del t["Parameters"]["RevocationShards"]["MaxValue"]
+
+
+def no_expiry_index(t):
+    props = res(t, "RevocationTable")["Properties"]
+    props["GlobalSecondaryIndexes"] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] != "feed-expires"]
+
+
+def no_feed_index(t):
+    props = res(t, "RevocationTable")["Properties"]
+    props["GlobalSecondaryIndexes"] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] != "feed-at"]
+
+
+def expiry_index_sorted_by_at(t):
+    gsi(t, "feed-expires")["KeySchema"][1]["AttributeName"] = "at"
+
+
+def expiry_index_keyed_by_id(t):
+    gsi(t, "feed-expires")["KeySchema"][0]["AttributeName"] = "id"
+
+
+def expiry_index_without_range(t):
+    del gsi(t, "feed-expires")["KeySchema"][1]
+
+
+def expiry_index_keys_only(t):
+    gsi(t, "feed-expires")["Projection"] = {"ProjectionType": "KEYS_ONLY"}
+
+
+def feed_index_sorted_by_expiry(t):
+    gsi(t, "feed-at")["KeySchema"][1]["AttributeName"] = "expires_at"
+
+
+def expires_at_a_string(t):
+    defs = res(t, "RevocationTable")["Properties"]["AttributeDefinitions"]
+    next(d for d in defs if d["AttributeName"] == "expires_at")["AttributeType"] = "S"
 
 
 def table_policy_unconditional(t):
@@ -628,7 +693,12 @@ KEY_CASES = [
     # revocations
     signer_deletes_revocations, revocations_provisioned, revocations_never_expire,
     key_server_reads_revocations, rotation_writes_revocations, table_policy_allows_put_item,
-    table_policy_whole_table, table_policy_unconditional,
+    table_policy_whole_table, table_policy_every_index, table_policy_a_third_index,
+    table_policy_without_the_expiry_index, table_policy_unconditional,
+    # the feed's shards and its two indexes
+    signer_without_shards, signer_shards_unbounded, no_expiry_index, no_feed_index,
+    expiry_index_sorted_by_at, expiry_index_keyed_by_id, expiry_index_without_range,
+    expiry_index_keys_only, feed_index_sorted_by_expiry, expires_at_a_string,
     # alarms
     no_key_server_errors_alarm, no_key_server_throttles_alarm, no_signer_errors_alarm,
     no_signer_throttles_alarm, no_rotation_errors_alarm, no_rotation_throttles_alarm,
@@ -752,7 +822,103 @@ def authorizer_writes_revocations(t):
 
 
 def authorizer_reads_the_whole_table(t):
-    dynamo_stmt(t, "AuthorizerRole")["Resource"] = key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations")
+    dynamo_stmt(t, "AuthorizerRole")["Resource"].append(key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations"))
+
+
+def authorizer_reads_every_index(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"] = [key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations/index/*")]
+
+
+def authorizer_reads_a_third_index(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"].append(key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations/index/by-subject"))
+
+
+def authorizer_without_the_expiry_index(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"] = [key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations/index/feed-at")]
+
+
+def authorizer_index_as_one_arn(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"] = key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations/index/feed-at")
+
+
+def authorizer_without_shards(t):
+    del env(t, "AuthorizerFunction")["REVOCATION_SHARDS"]
+
+
+def app_boundary_queries_the_table(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"][2]["Resource"].append(
+        key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations"))
+
+
+def app_boundary_queries_every_index(t):
+    res(t, "AppFunctionsBoundary")["Properties"]["PolicyDocument"]["Statement"][2]["Resource"] = [
+        key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/${Stage}-${KeyStackName}-revocations/index/*")]
+
+
+# the session routes' throttling
+
+
+def route_settings(t):
+    return res(t, "HttpApi")["Properties"]["RouteSettings"]
+
+
+def session_routes_unthrottled(t):
+    del res(t, "HttpApi")["Properties"]["RouteSettings"]
+
+
+def renew_unthrottled(t):
+    del route_settings(t)["POST /renew"]
+
+
+def logout_throttled_under_another_key(t):
+    route_settings(t)["POST /signout"] = route_settings(t).pop("POST /logout")
+
+
+def login_route_key_lower_case(t):
+    route_settings(t)["post /login"] = route_settings(t).pop("POST /login")
+
+
+def login_without_burst_limit(t):
+    del route_settings(t)["POST /login"]["ThrottlingBurstLimit"]
+
+
+def renew_without_rate_limit(t):
+    del route_settings(t)["POST /renew"]["ThrottlingRateLimit"]
+
+
+def logout_rate_limit_unset(t):
+    route_settings(t)["POST /logout"]["ThrottlingRateLimit"] = {"Ref": "AWS::NoValue"}
+
+
+def login_route_moved(t):
+    res(t, "LoginFunction")["Properties"]["Events"]["Login"]["Properties"]["Path"] = "/signin"
+
+
+def session_rate_limit_may_be_zero(t):
+    t["Parameters"]["SessionRoutesRateLimit"]["MinValue"] = 0
+
+
+# the revocation feed's unknown items
+
+
+def no_revocation_item_unknown_filter(t):
+    del t["Resources"]["RevocationItemsUnknownMetric"]
+
+
+def no_revocation_item_unknown_alarm(t):
+    del t["Resources"]["RevocationItemsUnknown"]
+
+
+def revocation_item_unknown_filter_on_the_login_log(t):
+    res(t, "RevocationItemsUnknownMetric")["Properties"]["LogGroupName"] = {"Ref": "LoginLogs"}
+
+
+def revocation_item_unknown_alarm_elsewhere(t):
+    res(t, "RevocationItemsUnknown")["Properties"]["Namespace"] = {"Fn::Sub": "CookieJwtAuthorizer"}
+
+
+def revocation_item_unknown_alarm_threshold_raised(t):
+    res(t, "RevocationItemsUnknown")["Properties"]["Threshold"] = 10
 
 
 def login_writes_revocations(t):
@@ -789,7 +955,11 @@ def authorizer_invokes_prod_key_server(t):
 
 
 def authorizer_queries_prod_index(t):
-    dynamo_stmt(t, "AuthorizerRole")["Resource"] = key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/prod-${KeyStackName}-revocations/index/feed-at")
+    dynamo_stmt(t, "AuthorizerRole")["Resource"][1] = key_arn("dynamodb:${AWS::Region}:${KeyAccount}:table/prod-${KeyStackName}-revocations/index/feed-expires")
+
+
+def authorizer_queries_index_in_any_account(t):
+    dynamo_stmt(t, "AuthorizerRole")["Resource"][1]["Fn::Sub"][1]["KeyAccount"]["Fn::If"][2] = "*"
 
 
 def key_account_fixed(t):
@@ -996,10 +1166,21 @@ APP_CASES = [
     rest_cache_key_without_resource, http_cache_key_without_method,
     # revocations
     authorizer_writes_revocations, authorizer_reads_the_whole_table, login_writes_revocations,
-    backend_reads_revocations,
+    backend_reads_revocations, authorizer_reads_every_index, authorizer_reads_a_third_index,
+    authorizer_without_the_expiry_index, authorizer_index_as_one_arn, authorizer_without_shards,
+    app_boundary_queries_the_table, app_boundary_queries_every_index,
+    # the session routes' throttling
+    session_routes_unthrottled, renew_unthrottled, logout_throttled_under_another_key,
+    login_route_key_lower_case, login_without_burst_limit, renew_without_rate_limit,
+    logout_rate_limit_unset, login_route_moved, session_rate_limit_may_be_zero,
+    # the revocation feed's unknown items
+    no_revocation_item_unknown_filter, no_revocation_item_unknown_alarm,
+    revocation_item_unknown_filter_on_the_login_log, revocation_item_unknown_alarm_elsewhere,
+    revocation_item_unknown_alarm_threshold_raised,
     # per environment
     key_server_arn_hard_coded_prod, signer_arn_of_prod, revocation_table_of_prod,
-    authorizer_invokes_prod_key_server, authorizer_queries_prod_index, key_account_fixed,
+    authorizer_invokes_prod_key_server, authorizer_queries_prod_index,
+    authorizer_queries_index_in_any_account, key_account_fixed,
     login_invokes_signer_in_any_account, authorizer_role_outside_app_path, login_role_unstaged_name,
     # the pipeline's role
     app_pipeline_without_denies, app_pipeline_may_update_the_key_stack,
@@ -1050,11 +1231,22 @@ def wiring_problems(keys, app):
     table = kr["RevocationTable"]["Properties"]["TableName"]["Fn::Sub"]
     if tb is None or in_keys(tb.split(":table/")[-1]) != table:
         problems.append(f"the app's revocation table ARN {tb!r} does not name {table!r}")
-    index = kr["RevocationTable"]["Properties"]["GlobalSecondaryIndexes"][0]["IndexName"]
-    query = next(built(s["Resource"]) for p in ar["AuthorizerRole"]["Properties"]["Policies"]
-                 for s in p["PolicyDocument"]["Statement"] if "dynamodb:Query" in s.get("Action", []))
-    if query is None or in_keys(query.split(":table/")[-1]) != f"{table}/index/{index}":
-        problems.append(f"the authorizer's Query resource {query!r} is not the {index!r} index of {table!r}")
+    # The authorizer Queries exactly the key stack's indexes (feed-at and feed-expires).
+    indexes = sorted(f"{table}/index/{i['IndexName']}"
+                     for i in kr["RevocationTable"]["Properties"].get("GlobalSecondaryIndexes", []))
+    query = next((s["Resource"] for p in ar["AuthorizerRole"]["Properties"]["Policies"]
+                  for s in p["PolicyDocument"]["Statement"] if "dynamodb:Query" in s.get("Action", [])), None)
+    queried = sorted(in_keys(b.split(":table/")[-1]) if b else repr(r)
+                     for r in (query if isinstance(query, list) else [query]) for b in [built(r)])
+    if queried != indexes:
+        problems.append(f"the authorizer Queries {queried!r}, the key stack's indexes are {indexes!r}")
+
+    # The authorizers read at least the shards the signer writes to.
+    def shards(t):
+        return t["Parameters"].get("RevocationShards", {}).get("Default")
+    if not isinstance(shards(keys), int) or not isinstance(shards(app), int) or shards(app) < shards(keys):
+        problems.append(f"the app's RevocationShards default {shards(app)!r} is not at least the key "
+                        f"stack's {shards(keys)!r}")
 
     for perm, role in [("KeyServerInvokedByAuthorizerOnly", "AuthorizerRole"), ("SignerInvokedByLoginOnly", "LoginRole")]:
         principal = built(kr[perm]["Properties"]["Principal"])
@@ -1079,6 +1271,21 @@ def wiring_index_renamed(keys, app):
     res(keys, "RevocationTable")["Properties"]["GlobalSecondaryIndexes"][0]["IndexName"] = "by-feed"
 
 
+def wiring_expiry_index_renamed(keys, app):
+    next(i for i in res(keys, "RevocationTable")["Properties"]["GlobalSecondaryIndexes"]
+         if i["IndexName"] == "feed-expires")["IndexName"] = "by-expiry"
+
+
+def wiring_key_stack_adds_an_index(keys, app):
+    res(keys, "RevocationTable")["Properties"]["GlobalSecondaryIndexes"].append(
+        {"IndexName": "by-subject", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+         "Projection": {"ProjectionType": "ALL"}})
+
+
+def wiring_app_reads_fewer_shards(keys, app):
+    app["Parameters"]["RevocationShards"]["Default"] = keys["Parameters"]["RevocationShards"]["Default"] - 1
+
+
 def wiring_app_role_renamed(keys, app):
     res(app, "AuthorizerRole")["Properties"]["RoleName"] = {"Fn::Sub": "${Stage}-${AWS::StackName}-authz"}
 
@@ -1089,6 +1296,7 @@ def wiring_stage_values_differ(keys, app):
 
 WIRING_CASES = [
     wiring_key_function_renamed, wiring_table_renamed, wiring_index_renamed,
+    wiring_expiry_index_renamed, wiring_key_stack_adds_an_index, wiring_app_reads_fewer_shards,
     wiring_app_role_renamed, wiring_stage_values_differ,
 ]
 

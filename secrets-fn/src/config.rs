@@ -64,6 +64,9 @@ pub struct Config {
     pub sign: Option<signer::SignConfig>,
     /// The revocation table, when this signing deployment revokes (and checks renewals).
     pub revocation_table: Option<String>,
+    /// The partitions of the revocation feed items are written to (`REVOCATION_SHARDS`; the
+    /// authorizers must read at least as many).
+    pub revocation_shards: jwt_session::revocation::FeedShards,
 }
 
 impl Config {
@@ -174,6 +177,7 @@ impl Config {
                 "only the signing deployment revokes: list `sign` in SECRETS_FN_ACTIONS, or unset it",
             );
         }
+        let revocation_shards = jwt_session::revocation::FeedShards::from_env(&mut env);
         let allow_symmetric = env.flag(vars::ALLOW_SYMMETRIC_KEYS);
         let problems = env.into_problems();
         if !problems.is_empty() {
@@ -190,6 +194,7 @@ impl Config {
             rotation_algorithm,
             sign,
             revocation_table,
+            revocation_shards,
         })
     }
 }

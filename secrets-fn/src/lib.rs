@@ -36,6 +36,7 @@
 //! | `SESSION_COOKIE_NAME`, `SESSION_SAME_SITE` | the cookie in `set_cookie` | `__Host-session`, `Strict` |
 //! | `SIGN_MAX_CLAIMS_BYTES` | largest accepted JSON of the caller's claims | `2048` |
 //! | `REVOCATION_TABLE` | the DynamoDB revocation table (signing deployment only): revoke, and refuse to renew what is revoked | unset: revocation off |
+//! | `REVOCATION_SHARDS` | partitions of the revocation feed written to (the authorizers must read at least as many) | `8` |
 //!
 //! Region, credentials and endpoint come from the AWS SDK chain
 //! (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_DYNAMODB` locally).
@@ -70,7 +71,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::Client;
-use jwt_session::revocation::Revocation;
+use jwt_session::revocation::{Entry, Revocation};
 use jwt_session::wire::{
     KeysResponse, Request, RequestError, RevokeResponse, RotationResponse, SessionRef,
     SignResponse, GET_KEYS, RENEW, REVOKE_SESSION, REVOKE_SUBJECT, SIGN,
@@ -172,11 +173,10 @@ impl SecretsFn {
 
     /// The same, revoking (and checking renewals) in `REVOCATION_TABLE` with `dynamodb`.
     pub fn with_revocations(mut self, dynamodb: aws_sdk_dynamodb::Client) -> Self {
-        self.revocations = self
-            .cfg
-            .revocation_table
-            .clone()
-            .map(|table| revoke::RevocationStore::new(dynamodb, table));
+        self.revocations =
+            self.cfg.revocation_table.clone().map(|table| {
+                revoke::RevocationStore::new(dynamodb, table, self.cfg.revocation_shards)
+            });
         self
     }
 
@@ -301,7 +301,7 @@ impl SecretsFn {
                     return Err(Error::RevocationOff);
                 };
                 let now_ms = jwt_session::unix_now_ms();
-                let (revocation, sub) = match request {
+                let (entry, sub) = match request {
                     Request::RevokeSession(SessionRef::Token(token)) => {
                         let loaded = self.keys(false).await?;
                         let session = signer::Renewal::verify_for_revocation(
@@ -316,27 +316,31 @@ impl SecretsFn {
                                 "the token has no session id (`sid`): revoke its subject",
                             ))
                         })?;
-                        (Revocation::Session { sid }, Some(session.sub))
+                        // Until the last token the session can hold has expired: this one,
+                        // or one issued now for the current lifetime.
+                        let entry = Entry::session(sid, now_ms, sign.lifetime, session.exp);
+                        (entry, Some(session.sub))
                     }
                     Request::RevokeSession(SessionRef::Sid(sid)) => {
-                        (Revocation::Session { sid: bounded(sid)? }, None)
+                        let sid = bounded(sid)?;
+                        (Entry::session(sid, now_ms, sign.lifetime, 0), None)
                     }
                     Request::RevokeSubject { sub } => {
                         let sub = bounded(sub)?;
                         let before = now_ms / 1000;
-                        (Revocation::Subject { sub, before }, None)
+                        (Entry::subject(sub, before, now_ms, sign.session_max), None)
                     }
                     _ => return Err(refused(signer::BAD_REQUEST)),
                 };
-                let subject = matches!(revocation, Revocation::Subject { .. });
+                let subject = matches!(entry.revocation, Revocation::Subject { .. });
                 let answer = store
-                    .revoke(revocation, sub.as_deref(), sign.session_max, now_ms)
+                    .revoke(entry, sub.as_deref())
                     .await
                     .inspect_err(|e| {
                         tracing::error!(event = "revocation_failed", code = "revocation_store", transient = e.transient, error = %e, "revocation not written");
                     })?;
-                // A subject revocation covers tokens issued up to its second (`iat` ≤
-                // `before`): it answers only once that second is over, so a login that
+                // A subject revocation covers sessions begun up to its second (`auth_time`
+                // ≤ `before`): it answers only once that second is over, so a login that
                 // follows the answer (a password change: revoke, then sign in again) is
                 // never covered by it.
                 if subject {
@@ -392,7 +396,12 @@ impl SecretsFn {
         let renewal = signer::Renewal::verify(token, keys, sign, now).map_err(refused)?;
         if let Some(store) = &self.revocations {
             let revoked = store
-                .is_revoked(&renewal.sub, renewal.sid.as_deref(), renewal.iat, now)
+                .is_revoked(
+                    &renewal.sub,
+                    renewal.sid.as_deref(),
+                    Some(renewal.auth_time()),
+                    now,
+                )
                 .await
                 .inspect_err(|e| {
                     tracing::error!(event = "revocation_check_failed", transient = e.transient, error = %e, "renewal refused: the revocation table could not be read");

@@ -3,9 +3,13 @@
 //!
 //! - `revoke_session` writes `sid#<sid>`: every token of that session is refused by the
 //!   authorizers within their refresh interval, and [`crate::signer`] refuses to renew it.
-//! - `revoke_subject` writes `sub#<sub>` with `before` = now: every token of that subject
-//!   issued at or before this second is refused, so every earlier session ends ("log out
-//!   everywhere"); a new login after it starts a valid session.
+//! - `revoke_subject` writes `sub#<sub>` with `before` = now: every token of a session of that
+//!   subject that began (`auth_time`) at or before this second is refused, renewed or not, so
+//!   every earlier session ends ("log out everywhere"); a new login after it starts a valid
+//!   session.
+//!
+//! Items go to one of `REVOCATION_SHARDS` feed partitions and expire once nothing they cover
+//! can be accepted (see [`jwt_session::revocation`]).
 //!
 //! Each writes one audit record (`session_revoked`, `subject_revoked`). Before renewing,
 //! the signer reads the two items that could cover the token with strongly consistent reads:
@@ -14,7 +18,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use jwt_session::revocation::dynamodb::{from_item, to_item};
-use jwt_session::revocation::{table, Entry, Revocation, RevocationSet};
+use jwt_session::revocation::{table, Entry, FeedShards, Revocation, RevocationSet};
 use jwt_session::wire::RevokeResponse;
 
 /// One failed DynamoDB call.
@@ -53,28 +57,30 @@ impl StoreFailure {
 pub struct RevocationStore {
     client: Client,
     table: String,
+    shards: FeedShards,
 }
 
 impl RevocationStore {
-    /// The store on `table`.
-    pub fn new(client: Client, table: String) -> Self {
-        RevocationStore { client, table }
+    /// The store on `table`, writing to `shards` feed partitions.
+    pub fn new(client: Client, table: String, shards: FeedShards) -> Self {
+        RevocationStore {
+            client,
+            table,
+            shards,
+        }
     }
 
-    /// Writes a revocation made at `now_ms` that matters for `session_max` seconds, logs it,
-    /// and answers what was written.
+    /// Writes `entry`, logs it, and answers what was written.
     pub async fn revoke(
         &self,
-        revocation: Revocation,
+        entry: Entry,
         sub: Option<&str>,
-        session_max: u64,
-        now_ms: u64,
     ) -> Result<RevokeResponse, StoreFailure> {
-        let entry = Entry::new(revocation, now_ms, session_max);
+        let now_ms = entry.at_ms;
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&entry)))
+            .set_item(Some(to_item(&entry, self.shards)))
             .send()
             .await
             .map_err(|e| StoreFailure::new("PutItem", e))?;
@@ -106,13 +112,14 @@ impl RevocationStore {
         Ok(answer)
     }
 
-    /// Whether a token of `sub` in session `sid` issued at `iat` is revoked, read with
-    /// strongly consistent reads of the (at most two) items that could cover it.
+    /// Whether a token of `sub` in session `sid`, of a session that began at `began`
+    /// (`auth_time`), is revoked, read with strongly consistent reads of the (at most two)
+    /// items that could cover it.
     pub async fn is_revoked(
         &self,
         sub: &str,
         sid: Option<&str>,
-        iat: Option<u64>,
+        began: Option<u64>,
         now: u64,
     ) -> Result<bool, StoreFailure> {
         let mut set = RevocationSet::default();
@@ -136,6 +143,6 @@ impl RevocationStore {
                 }
             }
         }
-        Ok(set.is_revoked(sub, sid, iat, now))
+        Ok(set.is_revoked(sub, sid, began, now))
     }
 }

@@ -292,11 +292,18 @@ pub struct Renewal {
     pub sid: Option<String>,
     /// `iat`.
     pub iat: Option<u64>,
+    /// `exp`.
+    pub exp: u64,
     auth_time: u64,
     claims: Map<String, Value>,
 }
 
 impl Renewal {
+    /// `auth_time`: when the session began (kept by every renewal).
+    pub fn auth_time(&self) -> u64 {
+        self.auth_time
+    }
+
     /// Verifies `token` with our own keys under the strict rules ([`verify_for_renewal`]).
     pub fn verify(
         token: &SecretString,
@@ -352,6 +359,7 @@ impl Renewal {
             sub,
             sid,
             iat,
+            exp: verified.exp,
             auth_time,
             claims,
         })

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use jwt_session::revocation::dynamodb::to_item;
-use jwt_session::revocation::{Entry, Revocation};
+use jwt_session::revocation::{Entry, FeedShards};
 use secrets_fn::revoke::RevocationStore;
 
 const NOW: u64 = 1_800_000_000;
@@ -23,28 +23,24 @@ fn answer(status: u16, body: &'static str) -> HttpResponse {
 }
 
 #[tokio::test]
-async fn a_renewal_check_reads_the_subject_and_the_session_consistently() {
+async fn a_renewal_check_reads_the_subject_and_the_session_consistently_and_compares_the_session_start(
+) {
     let subject = mock!(Client::get_item)
         .match_requests(|r| {
             r.consistent_read() == Some(true)
                 && r.key().and_then(|k| k.get("id")) == Some(&AttributeValue::S("sub#alice".into()))
         })
         .then_output(|| {
-            let e = Entry::new(
-                Revocation::Subject {
-                    sub: "alice".into(),
-                    before: NOW,
-                },
-                NOW * 1000,
-                3600,
-            );
-            GetItemOutput::builder().set_item(Some(to_item(&e))).build()
+            let e = Entry::subject("alice".into(), NOW, NOW * 1000, 3600);
+            GetItemOutput::builder()
+                .set_item(Some(to_item(&e, FeedShards::DEFAULT)))
+                .build()
         });
     let session = mock!(Client::get_item)
         .match_requests(|r| r.consistent_read() == Some(true))
         .then_output(|| GetItemOutput::builder().build());
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&subject, &session]);
-    let store = RevocationStore::new(client, "t".into());
+    let store = RevocationStore::new(client, "t".into(), FeedShards::DEFAULT);
     assert!(store
         .is_revoked("alice", Some("s1"), Some(NOW - 10), NOW)
         .await
@@ -69,12 +65,9 @@ async fn a_throttled_write_is_transient_and_a_denied_one_is_not() {
     });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&throttled], |c| c
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
-    let store = RevocationStore::new(client, "t".into());
-    let sid = Revocation::Session { sid: "s".into() };
-    let err = store
-        .revoke(sid.clone(), None, 3600, NOW * 1000)
-        .await
-        .unwrap_err();
+    let store = RevocationStore::new(client, "t".into(), FeedShards::DEFAULT);
+    let sid = Entry::session("s".into(), NOW * 1000, 900, 0);
+    let err = store.revoke(sid.clone(), None).await.unwrap_err();
     assert!(err.transient, "{err}");
     assert_eq!(err.operation, "PutItem");
 
@@ -85,9 +78,37 @@ async fn a_throttled_write_is_transient_and_a_denied_one_is_not() {
         )
     });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&denied]);
-    let err = RevocationStore::new(client, "t".into())
-        .revoke(sid, None, 3600, NOW * 1000)
+    let err = RevocationStore::new(client, "t".into(), FeedShards::DEFAULT)
+        .revoke(sid, None)
         .await
         .unwrap_err();
     assert!(!err.transient, "{err}");
+}
+
+#[tokio::test]
+async fn a_revocation_is_written_to_its_feed_shard_with_its_lifetime() {
+    let shards = FeedShards::new(4).unwrap();
+    let entry = Entry::session("s-42".into(), NOW * 1000, 900, 0);
+    let want = FeedShards::value(shards.of("sid#s-42"));
+    let put = mock!(Client::put_item)
+        .match_requests(move |r| {
+            let item = r.item().cloned().unwrap_or_default();
+            item.get("feed") == Some(&AttributeValue::S(want.clone()))
+                && item.get("expires_at")
+                    == Some(&AttributeValue::N(
+                        (NOW + 900 + jwt_session::revocation::EXPIRY_MARGIN_SECONDS).to_string(),
+                    ))
+        })
+        .then_output(|| aws_sdk_dynamodb::operation::put_item::PutItemOutput::builder().build());
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]);
+    let answer = RevocationStore::new(client, "t".into(), shards)
+        .revoke(entry, Some("alice"))
+        .await
+        .unwrap();
+    assert_eq!(put.num_calls(), 1);
+    assert_eq!(answer.sid.as_deref(), Some("s-42"));
+    assert_eq!(
+        answer.expires_at,
+        NOW + 900 + jwt_session::revocation::EXPIRY_MARGIN_SECONDS
+    );
 }

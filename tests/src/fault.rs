@@ -23,9 +23,18 @@ pub enum Fault {
     },
 }
 
+/// Faults for the requests that contain a text, one request each, in order (see
+/// [`FaultProxy::on_requests_containing`]).
+#[derive(Debug, Clone)]
+struct Rule {
+    needle: String,
+    faults: std::collections::VecDeque<Fault>,
+}
+
 #[derive(Debug, Default)]
 struct ProxyState {
     fault: Option<Fault>,
+    rules: Vec<Rule>,
     /// `X-Amz-Target` values (Secrets Manager operations) or request lines seen.
     requests: Vec<String>,
     conns: Vec<tokio::task::AbortHandle>,
@@ -59,12 +68,116 @@ fn scan_requests(buf: &[u8], out: &mut Vec<String>) {
     }
 }
 
+/// Reads one HTTP/1.1 message (head, then a `content-length` or chunked body); `None` at the
+/// end of the stream.
+async fn read_message(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = head.contains("transfer-encoding: chunked");
+    loop {
+        let done = match length {
+            Some(len) => buf.len() >= head_end + len,
+            None if chunked => buf.ends_with(b"0\r\n\r\n"),
+            None => true,
+        };
+        if done {
+            return Some(buf);
+        }
+        let n = stream.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A connection served request by request: each request that contains a rule's text takes
+/// that rule's next fault; the others get the proxy's fault.
+async fn serve_requests(
+    mut client: tokio::net::TcpStream,
+    upstream: u16,
+    st: std::sync::Arc<std::sync::Mutex<ProxyState>>,
+) {
+    use tokio::io::AsyncWriteExt;
+    while let Some(request) = read_message(&mut client).await {
+        let fault = {
+            let mut s = st.lock().unwrap();
+            scan_requests(&request, &mut s.requests);
+            let text = String::from_utf8_lossy(&request);
+            let ruled = s
+                .rules
+                .iter_mut()
+                .filter(|r| text.contains(r.needle.as_str()))
+                .find_map(|r| r.faults.pop_front());
+            ruled.unwrap_or_else(|| s.fault.clone().unwrap_or(Fault::Forward))
+        };
+        match fault {
+            Fault::Reset => return,
+            Fault::Respond {
+                status,
+                headers,
+                body,
+            } => {
+                let _ = client
+                    .write_all(&raw_response(status, &headers, &body))
+                    .await;
+                let _ = client.shutdown().await;
+                return;
+            }
+            Fault::Forward | Fault::Delay(_) => {
+                if let Fault::Delay(d) = fault {
+                    tokio::time::sleep(d).await;
+                }
+                let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    return;
+                };
+                if server.write_all(&request).await.is_err() {
+                    return;
+                }
+                let Some(response) = read_message(&mut server).await else {
+                    return;
+                };
+                if client.write_all(&response).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn raw_response(status: u16, headers: &[(String, String)], body: &str) -> Vec<u8> {
+    let mut resp = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        resp.push_str(&format!("{k}: {v}\r\n"));
+    }
+    resp.push_str("\r\n");
+    resp.push_str(body);
+    resp.into_bytes()
+}
+
 async fn serve_connection(
     mut client: tokio::net::TcpStream,
     upstream: u16,
     st: std::sync::Arc<std::sync::Mutex<ProxyState>>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if !st.lock().unwrap().rules.is_empty() {
+        return serve_requests(client, upstream, st).await;
+    }
     let fault = st.lock().unwrap().fault.clone().unwrap_or(Fault::Forward);
     match fault {
         Fault::Reset => drop(client),
@@ -76,16 +189,9 @@ async fn serve_connection(
             let mut buf = vec![0u8; 65536];
             let n = client.read(&mut buf).await.unwrap_or(0);
             scan_requests(&buf[..n], &mut st.lock().unwrap().requests);
-            let mut resp = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                resp.push_str(&format!("{k}: {v}\r\n"));
-            }
-            resp.push_str("\r\n");
-            resp.push_str(&body);
-            let _ = client.write_all(resp.as_bytes()).await;
+            let _ = client
+                .write_all(&raw_response(status, &headers, &body))
+                .await;
             let _ = client.shutdown().await;
         }
         Fault::Forward | Fault::Delay(_) => {
@@ -170,6 +276,31 @@ impl FaultProxy {
         for c in s.conns.drain(..) {
             c.abort();
         }
+    }
+
+    /// From now on, requests are served one by one, and each request whose text (head and
+    /// body) contains `needle` takes the next of `faults` (the others, and those after the
+    /// list is used up, get the proxy's fault). Drops the open connections.
+    pub fn on_requests_containing(&self, needle: &str, faults: Vec<Fault>) {
+        let mut s = self.state.lock().unwrap();
+        s.rules.push(Rule {
+            needle: needle.to_owned(),
+            faults: faults.into(),
+        });
+        for c in s.conns.drain(..) {
+            c.abort();
+        }
+    }
+
+    /// How many faults the rules still hold.
+    pub fn faults_left(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .rules
+            .iter()
+            .map(|r| r.faults.len())
+            .sum()
     }
 
     /// The requests seen so far (Secrets Manager operation names or HTTP request lines).

@@ -81,8 +81,21 @@ pub fn runtime_api(
     count: usize,
     after: AfterLast,
 ) -> (u16, mpsc::Receiver<Seen>) {
+    runtime_api_paced(vec![event], keys, count, after, Duration::ZERO)
+}
+
+/// [`runtime_api`] handing out `events` in turn (event `n` is `events[n % len]`), the next
+/// no sooner than `gap` after the one before it was handed out.
+pub fn runtime_api_paced(
+    events: Vec<Vec<u8>>,
+    keys: Vec<u8>,
+    count: usize,
+    after: AfterLast,
+    gap: Duration,
+) -> (u16, mpsc::Receiver<Seen>) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
+    let last_handed: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the runtime API");
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let (tx, rx) = mpsc::channel();
@@ -94,13 +107,28 @@ pub fn runtime_api(
             if done.load(Ordering::SeqCst) {
                 continue; // refused: dropped unanswered
             }
-            let (tx, event, keys) = (tx.clone(), event.clone(), keys.clone());
+            let (tx, events, keys) = (tx.clone(), events.clone(), keys.clone());
             let (handed, done) = (Arc::clone(&handed), Arc::clone(&done));
+            let last_handed = Arc::clone(&last_handed);
             std::thread::spawn(move || {
                 while let Some(req) = read_request(&mut stream) {
-                    let now = Instant::now();
+                    let mut now = Instant::now();
                     if req.path.ends_with("/invocation/next") {
+                        if !gap.is_zero() {
+                            let mut last = last_handed.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Some(wait) =
+                                last.map(|t| (t + gap).saturating_duration_since(now))
+                            {
+                                std::thread::sleep(wait);
+                            }
+                            now = Instant::now();
+                            *last = Some(now);
+                        }
                         let n = handed.fetch_add(1, Ordering::SeqCst) + 1;
+                        let event = events
+                            .get((n - 1) % events.len().max(1))
+                            .cloned()
+                            .unwrap_or_default();
                         if n > count {
                             match after {
                                 AfterLast::Park => {

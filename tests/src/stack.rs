@@ -51,16 +51,16 @@ fn parse_error(body: &[u8]) -> Invocation {
     }
 }
 
-/// The environment every function process gets: nothing inherited but `PATH`, fake
-/// credentials, loopback endpoints, no instance metadata.
-pub(crate) fn base_env(moto_port: u16, watch_port: u16) -> Vec<(String, String)> {
+/// What every function needs to reach the local stand-ins of AWS instead of AWS: fake
+/// credentials, the region, no instance metadata, and an endpoint for every service a
+/// function calls (Secrets Manager and DynamoDB in moto, Lambda in the watch). One list for
+/// the harness and for `make watch`, so the two cannot drift apart.
+pub fn local_aws_env(moto_port: u16, watch_port: u16) -> Vec<(String, String)> {
     [
         ("AWS_REGION", REGION.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-        ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
         (
             "AWS_ENDPOINT_URL_SECRETS_MANAGER",
             format!("http://127.0.0.1:{moto_port}"),
@@ -73,14 +73,29 @@ pub(crate) fn base_env(moto_port: u16, watch_port: u16) -> Vec<(String, String)>
             "AWS_ENDPOINT_URL_LAMBDA",
             format!("http://127.0.0.1:{watch_port}"),
         ),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
-        ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// The environment every function process gets: nothing inherited but `PATH`,
+/// [`local_aws_env`], no AWS configuration files.
+pub(crate) fn base_env(moto_port: u16, watch_port: u16) -> Vec<(String, String)> {
+    let mut env = local_aws_env(moto_port, watch_port);
+    env.extend(
+        [
+            ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+            ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    env
 }
 
 /// moto + `cargo lambda watch` + the functions.
@@ -219,8 +234,8 @@ impl Stack {
         ));
     }
 
-    /// Creates the revocation table in moto as the template declares it: key `id`, the feed
-    /// index (`feed`, `at`), TTL on `expires_at`.
+    /// Creates the revocation table in moto as the key stack declares it: key `id`, the feed
+    /// index (`feed`, `at`), the expiry index (`feed`, `expires_at`), TTL on `expires_at`.
     pub async fn create_revocation_table(&self) {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
@@ -248,20 +263,29 @@ impl Stack {
             .attribute_definitions(attr(table::ID, ScalarAttributeType::S))
             .attribute_definitions(attr(table::FEED, ScalarAttributeType::S))
             .attribute_definitions(attr(table::AT, ScalarAttributeType::N))
+            .attribute_definitions(attr(table::EXPIRES_AT, ScalarAttributeType::N))
             .key_schema(key(table::ID, KeyType::Hash))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(table::FEED_INDEX)
-                    .key_schema(key(table::FEED, KeyType::Hash))
-                    .key_schema(key(table::AT, KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()
-                    .expect("index"),
-            )
+            .set_global_secondary_indexes(Some(
+                [
+                    (table::FEED_INDEX, table::AT),
+                    (table::EXPIRY_INDEX, table::EXPIRES_AT),
+                ]
+                .into_iter()
+                .map(|(name, sort)| {
+                    GlobalSecondaryIndex::builder()
+                        .index_name(name)
+                        .key_schema(key(table::FEED, KeyType::Hash))
+                        .key_schema(key(sort, KeyType::Range))
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .expect("index")
+                })
+                .collect(),
+            ))
             .send()
             .await
             .expect("create the revocation table in moto");

@@ -23,6 +23,9 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery staple";
 const REFRESH: Duration = Duration::from_secs(1);
+/// The feed's shards here (signer and authorizer): more than one, so that every read is of
+/// several partitions, few enough to count calls.
+const SHARDS: &str = "2";
 /// The bound plus the time one read takes, with room for a slow machine.
 const WITHIN_BOUND: Duration = Duration::from_millis(1600);
 
@@ -52,6 +55,7 @@ async fn start_with(alg: &str, authorizer_extra: &[(&'static str, &'static str)]
     });
     let mut s_env = secrets_env();
     s_env.extend(revocation_env());
+    s_env.push(("REVOCATION_SHARDS", SHARDS));
     s_env.extend([
         ("SECRETS_FN_ACTIONS", "get_keys,sign"),
         ("SIGN_ISSUER", ISSUER),
@@ -64,6 +68,7 @@ async fn start_with(alg: &str, authorizer_extra: &[(&'static str, &'static str)]
     a_env.extend(revocation_env());
     a_env.extend([
         ("REVOCATION_REFRESH_SECONDS", "1"),
+        ("REVOCATION_SHARDS", SHARDS),
         (
             "AWS_ENDPOINT_URL_DYNAMODB",
             Box::leak(proxy.url().into_boxed_str()),
@@ -208,12 +213,13 @@ async fn logging_out_and_logging_out_everywhere_end_sessions_on_a_warm_authorize
     assert!(signer.contains("session_revoked"), "{signer}");
     assert!(signer.contains("subject_revoked"));
 
-    // DynamoDB calls of this container: one to load, then at most one per interval, however
-    // many requests were decided.
+    // DynamoDB calls of this container: one per shard to load, then at most one per shard
+    // per interval, however many requests were decided.
     let elapsed = started.elapsed();
     let decisions = stack.audit("authorizer").len();
     let calls = queries(&proxy);
-    let bound = 2.0 + elapsed.as_secs_f64() / REFRESH.as_secs_f64();
+    let shards: f64 = SHARDS.parse().unwrap();
+    let bound = shards * (2.0 + elapsed.as_secs_f64() / REFRESH.as_secs_f64());
     println!(
         "{decisions} decisions in {elapsed:?}: {calls} DynamoDB Query calls (bound {bound:.1})"
     );
@@ -259,9 +265,10 @@ async fn dynamodb_down_while_warm_serves_the_last_set_then_fails_closed_then_rec
     assert_eq!(reason(&stack, &valid).await, "key_unavailable");
     assert_eq!(reason(&stack, &revoked).await, "key_unavailable");
     let outage = down.elapsed();
-    // Failed reads are not retried faster than the interval.
+    // Failed reads are not retried faster than the interval (per shard).
     let failed_calls = queries(&proxy) - calls_before;
-    let bound = 1.0 + outage.as_secs_f64() / REFRESH.as_secs_f64();
+    let shards: f64 = SHARDS.parse().unwrap();
+    let bound = shards * (1.0 + outage.as_secs_f64() / REFRESH.as_secs_f64());
     println!("{served} decisions served from the last set; {failed_calls} Query attempts in {outage:?} of outage (bound {bound:.1})");
     assert!(failed_calls >= 2, "reads were retried: {failed_calls}");
     assert!(
@@ -277,6 +284,163 @@ async fn dynamodb_down_while_warm_serves_the_last_set_then_fails_closed_then_rec
     assert_eq!(reason(&stack, &valid).await, "ok");
     assert_eq!(reason(&stack, &revoked).await, "revoked");
     assert_eq!(stack.function_pid("authorizer"), pid, "no restart");
+}
+
+/// The session id of a session token (its payload's `sid`).
+fn sid_of(token: &str) -> String {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sid"].as_str().unwrap().to_owned()
+}
+
+/// Writes session revocations for `sids` as the signer does, in one shard's order.
+async fn revoke_directly(stack: &Stack, sids: &[String]) {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    use jwt_session::revocation::{dynamodb::to_item, Entry, FeedShards};
+    let shards = FeedShards::new(SHARDS.parse().unwrap()).unwrap();
+    for chunk in sids.chunks(25) {
+        let now_ms = jwt_session::unix_now_ms();
+        let batch: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|sid| {
+                let item = to_item(&Entry::session(sid.clone(), now_ms, 600, 0), shards);
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                    .build()
+            })
+            .collect();
+        stack
+            .dynamodb
+            .batch_write_item()
+            .request_items(e2e::REVOCATION_TABLE, batch)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// DynamoDB's throttling answer for a `Query`.
+fn throttled(kind: &str) -> Fault {
+    Fault::Respond {
+        status: 400,
+        headers: vec![],
+        body: json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"), "message": "slow down"}).to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_and_a_page_timing_out_mid_read_keep_progress_and_never_fail_closed_within_the_bound(
+) {
+    // The staleness bound is 10 s: nothing here may make the authorizer fail closed. A page
+    // may take 2.5 s (moto reads a 2,000-item page in about one).
+    let Pair { stack, proxy, .. } = start_with(
+        "EdDSA",
+        &[
+            ("REVOCATION_MAX_STALE_SECONDS", "10"),
+            ("REVOCATION_TIMEOUT_MS", "2500"),
+        ],
+    )
+    .await;
+    let valid = log_in(&stack, "bob").await;
+    let first = log_in(&stack, "alice").await;
+    let second = log_in(&stack, "alice").await;
+    assert_eq!(reason(&stack, &valid).await, "ok");
+
+    // 1. Throttling: the next four `Query` calls are refused by DynamoDB, both kinds.
+    proxy.on_requests_containing(
+        "DynamoDB_20120810.Query",
+        vec![
+            throttled("ThrottlingException"),
+            throttled("ProvisionedThroughputExceededException"),
+            throttled("ThrottlingException"),
+            throttled("ProvisionedThroughputExceededException"),
+        ],
+    );
+    revoke_directly(&stack, &[sid_of(&first)]).await;
+    let written = Instant::now();
+    let mut refused_after = None;
+    while written.elapsed() < Duration::from_secs(8) && refused_after.is_none() {
+        assert_eq!(reason(&stack, &valid).await, "ok", "served while throttled");
+        if reason(&stack, &first).await == "revoked" {
+            refused_after = Some(written.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(proxy.faults_left(), 0, "every throttled answer was given");
+    let refused_after = refused_after.expect("the revocation is read once throttling ends");
+    println!("throttled four times: the revocation was enforced after {refused_after:?}");
+
+    // 2. A backlog of two pages on each shard; the first continuation page does not arrive
+    //    within REVOCATION_TIMEOUT_MS. What the first pages held is enforced at once; the
+    //    pass goes on from where it stopped.
+    proxy.on_requests_containing(
+        "ExclusiveStartKey",
+        vec![Fault::Delay(Duration::from_secs(5))],
+    );
+    let filler: Vec<String> = (0..4_200).map(|i| format!("filler-{i:0>16}")).collect();
+    let mut sids = filler;
+    sids.push(sid_of(&second));
+    let rounds_before = stack
+        .lines("authorizer")
+        .iter()
+        .filter(|l| l.contains("revocations_refreshed"))
+        .count();
+    revoke_directly(&stack, &sids).await;
+    let written = Instant::now();
+    let mut refused_after = None;
+    let resumed = || {
+        stack
+            .lines("authorizer")
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .any(|v| v["event"] == "revocations_refreshed" && v["resumed"].as_u64() > Some(0))
+    };
+    while written.elapsed() < Duration::from_secs(20) && (refused_after.is_none() || !resumed()) {
+        assert_eq!(
+            reason(&stack, &valid).await,
+            "ok",
+            "served during the backlog"
+        );
+        assert_eq!(reason(&stack, &first).await, "revoked");
+        if refused_after.is_none() && reason(&stack, &second).await == "revoked" {
+            refused_after = Some(written.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(proxy.faults_left(), 0, "the continuation page was delayed");
+    let refused_after = refused_after.expect("the last page is read after the time-out");
+    let rounds: Vec<Value> = stack
+        .lines("authorizer")
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] == "revocations_refreshed")
+        .skip(rounds_before)
+        .collect();
+    let total = |field: &str| -> u64 { rounds.iter().filter_map(|r| r[field].as_u64()).sum() };
+    println!(
+        "a page timed out mid-read: the last revocation enforced after {refused_after:?}; {} rounds, {} items read, {} page(s) failed, {} resumed",
+        rounds.len(),
+        total("items"),
+        total("failed"),
+        total("resumed"),
+    );
+    assert!(total("failed") >= 1, "a page failed: {rounds:?}");
+    // Resumed from where it stopped, not restarted.
+    assert!(total("resumed") >= 1, "{rounds:?}");
+    assert!(total("items") >= 4_201);
+    // Never failed closed: no refusal for a reason other than revocation.
+    let unavailable = stack
+        .audit("authorizer")
+        .iter()
+        .filter(|r| r["reason"] == "key_unavailable")
+        .count();
+    assert_eq!(unavailable, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

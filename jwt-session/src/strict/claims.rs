@@ -20,6 +20,10 @@ pub struct Verified {
     pub exp: u64,
     /// `iat`, when present.
     pub iat: Option<u64>,
+    /// `auth_time`, when present: when the session began (a whole number of seconds since the
+    /// epoch in every format, as OpenID Connect writes it; the signer keeps it across
+    /// renewals).
+    pub auth_time: Option<u64>,
     /// `jti`, when present.
     pub jti: Option<String>,
     /// `sid`, the session id, when present (contract §7).
@@ -117,10 +121,21 @@ pub(crate) fn check_payload(
     now: u64,
     times: Times,
 ) -> Result<Verified, Rejection> {
-    let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf, sid] = json::members(
+    let [sub, jti, exp, nbf, iat, iss, aud, scope, scp, csrf, sid, auth_time] = json::members(
         payload,
         &[
-            "sub", "jti", "exp", "nbf", "iat", "iss", "aud", "scope", "scp", "csrf", "sid",
+            "sub",
+            "jti",
+            "exp",
+            "nbf",
+            "iat",
+            "iss",
+            "aud",
+            "scope",
+            "scp",
+            "csrf",
+            "sid",
+            "auth_time",
         ],
     )
     .map_err(|_| Rejected::Malformed)?;
@@ -137,6 +152,7 @@ pub(crate) fn check_payload(
             scp,
             csrf,
             sid,
+            auth_time,
         },
         kid,
         policy,
@@ -158,6 +174,7 @@ struct Claims<'a> {
     scp: Option<Member<'a>>,
     csrf: Option<Member<'a>>,
     sid: Option<Member<'a>>,
+    auth_time: Option<Member<'a>>,
 }
 
 fn as_time(v: &Option<Member<'_>>, times: Times) -> Result<Option<u64>, Rejected> {
@@ -293,11 +310,14 @@ fn check_claims(
     let scope = scope.or_else(|| (!scopes.is_empty()).then(|| scopes.join(" ")));
     let csrf = as_short_string(&c.csrf).map_err(refuse)?;
     let sid = as_short_string(&c.sid).map_err(refuse)?;
+    // A whole number of seconds in every format (OpenID Connect's NumericDate).
+    let auth_time = as_time(&c.auth_time, Times::NumericDate).map_err(refuse)?;
     Ok(Verified {
         kid: kid.to_owned(),
         sub: sub_value,
         exp,
         iat,
+        auth_time,
         jti,
         sid,
         scope,

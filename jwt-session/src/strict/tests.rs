@@ -601,3 +601,24 @@ fn the_session_id_is_read_when_it_is_a_short_string() {
         );
     }
 }
+
+#[test]
+fn the_session_start_is_read_when_it_is_a_whole_number_of_seconds() {
+    let cfg = cfg_with(&[]);
+    let f = fixture(Alg::EdDSA);
+    let mut c = claims();
+    assert_eq!(run(&f, &cfg, &mint(&f, &c)).unwrap().auth_time, None);
+    c.insert("auth_time".into(), json!(1_700_000_000u64));
+    assert_eq!(
+        run(&f, &cfg, &mint(&f, &c)).unwrap().auth_time,
+        Some(1_700_000_000)
+    );
+    for bad in [json!("2026-01-01T00:00:00Z"), json!(-1), json!(1.5)] {
+        c.insert("auth_time".into(), bad.clone());
+        assert_eq!(
+            run(&f, &cfg, &mint(&f, &c)).unwrap_err().reason,
+            Rejected::BadClaim,
+            "{bad}"
+        );
+    }
+}

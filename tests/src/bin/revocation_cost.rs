@@ -1,15 +1,28 @@
-//! `make bench-revocations`: what revocation costs a warm authorizer (contract §7), measured
-//! on the release binary against moto's DynamoDB.
+//! `make bench-revocations`: revocation at production volume (contract §7), measured on the
+//! release authorizer against moto's DynamoDB, through a loopback Runtime API.
 //!
-//! For 0 and 10,000 active revocations (session ids of the signer's length, 22 characters)
-//! the authorizer is started `RUNS` times through a loopback Runtime API, answers 200
-//! events, and its resident set (`VmRSS`) and peak (`VmHWM`) are read; the difference is the
-//! memory of the set. Its `revocations_refreshed` record says how many items the load read,
-//! how many `Query` calls it took and the read capacity DynamoDB (here moto) reported. Then
-//! the read an idle container repeats every `REVOCATION_REFRESH_SECONDS` (what was written
-//! since the last read, less the overlap) is made once with the same client settings, and its
-//! consumed capacity printed: with the call count per hour, that is the cost per
-//! container-hour (the README has the arithmetic and the price).
+//! 1. **Burst.** A warm authorizer decides a valid, unrevoked token and a second ("victim")
+//!    token in turn, one event every 50 ms (each token every 100 ms), while 100,000 session
+//!    revocations are written to the table in the signer's item shape (`BURST` to change it),
+//!    then the victim's session is revoked. Printed: refusals of the valid token (must be
+//!    zero), the decisions' latencies, the time until the reader is current again (its log
+//!    says no shard is behind and it holds every revocation), the reads and pages it made, and
+//!    how long after its revocation the victim was refused.
+//! 2. **Cold.** A fresh authorizer with those 100,000 live items: time to its first decision,
+//!    and its resident peak (`VmHWM`) after 200 events beside that of a container with no
+//!    revocation (the bound: 12 MiB + 64 B per live revocation).
+//! 3. **Steady.** 10 revocations a second for `STEADY_SECONDS` (default 600) while a warm
+//!    authorizer decides every 100 ms: reads, pages and read units per container-hour.
+//!
+//! moto answers one `Query` page far slower than DynamoDB (it scans every item of the table
+//! for each page): its page time is measured and printed first, and the time-out of a page is
+//! raised to `REVOCATION_TIMEOUT_MS=3000` for every run here. The README carries the same
+//! arithmetic with DynamoDB's latencies.
+//!
+//! Options (environment): `BENCH_AUTHORIZER` (the binary; default `target/release/authorizer`,
+//! for a run against another version), `BENCH_SHARDS` (the shards written and read; default 8;
+//! 1 writes every item to the one partition a reader before shards reads), `BURST`,
+//! `STEADY_SECONDS` (0 skips it), `BENCH_ONLY` (`burst`, `cold` or `steady`).
 
 #![allow(
     clippy::unwrap_used,
@@ -18,20 +31,24 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{Read as _, Seek as _};
-use std::process::{Command, Stdio};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use std::time::Duration;
-
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnConsumedCapacity, WriteRequest};
-use e2e::runtime_api::{runtime_api, AfterLast, Seen};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use e2e::runtime_api::{runtime_api_paced, AfterLast, Seen};
 use e2e::{Paths, Stack, REVOCATION_TABLE};
 use jwt_session::revocation::dynamodb::to_item;
-use jwt_session::revocation::{table, Entry, Revocation};
+use jwt_session::revocation::{table, Entry, FeedShards};
 use serde_json::Value;
 
-const RUNS: usize = 3;
-const EVENTS: usize = 200;
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn status(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -43,142 +60,181 @@ fn status(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-struct Sample {
-    rss_kib: u64,
-    hwm_kib: u64,
-    load: Value,
+/// One authorizer process on a paced Runtime API, its log in a file.
+struct Container {
+    child: Child,
+    answers: mpsc::Receiver<Seen>,
+    log: std::path::PathBuf,
+    started: Instant,
+    _dir: tempfile::TempDir,
 }
 
-fn run_once(env: &[(String, String)], event: &[u8], keys: &[u8]) -> Sample {
-    let binary = Paths::discover().root.join("target/release/authorizer");
-    assert!(binary.exists(), "run `cargo build --release -p authorizer`");
-    let (port, rx) = runtime_api(event.to_vec(), keys.to_vec(), EVENTS, AfterLast::Park);
-    // A file, not a pipe: nobody reads the log until the process is done.
-    let mut log = tempfile::tempfile().expect("log file");
-    let mut child = e2e::runtime_api::point_at(&mut Command::new(binary), env, port)
-        .stdout(log.try_clone().expect("log file"))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the authorizer");
-    let mut answered = 0;
-    while answered < EVENTS {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(Seen::Response(_)) => answered += 1,
-            Ok(Seen::Error(e)) => panic!("the authorizer answered an error: {e}"),
-            Ok(Seen::Next(_)) => {}
-            Err(_) => panic!("no answer after {answered} events"),
+impl Container {
+    fn start(env: &[(String, String)], events: Vec<Vec<u8>>, keys: &[u8], gap: Duration) -> Self {
+        let binary = std::env::var("BENCH_AUTHORIZER")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| Paths::discover().root.join("target/release/authorizer"));
+        assert!(binary.exists(), "no {}", binary.display());
+        let (port, answers) =
+            runtime_api_paced(events, keys.to_vec(), usize::MAX, AfterLast::Park, gap);
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("authorizer.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let child = e2e::runtime_api::point_at(&mut Command::new(binary), env, port)
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the authorizer");
+        Container {
+            child,
+            answers,
+            log,
+            started: Instant::now(),
+            _dir: dir,
         }
     }
-    let pid = child.id();
-    let (rss_kib, hwm_kib) = (status(pid, "VmRSS:"), status(pid, "VmHWM:"));
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut out = String::new();
-    log.seek(std::io::SeekFrom::Start(0)).unwrap();
-    log.read_to_string(&mut out).unwrap();
-    let load = out
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["event"] == "revocations_refreshed")
-        .expect("the set was loaded");
-    Sample {
-        rss_kib,
-        hwm_kib,
-        load,
+
+    /// Every JSON record of the log so far.
+    fn records(&self) -> Vec<Value> {
+        let f = std::fs::File::open(&self.log).unwrap();
+        BufReader::new(f)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+            .collect()
+    }
+
+    fn rounds(&self) -> Vec<Value> {
+        self.records()
+            .into_iter()
+            .filter(|v| v["event"] == "revocations_refreshed")
+            .collect()
+    }
+
+    fn hwm_kib(&self) -> u64 {
+        status(self.child.id(), "VmHWM:")
     }
 }
 
-async fn revoke_sessions(stack: &Stack, count: usize) {
-    let now_ms = jwt_session::unix_now_ms();
-    let requests: Vec<WriteRequest> = (0..count)
-        .map(|i| {
-            let sid = format!("{i:0>22}");
-            let entry = Entry::new(Revocation::Session { sid }, now_ms, 43_200);
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(to_item(&entry)))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-        })
-        .collect();
-    for batch in requests.chunks(25) {
-        stack
-            .dynamodb
-            .batch_write_item()
-            .request_items(REVOCATION_TABLE, batch.to_vec())
-            .send()
-            .await
-            .expect("write revocations to moto");
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-fn median(mut v: Vec<u64>) -> u64 {
-    v.sort();
-    v[v.len() / 2]
+/// A decision: which event (0-based), whether allowed, how long it took.
+#[derive(Debug, Clone, Copy)]
+struct Decision {
+    n: usize,
+    allowed: bool,
+    at: Instant,
+    took: Duration,
 }
 
-#[tokio::main]
-async fn main() {
-    let stack = Stack::start();
-    stack.create_revocation_table().await;
-    let standalone = e2e::runtime_api::Standalone::new(&stack);
-    let (event, keys_answer) = (standalone.event, standalone.keys_answer);
-    let moto = format!("http://127.0.0.1:{}", stack.moto_port);
-    let mut env = standalone.env;
-    env.extend(
-        [
-            ("REVOCATION_TABLE", REVOCATION_TABLE),
-            ("AWS_ENDPOINT_URL_DYNAMODB", &moto),
-            // moto reads a page far slower than DynamoDB does.
-            ("REVOCATION_TIMEOUT_MS", "30000"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-
-    println!("authorizer (release), {EVENTS} events per process, median of {RUNS} processes");
-    println!(
-        "{:>12} {:>10} {:>10} {:>7} {:>6} {:>9} {:>10}",
-        "revocations", "VmRSS", "VmHWM", "items", "calls", "RCU", "load"
-    );
-    let mut baseline = None;
-    for count in [0usize, 10_000] {
-        if count > 0 {
-            revoke_sessions(&stack, count).await;
+/// Reads what the Runtime API saw so far into decisions.
+fn drain(c: &Container, next: &mut Vec<Instant>, out: &mut Vec<Decision>, wait: Duration) {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let answer = match c.answers.recv_timeout(left.max(Duration::from_millis(1))) {
+            Ok(Seen::Next(t)) => {
+                next.push(t);
+                None
+            }
+            Ok(Seen::Response(t)) => Some((true, t)),
+            Ok(Seen::Error(_)) => Some((false, Instant::now())),
+            Err(_) => None,
+        };
+        if let Some((allowed, at)) = answer {
+            let n = out.len();
+            let took = next.get(n).map(|s| at.saturating_duration_since(*s));
+            out.push(Decision {
+                n,
+                allowed,
+                at,
+                took: took.unwrap_or_default(),
+            });
         }
-        let samples: Vec<Sample> = (0..RUNS)
-            .map(|_| run_once(&env, &event, &keys_answer))
-            .collect();
-        let rss = median(samples.iter().map(|s| s.rss_kib).collect());
-        let hwm = median(samples.iter().map(|s| s.hwm_kib).collect());
-        let load = &samples[0].load;
-        println!(
-            "{:>12} {:>6.2} MiB {:>6.2} MiB {:>7} {:>6} {:>9} {:>8.1}ms",
-            count,
-            rss as f64 / 1024.0,
-            hwm as f64 / 1024.0,
-            load["items"],
-            load["calls"],
-            load["consumed_rcu"],
-            load["latency_us"].as_f64().unwrap_or(0.0) / 1e3,
+        if Instant::now() >= deadline {
+            return;
+        }
+    }
+}
+
+fn sum(rounds: &[Value], field: &str) -> f64 {
+    rounds.iter().filter_map(|r| r[field].as_f64()).sum()
+}
+
+fn sid(i: usize) -> String {
+    format!("bench{i:0>17}")
+}
+
+/// Writes `count` session revocations from `first`, in the signer's item shape, with
+/// `writers` parallel BatchWriteItem loops; returns how long it took.
+async fn revoke_many(
+    stack: &Stack,
+    shards: FeedShards,
+    first: usize,
+    count: usize,
+    writers: usize,
+) -> Duration {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let client = stack.dynamodb.clone();
+        let (lo, hi) = (
+            first + count * w / writers,
+            first + count * (w + 1) / writers,
         );
-        match baseline {
-            None => baseline = Some((rss, hwm)),
-            Some((r0, h0)) => println!(
-                "  {count} revocations: +{:.2} MiB resident, +{:.2} MiB peak ({:.0} bytes resident per revocation)",
-                (rss as f64 - r0 as f64) / 1024.0,
-                (hwm as f64 - h0 as f64) / 1024.0,
-                (rss as f64 - r0 as f64) * 1024.0 / count as f64
-            ),
-        }
+        tasks.push(tokio::spawn(async move {
+            let ids: Vec<usize> = (lo..hi).collect();
+            for chunk in ids.chunks(25) {
+                let now_ms = jwt_session::unix_now_ms();
+                let batch: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|i| {
+                        let entry = Entry::session(sid(*i), now_ms, 900, 0);
+                        WriteRequest::builder()
+                            .put_request(
+                                PutRequest::builder()
+                                    .set_item(Some(to_item(&entry, shards)))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                    })
+                    .collect();
+                client
+                    .batch_write_item()
+                    .request_items(REVOCATION_TABLE, batch)
+                    .send()
+                    .await
+                    .expect("write revocations to moto");
+            }
+        }));
     }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
 
-    // The read an idle warm container makes every interval: what was written since the last
-    // read (less the overlap); nothing was, since the revocations above.
-    let since = jwt_session::unix_now_ms();
+async fn revoke_one(stack: &Stack, shards: FeedShards, sid: &str) {
+    let entry = Entry::session(sid.to_owned(), jwt_session::unix_now_ms(), 900, 0);
+    stack
+        .dynamodb
+        .put_item()
+        .table_name(REVOCATION_TABLE)
+        .set_item(Some(to_item(&entry, shards)))
+        .send()
+        .await
+        .expect("revoke the victim");
+}
+
+/// moto's time for one page of `limit` items of one shard of the feed index.
+async fn page_time(stack: &Stack, limit: i32) -> (Duration, i32) {
+    let started = Instant::now();
     let out = stack
         .dynamodb
         .query()
@@ -187,15 +243,310 @@ async fn main() {
         .key_condition_expression("#feed = :feed AND #at >= :since")
         .expression_attribute_names("#feed", table::FEED)
         .expression_attribute_names("#at", table::AT)
-        .expression_attribute_values(":feed", AttributeValue::S(table::FEED_VALUE.into()))
-        .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
-        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .expression_attribute_values(":feed", AttributeValue::S(FeedShards::value(0)))
+        .expression_attribute_values(":since", AttributeValue::N("0".into()))
+        .limit(limit)
         .send()
         .await
-        .expect("incremental query");
+        .expect("query");
+    (started.elapsed(), out.count())
+}
+
+fn quantile(mut v: Vec<Duration>, q: f64) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort();
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let burst: usize = env_or("BURST", 100_000);
+    let steady_seconds: u64 = env_or("STEADY_SECONDS", 600);
+    let shards = FeedShards::new(env_or("BENCH_SHARDS", 8)).expect("BENCH_SHARDS: 1 to 64");
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let stack = Stack::start();
+    stack.create_revocation_table().await;
+    let standalone = e2e::runtime_api::Standalone::new(&stack);
+    let keys_answer = standalone.keys_answer.clone();
+    let moto = format!("http://127.0.0.1:{}", stack.moto_port);
+    let mut env = standalone.env.clone();
+    env.extend(
+        [
+            ("REVOCATION_TABLE", REVOCATION_TABLE.to_owned()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", moto),
+            ("REVOCATION_TIMEOUT_MS", "3000".to_owned()),
+            ("REVOCATION_SHARDS", shards.count().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let valid = standalone.event.clone();
+    let victim_token = standalone
+        .keys
+        .mint(&["--set", "sid=\"victim-session\""])
+        .token;
+    let victim = serde_json::to_vec(&e2e::events::rest(
+        "GET",
+        Some(&format!("{}={victim_token}", e2e::COOKIE)),
+        &[],
+    ))
+    .unwrap();
     println!(
-        "an incremental read with nothing new in it: {} item(s), {:?} RCU reported",
-        out.count(),
-        out.consumed_capacity().and_then(|c| c.capacity_units())
+        "release authorizer {}, {} shard(s), REVOCATION_TIMEOUT_MS=3000, moto {}",
+        std::env::var("BENCH_AUTHORIZER").unwrap_or_else(|_| "target/release/authorizer".into()),
+        shards.count(),
+        stack.moto_port
+    );
+
+    // A container with nothing revoked: the memory baseline.
+    let baseline_hwm = {
+        let c = Container::start(&env, vec![valid.clone()], &keys_answer, Duration::ZERO);
+        let (mut next, mut seen) = (Vec::new(), Vec::new());
+        while seen.len() < 200 {
+            drain(&c, &mut next, &mut seen, Duration::from_millis(200));
+            assert!(c.started.elapsed() < Duration::from_secs(60), "no answers");
+        }
+        c.hwm_kib()
+    };
+    println!(
+        "\nno revocation: VmHWM {:.2} MiB after 200 events",
+        baseline_hwm as f64 / 1024.0
+    );
+
+    if only.is_empty() || only == "burst" || only == "cold" {
+        burst_then_cold(
+            &stack,
+            &env,
+            shards,
+            burst,
+            (&valid, &victim),
+            &keys_answer,
+            baseline_hwm,
+            &only,
+        )
+        .await;
+    }
+    if (only.is_empty() || only == "steady") && steady_seconds > 0 {
+        steady(
+            &stack,
+            &env,
+            shards,
+            burst + 1,
+            &valid,
+            &keys_answer,
+            steady_seconds,
+        )
+        .await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn burst_then_cold(
+    stack: &Stack,
+    env: &[(String, String)],
+    shards: FeedShards,
+    burst: usize,
+    (valid, victim): (&[u8], &[u8]),
+    keys_answer: &[u8],
+    baseline_hwm: u64,
+    only: &str,
+) {
+    let warm = Container::start(
+        env,
+        vec![valid.to_vec(), victim.to_vec()],
+        keys_answer,
+        Duration::from_millis(50),
+    );
+    let (mut next, mut seen) = (Vec::new(), Vec::new());
+    drain(&warm, &mut next, &mut seen, Duration::from_secs(2));
+    assert!(
+        seen.iter().all(|d| d.allowed) && !seen.is_empty(),
+        "the warm container decides"
+    );
+    let burst_started = Instant::now();
+    let writing = revoke_many(stack, shards, 0, burst, 4);
+    tokio::pin!(writing);
+    let written = loop {
+        tokio::select! {
+            took = &mut writing => break took,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                drain(&warm, &mut next, &mut seen, Duration::from_millis(1));
+            }
+        }
+    };
+    revoke_one(stack, shards, "victim-session").await;
+    let revoked_at = Instant::now();
+    println!(
+        "\nburst: {burst} session revocations written in {:.1} s ({:.0}/s; the victim's revoked after them)",
+        written.as_secs_f64(),
+        burst as f64 / written.as_secs_f64()
+    );
+    for (limit, label) in [(2000, "a 2,000-item page"), (100, "a 100-item page")] {
+        let (t, n) = page_time(stack, limit).await;
+        println!(
+            "  moto, {} items in the table: {label} of one shard takes {:.2} s ({n} items)",
+            burst + 1,
+            t.as_secs_f64()
+        );
+    }
+    // Until the victim is refused and the reader holds everything, at most 10 minutes.
+    let cap = Duration::from_secs(600);
+    let mut refused_after = None;
+    let mut current_after = None;
+    while revoked_at.elapsed() < cap && (refused_after.is_none() || current_after.is_none()) {
+        drain(&warm, &mut next, &mut seen, Duration::from_millis(500));
+        if refused_after.is_none() {
+            refused_after = seen
+                .iter()
+                .find(|d| d.n % 2 == 1 && !d.allowed && d.at > revoked_at)
+                .map(|d| d.at.saturating_duration_since(revoked_at));
+        }
+        if current_after.is_none() {
+            let rounds = warm.rounds();
+            let caught_up = rounds.last().is_some_and(|r| {
+                r["behind"] == 0 && r["revoked"].as_u64().unwrap_or(0) > burst as u64
+            });
+            if caught_up {
+                current_after = Some(burst_started.elapsed());
+            }
+        }
+    }
+    let after_burst: Vec<&Decision> = seen
+        .iter()
+        .filter(|d| d.at > burst_started && d.n % 2 == 0)
+        .collect();
+    let refusals = after_burst.iter().filter(|d| !d.allowed).count();
+    let took: Vec<Duration> = after_burst.iter().map(|d| d.took).collect();
+    let rounds = warm.rounds();
+    println!(
+        "  the valid token: {} decisions during and after the burst, {refusals} refused; latency p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        after_burst.len(),
+        quantile(took.clone(), 0.5).as_secs_f64() * 1e3,
+        quantile(took.clone(), 0.99).as_secs_f64() * 1e3,
+        quantile(took, 1.0).as_secs_f64() * 1e3,
+    );
+    let reasons: std::collections::BTreeMap<String, usize> = warm
+        .records()
+        .iter()
+        .filter(|v| v["target"] == "audit" && v["decision"] == "deny")
+        .fold(Default::default(), |mut m, v| {
+            *m.entry(v["reason"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            m
+        });
+    println!("  refusals by reason (both tokens): {reasons:?}");
+    match current_after {
+        Some(t) => println!(
+            "  the reader was current again (no shard behind, every revocation held) {:.1} s after the burst began",
+            t.as_secs_f64()
+        ),
+        None => println!("  the reader was NOT current within {} s", cap.as_secs()),
+    }
+    match refused_after {
+        Some(t) => println!(
+            "  the victim's token was refused {:.1} s after its revocation was written",
+            t.as_secs_f64()
+        ),
+        None => println!(
+            "  the victim's token was NOT refused within {} s",
+            cap.as_secs()
+        ),
+    }
+    println!(
+        "  reads: {} rounds, {} pages ({} failed), {:.0} read units reported, {} items read",
+        rounds.len(),
+        sum(&rounds, "pages"),
+        sum(&rounds, "failed"),
+        sum(&rounds, "consumed_rcu"),
+        sum(&rounds, "items"),
+    );
+    drop(warm);
+
+    if !(only.is_empty() || only == "cold") {
+        return;
+    }
+    // A cold container with every item live.
+    let cold_started = Instant::now();
+    let cold = Container::start(env, vec![valid.to_vec()], keys_answer, Duration::ZERO);
+    let (mut next, mut seen) = (Vec::new(), Vec::new());
+    while seen.len() < 200 && cold_started.elapsed() < Duration::from_secs(900) {
+        drain(&cold, &mut next, &mut seen, Duration::from_millis(200));
+    }
+    let first = seen.iter().find(|d| d.allowed).map(|d| d.at);
+    let refused = seen.iter().filter(|d| !d.allowed).count();
+    let hwm = cold.hwm_kib();
+    let rounds = cold.rounds();
+    let live = burst + 1;
+    println!(
+        "\ncold: {live} live revocations; first allowed decision {:.1} s after the process started ({refused} refused before it); {} rounds, {} pages, {:.0} read units",
+        first.map_or(f64::NAN, |t| t.saturating_duration_since(cold_started).as_secs_f64()),
+        rounds.len(),
+        sum(&rounds, "pages"),
+        sum(&rounds, "consumed_rcu"),
+    );
+    let bound_kib = 12 * 1024 + (64 * live as u64).div_ceil(1024);
+    println!(
+        "  VmHWM after 200 events {:.2} MiB (no revocation: {:.2} MiB; +{:.0} B per revocation); bound 12 MiB + 64 B each = {:.2} MiB: {}",
+        hwm as f64 / 1024.0,
+        baseline_hwm as f64 / 1024.0,
+        (hwm as f64 - baseline_hwm as f64) * 1024.0 / live as f64,
+        bound_kib as f64 / 1024.0,
+        if hwm <= bound_kib { "within" } else { "EXCEEDED" }
+    );
+}
+
+async fn steady(
+    stack: &Stack,
+    env: &[(String, String)],
+    shards: FeedShards,
+    first: usize,
+    valid: &[u8],
+    keys_answer: &[u8],
+    seconds: u64,
+) {
+    let warm = Container::start(
+        env,
+        vec![valid.to_vec()],
+        keys_answer,
+        Duration::from_millis(100),
+    );
+    let (mut next, mut seen) = (Vec::new(), Vec::new());
+    // Loaded (the burst's items are still live, if it ran).
+    while !warm.rounds().iter().any(|r| r["loaded"] == true) {
+        drain(&warm, &mut next, &mut seen, Duration::from_millis(500));
+        assert!(
+            warm.started.elapsed() < Duration::from_secs(900),
+            "not loaded"
+        );
+    }
+    drain(&warm, &mut next, &mut seen, Duration::from_secs(1));
+    let before = warm.rounds();
+    let started = Instant::now();
+    let mut written = 0usize;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let tick = Instant::now();
+        revoke_many(stack, shards, first + written, 10, 1).await;
+        written += 10;
+        let rest = Duration::from_secs(1).saturating_sub(tick.elapsed());
+        drain(&warm, &mut next, &mut seen, rest);
+    }
+    let elapsed = started.elapsed();
+    let after = warm.rounds();
+    let rounds = &after[before.len()..];
+    let per_hour = 3600.0 / elapsed.as_secs_f64();
+    let refusals = seen.iter().filter(|d| !d.allowed && d.at > started).count();
+    println!(
+        "\nsteady: {written} revocations in {:.0} s (10/s); the valid token refused {refusals} times",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  per container-hour: {:.0} rounds, {:.0} pages ({:.0} failed), {:.0} read units reported by moto, {:.0} items read",
+        rounds.len() as f64 * per_hour,
+        sum(rounds, "pages") * per_hour,
+        sum(rounds, "failed") * per_hour,
+        sum(rounds, "consumed_rcu") * per_hour,
+        sum(rounds, "items") * per_hour,
     );
 }

@@ -218,22 +218,10 @@ async fn run(parts: &mut Parts) {
     .env("CARGO_LAMBDA_NO_UPDATE_CHECK", "1");
     // An env file rather than `--env-var`, which splits values at commas.
     let mut env_file = String::new();
-    for (k, v) in [
-        (
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER".to_owned(),
-            format!("http://127.0.0.1:{}", stack.moto_port),
-        ),
-        (
-            "AWS_ENDPOINT_URL_LAMBDA".to_owned(),
-            format!("http://127.0.0.1:{watch_port}"),
-        ),
-        ("AWS_REGION".to_owned(), e2e::REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID".to_owned(), "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY".to_owned(), "testing".to_owned()),
-        ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
-    ]
-    .into_iter()
-    .chain(vars)
+    // Every endpoint the functions need, as the harness gives them: one list for both.
+    for (k, v) in e2e::local_aws_env(stack.moto_port, watch_port)
+        .into_iter()
+        .chain(vars)
     {
         assert!(
             !v.contains('\'') && !v.contains('\n'),
