@@ -151,6 +151,14 @@ pub struct Login {
     lambda: aws_sdk_lambda::Client,
 }
 
+/// The `errorType` of a Lambda error payload (`{"errorType", "errorMessage"}`), at most 64
+/// characters; `None` for anything else.
+fn error_type(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("errorType")?.as_str()?;
+    Some(code.chars().take(64).collect())
+}
+
 impl Login {
     /// Builds it.
     pub fn new(cfg: Config, lambda: aws_sdk_lambda::Client) -> Self {
@@ -170,26 +178,37 @@ impl Login {
         let body = request
             .to_json()
             .map_err(|_| Called::Failed("could not build the request"))?;
-        let out = self
+        let out = match self
             .lambda
             .invoke()
             .function_name(&self.cfg.signer)
             .payload(Blob::new(body))
             .send()
             .await
-            .map_err(|_| Called::Failed("the signer could not be reached"))?;
+        {
+            Ok(out) => out,
+            // Lambda answers a function's error with 200 and `X-Amz-Function-Error`; a local
+            // Invoke API (`cargo lambda watch`) answers it with an error status and the same
+            // body. Either way it is the signer's refusal, not a failure to reach it.
+            Err(e) => {
+                let refusal = e
+                    .raw_response()
+                    .and_then(|r| r.body().bytes())
+                    .and_then(error_type);
+                return Err(match refusal {
+                    Some(code) => Called::Refused(code),
+                    None => Called::Failed("the signer could not be reached"),
+                });
+            }
+        };
         let payload: Option<Value> = out
             .payload()
             .and_then(|p| serde_json::from_slice(p.as_ref()).ok());
         if out.function_error().is_some() {
-            let code = payload
-                .as_ref()
-                .and_then(|p| p.get("errorType"))
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .chars()
-                .take(64)
-                .collect();
+            let code = out
+                .payload()
+                .and_then(|p| error_type(p.as_ref()))
+                .unwrap_or_else(|| "unknown".to_owned());
             return Err(Called::Refused(code));
         }
         payload
@@ -480,5 +499,17 @@ mod tests {
         let r = login().handle(&post("/logout", &h)).await;
         assert_eq!(r.status_code, 200);
         assert!(r.cookies.first().is_some_and(|c| c.contains("Max-Age=0")));
+    }
+
+    #[test]
+    fn a_lambda_error_payload_is_read_as_the_signers_refusal_and_anything_else_is_not() {
+        assert_eq!(
+            error_type(br#"{"errorType":"action_not_allowed","errorMessage":"revocation is off"}"#),
+            Some("action_not_allowed".to_owned())
+        );
+        assert_eq!(error_type(b"<html>bad gateway</html>"), None);
+        assert_eq!(error_type(br#"{"message":"Rate exceeded"}"#), None);
+        let long = format!(r#"{{"errorType":"{}"}}"#, "x".repeat(100));
+        assert_eq!(error_type(long.as_bytes()).map(|c| c.len()), Some(64));
     }
 }
