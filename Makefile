@@ -11,6 +11,7 @@ MOTO_VERSION := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
 CFN_GUARD_VERSION := 3.2.1
 SAM_CLI_VERSION := 1.170.0
+SAM_TRANSLATOR_VERSION := 1.115.0
 CFN_GUARD := $(CURDIR)/.tools/bin/cfn-guard
 CARGO_DENY_VERSION := 0.20.2
 CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
@@ -22,7 +23,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv browser-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
+.PHONY: help venv sam-translator browser-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,13 +75,27 @@ $(CFN_GUARD):
 	@echo "==> installing cfn-guard $(CFN_GUARD_VERSION) into .tools/"
 	cargo install --locked --quiet --root .tools cfn-guard --version $(CFN_GUARD_VERSION)
 
-infra-check: venv $(CFN_GUARD) ## Lint both SAM templates and prove the policy rules (with widened copies)
+# SAM's translator (PyPI aws-sam-translator), for the policy rules on the transformed templates:
+# installed into the venv when missing or at another version (aws-sam-cli pins its own).
+sam-translator: venv
+	@$(VENV_BIN)/python -c 'import sys, samtranslator; sys.exit(samtranslator.__version__ != "$(SAM_TRANSLATOR_VERSION)")' 2>/dev/null || { \
+	  echo "==> installing aws-sam-translator $(SAM_TRANSLATOR_VERSION) into $(VENV)"; \
+	  $(VENV_BIN)/pip install --quiet --disable-pip-version-check 'aws-sam-translator==$(SAM_TRANSLATOR_VERSION)'; }
+
+infra-check: venv $(CFN_GUARD) sam-translator ## Lint both SAM templates, before and after SAM's transform, and prove the policy rules (widened copies, mutants)
 	@echo "==> cfn-lint infra/template.yaml (app stack) and infra/keys.yaml (key stack), SAM transform applied"
 	$(VENV_BIN)/cfn-lint infra/template.yaml infra/keys.yaml
-	@echo "==> cfn-guard rules and their negative cases, per stack and across the two"
+	@echo "==> cfn-lint the same after SAM's transform (aws-sam-translator $(SAM_TRANSLATOR_VERSION), offline)"
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	  $(VENV_BIN)/python infra/tests/sam_transform.py infra/template.yaml > "$$d/template.transformed.yaml" && \
+	  $(VENV_BIN)/python infra/tests/sam_transform.py infra/keys.yaml > "$$d/keys.transformed.yaml" && \
+	  $(VENV_BIN)/cfn-lint "$$d/template.transformed.yaml" "$$d/keys.transformed.yaml"
+	@echo "==> cfn-guard rules on each stack before and after SAM's transform, their negative cases and mutants"
 	$(VENV_BIN)/python infra/tests/policy_cases.py $(CFN_GUARD) \
 	    --keys infra/keys.yaml infra/policy/common.guard infra/policy/keys.guard \
-	    --app infra/template.yaml infra/policy/common.guard infra/policy/app.guard
+	    --keys-transformed infra/policy/keys-transformed.guard \
+	    --app infra/template.yaml infra/policy/common.guard infra/policy/app.guard \
+	    --app-transformed infra/policy/app-transformed.guard
 
 $(CARGO_DENY):
 	@echo "==> installing cargo-deny $(CARGO_DENY_VERSION) into .tools/"
@@ -112,9 +127,9 @@ bench-cold: venv build ## Cold start of the release binaries: init, first invoke
 	cargo build --locked --release -p authorizer -p secrets-fn -p jwt-session --features jwt-session/cli
 	E2E_BIN_DIR=$(CURDIR)/target/release cargo run --locked --release --quiet -p e2e --bin bench_cold
 
-bench-revocations: venv build-debug ## Memory of 10,000 active revocations in the release authorizer, and the DynamoDB reads of a warm container
+bench-revocations: venv build-debug ## Revocation at volume (moto): a 100,000 burst beside a warm authorizer, a cold start, 10/s for STEADY_SECONDS
 	cargo build --locked --release -p authorizer
-	cargo run --locked --release --quiet -p e2e --bin revocation_cost
+	cargo run --locked --quiet -p e2e --bin revocation_cost
 
 FUZZ_SECONDS ?= 60
 CARGO_FUZZ_VERSION := 0.13.2

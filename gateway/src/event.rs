@@ -411,7 +411,9 @@ impl Matched<'_> {
     pub fn authorizer_event(&self, context: &Value, identity: &[String]) -> Value {
         match self.api.kind {
             ApiKind::Http => {
-                let (headers, cookies) = self.v2_headers_and_cookies();
+                let (mut headers, cookies) = self.v2_headers_and_cookies();
+                // The integration's parameter mapping, as API Gateway applies it.
+                headers.retain(|name, _| !self.route.remove_headers.iter().any(|r| r == name));
                 let mut ev = json!({
                     "version": "2.0",
                     "type": "REQUEST",
@@ -484,7 +486,9 @@ impl Matched<'_> {
         let (body, b64) = self.body();
         match self.api.kind {
             ApiKind::Http => {
-                let (headers, cookies) = self.v2_headers_and_cookies();
+                let (mut headers, cookies) = self.v2_headers_and_cookies();
+                // The integration's parameter mapping, as API Gateway applies it.
+                headers.retain(|name, _| !self.route.remove_headers.iter().any(|r| r == name));
                 let mut ev = json!({
                     "version": "2.0",
                     "routeKey": self.route_key(),
@@ -528,6 +532,7 @@ mod tests {
             .into(),
             stage: "dev".into(),
             routes: vec![Route {
+                remove_headers: Vec::new(),
                 method: "GET".into(),
                 path: "/orders/{id}".into(),
                 function: "orders-example".into(),

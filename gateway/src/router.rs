@@ -65,6 +65,7 @@ mod tests {
 
     fn api() -> Api {
         let r = |m: &str, p: &str, f: &str| Route {
+            remove_headers: Vec::new(),
             method: m.into(),
             path: p.into(),
             function: f.into(),

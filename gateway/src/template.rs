@@ -102,6 +102,9 @@ pub struct Route {
     pub function: String,
     /// The authorizer's name, or none.
     pub authorizer: Option<String>,
+    /// Request headers the integration's parameter mapping removes before the function sees
+    /// them (HTTP API `remove:header.<name>`, from the API's `DefinitionBody`), lower-case.
+    pub remove_headers: Vec<String>,
 }
 
 /// One API.
@@ -405,11 +408,14 @@ impl Reader<'_> {
                     }
                     None => default.clone(),
                 };
+                let remove_headers =
+                    removed_headers(props, &method, &path).map_err(|what| err(&what))?;
                 routes.push(Route {
                     method,
                     path,
                     function: self.function_name(fid)?,
                     authorizer,
+                    remove_headers,
                 });
             }
         }
@@ -478,6 +484,51 @@ impl Template {
     }
 }
 
+/// The headers an HTTP API's parameter mapping removes on the route `method path`: the
+/// `requestParameters` of the route's `x-amazon-apigateway-integration` in the API's
+/// `DefinitionBody` (an OpenAPI document), `remove:header.<name>` entries. API Gateway applies
+/// them before the integration's event is built, so the function never sees those headers
+/// ([Transforming API requests and responses for HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html)).
+/// Any other mapping (overwrite, append, a response mapping) is not applied locally: refused.
+fn removed_headers(api_props: &Value, method: &str, path: &str) -> Result<Vec<String>, String> {
+    let Some(Value::Object(paths)) = api_props.pointer("/DefinitionBody/paths") else {
+        return Ok(Vec::new());
+    };
+    let Some(Value::Object(operations)) = paths.get(path) else {
+        return Ok(Vec::new());
+    };
+    let key = if method == "ANY" {
+        "x-amazon-apigateway-any-method".to_owned()
+    } else {
+        method.to_ascii_lowercase()
+    };
+    let Some(integration) = operations
+        .iter()
+        .find(|(m, _)| m.eq_ignore_ascii_case(&key))
+        .and_then(|(_, op)| op.get("x-amazon-apigateway-integration"))
+    else {
+        return Ok(Vec::new());
+    };
+    if integration.get("responseParameters").is_some() {
+        return Err("response parameter mappings are not applied locally".into());
+    }
+    let Some(Value::Object(params)) = integration.get("requestParameters") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for name in params.keys() {
+        match name.strip_prefix("remove:header.") {
+            Some(header) if !header.is_empty() => out.push(header.to_ascii_lowercase()),
+            _ => {
+                return Err(format!(
+                    "request parameter mapping `{name}` is not applied locally (only remove:header.<name>)"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -485,6 +536,50 @@ mod tests {
 
     fn overrides() -> BTreeMap<String, String> {
         BTreeMap::from([("Stage".to_owned(), "dev".to_owned())])
+    }
+
+    #[test]
+    fn the_project_http_api_removes_the_method_override_headers_on_every_route() {
+        let text = include_str!("../../infra/template.yaml");
+        let t = Template::parse(text, &overrides()).unwrap();
+        let http = t.http.unwrap();
+        assert!(!http.routes.is_empty());
+        for r in &http.routes {
+            for h in [
+                "x-http-method-override",
+                "x-http-method",
+                "x-method-override",
+            ] {
+                assert!(
+                    r.remove_headers.iter().any(|x| x == h),
+                    "{} {}: {h}",
+                    r.method,
+                    r.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_parameter_mapping_the_gateway_cannot_apply_is_refused_at_start_up() {
+        let props: Value = serde_json::from_str(
+            r#"{"DefinitionBody": {"paths": {"/a": {"get": {"x-amazon-apigateway-integration":
+               {"requestParameters": {"overwrite:header.X": "y", "remove:header.Z": "''"}}}}}}}"#,
+        )
+        .unwrap();
+        assert!(removed_headers(&props, "GET", "/a")
+            .unwrap_err()
+            .contains("overwrite:header.X"));
+        assert_eq!(removed_headers(&props, "GET", "/b"), Ok(Vec::new()));
+        let any: Value = serde_json::from_str(
+            r#"{"DefinitionBody": {"paths": {"/a": {"x-amazon-apigateway-any-method":
+               {"x-amazon-apigateway-integration": {"requestParameters": {"remove:header.X-A": "''"}}}}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            removed_headers(&any, "ANY", "/a"),
+            Ok(vec!["x-a".to_owned()])
+        );
     }
 
     #[test]

@@ -1,24 +1,36 @@
-"""Proves the policy rules bite: each stack's template passes its rules, and each deliberately
-widened copy of it fails. With both stacks given, also checks that they name each other alike
-(the names the app builds for the key stack's resources are the ones the key stack gives them,
-and the other way round).
+"""Proves the policy rules bite: each stack's template passes its rules, before and after SAM's
+transform, each deliberately widened copy of it fails, and every mutant the mutation suite
+(mutants.py) generates for a rule is rejected by that rule. With both stacks given, also checks
+that they name each other alike (the names the app builds for the key stack's resources are the
+ones the key stack gives them, and the other way round), and that the HTTP API's routes (events)
+and integrations (DefinitionBody) match one to one.
 
-Run by `make infra-check` with the repo's venv (PyYAML comes with cfn-lint) and cfn-guard.
+Run by `make infra-check` with the repo's venv (PyYAML, aws-sam-translator) and cfn-guard.
 Usage:
-    policy_cases.py CFN_GUARD --keys KEYS_TEMPLATE RULES... --app APP_TEMPLATE RULES...
-Either group may be given alone (its cases only); the rules of a group are passed to cfn-guard
-together (`-r` for each).
+    policy_cases.py CFN_GUARD --keys KEYS_TEMPLATE RULES... [--keys-transformed RULES...]
+                              --app APP_TEMPLATE RULES... [--app-transformed RULES...]
+Either stack may be given alone (its cases only); the rules of a group are passed to cfn-guard
+together (`-r` for each). The *-transformed rules judge the template after SAM's transform
+(sam_transform.py, offline). POLICY_JOBS sets how many cfn-guard processes run at once
+(default 2).
 """
 import copy
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import yaml
 
-USAGE = "usage: policy_cases.py CFN_GUARD --keys TEMPLATE RULES... [--app TEMPLATE RULES...]"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mutants as mutation  # noqa: E402
+
+USAGE = ("usage: policy_cases.py CFN_GUARD --keys TEMPLATE RULES... [--keys-transformed RULES...] "
+         "[--app TEMPLATE RULES... [--app-transformed RULES...]]")
 
 # ---------------------------------------------------------------- helpers
 
@@ -1051,7 +1063,7 @@ def app_pipeline_writes_revocations(t):
 
 
 def app_pipeline_wildcard_action(t):
-    sid(t, "AppPipelineRole", "TheApis")["Action"] = ["apigateway:*"]
+    sid(t, "AppPipelineRole", "TheApisTaggedForThisStack")["Action"] = ["apigateway:*"]
 
 
 def app_pipeline_admin_policy(t):
@@ -1300,57 +1312,214 @@ WIRING_CASES = [
     wiring_app_role_renamed, wiring_stage_values_differ,
 ]
 
+# ---------------------------------------------------------------- the app: routes and integrations
+
+
+def route_table_problems(app):
+    """Where the HTTP API's events (its routes) and its DefinitionBody (their integrations) do
+    not match one to one: every event's route has an operation whose integration invokes the
+    event's function, and every operation has its event (None when they match). This is the
+    table the local gateway reads: the route from the event, the parameter mapping from the
+    operation's x-amazon-apigateway-integration.requestParameters."""
+    problems = []
+    for api_id, api in app["Resources"].items():
+        if api.get("Type") != "AWS::Serverless::HttpApi":
+            continue
+        paths = (api["Properties"].get("DefinitionBody") or {}).get("paths") or {}
+        ops = {(path, m.lower()): op for path, item in paths.items() for m, op in item.items()
+               if re.fullmatch(r"(?i)get|put|post|delete|options|head|patch|trace|x-amazon-apigateway-any-method", m)}
+        seen = set()
+        for fn, r in app["Resources"].items():
+            if r.get("Type") != "AWS::Serverless::Function":
+                continue
+            for name, ev in (r["Properties"].get("Events") or {}).items():
+                p = ev.get("Properties") or {}
+                if ev.get("Type") != "HttpApi" or p.get("ApiId") != {"Ref": api_id}:
+                    continue
+                method = str(p.get("Method", "ANY")).lower()
+                key = (p.get("Path", "$default"), "x-amazon-apigateway-any-method" if method == "any" else method)
+                op = ops.get(key)
+                if op is None:
+                    problems.append(f"{api_id}: event {fn}.{name} ({key[1]} {key[0]}) has no operation in DefinitionBody")
+                    continue
+                if key in seen:
+                    problems.append(f"{api_id}: two events for {key[1]} {key[0]}")
+                seen.add(key)
+                uri = (op.get("x-amazon-apigateway-integration") or {}).get("uri") or {}
+                if "${%s.Arn}" % fn not in str(uri.get("Fn::Sub", "")):
+                    problems.append(f"{api_id}: {key[1]} {key[0]} integrates {uri!r}, its event is {fn}'s")
+        for key in sorted(set(ops) - seen):
+            problems.append(f"{api_id}: DefinitionBody operation {key[1]} {key[0]} has no event")
+    return problems or None
+
+
+def route_table_operation_without_event(app):
+    res(app, "HttpApi")["Properties"]["DefinitionBody"]["paths"]["/admin"] = copy.deepcopy(
+        res(app, "HttpApi")["Properties"]["DefinitionBody"]["paths"]["/orders"])
+
+
+def route_table_integration_of_another_function(app):
+    op = res(app, "HttpApi")["Properties"]["DefinitionBody"]["paths"]["/orders"]["post"]
+    op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"] = \
+        op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"].replace("ExampleBackendFunction", "LoginFunction")
+
+
+def route_table_event_without_operation(app):
+    del res(app, "HttpApi")["Properties"]["DefinitionBody"]["paths"]["/renew"]
+
+
+ROUTE_TABLE_CASES = [route_table_operation_without_event, route_table_integration_of_another_function,
+                     route_table_event_without_operation]
+
 # ---------------------------------------------------------------- the run
+
+
+GROUPS = ("--keys", "--keys-transformed", "--app", "--app-transformed")
 
 
 def parse_args(argv):
     if len(argv) < 2 or argv[1].startswith("--"):
         sys.exit(USAGE)
-    guard, stacks, current = argv[1], {}, None
+    guard, groups, current = argv[1], {}, None
     for a in argv[2:]:
-        if a in ("--keys", "--app"):
+        if a in GROUPS:
             current = a[2:]
-            if current in stacks:
+            if current in groups:
                 sys.exit(f"{a} given twice\n{USAGE}")
-            stacks[current] = []
+            groups[current] = []
         elif current is None:
             sys.exit(USAGE)
         else:
-            stacks[current].append(a)
-    if not stacks or any(len(v) < 2 for v in stacks.values()):
+            groups[current].append(a)
+    stacks = {}
+    for kind in ("keys", "app"):
+        if kind in groups:
+            if len(groups[kind]) < 2:
+                sys.exit(USAGE)
+            stacks[kind] = (groups[kind][0], groups[kind][1:], groups.get(f"{kind}-transformed", []))
+        elif f"{kind}-transformed" in groups:
+            sys.exit(f"--{kind}-transformed without --{kind}\n{USAGE}")
+    if not stacks:
         sys.exit(USAGE)
-    return guard, {k: (v[0], v[1:]) for k, v in stacks.items()}
+    return guard, stacks
 
 
-def guard_verdicts(guard, rules, templates):
-    """Runs cfn-guard once on all `templates` (name -> template) with all `rules`: name -> True
-    when the template passes every rule file. Aborts when cfn-guard does not report each
-    template once per rule file (a rule file that does not parse, say)."""
+def _run_guard(guard, rules, data):
+    cmd = [guard, "validate", "-d", data, "--show-summary", "all"]
+    for r in rules:
+        cmd += ["-r", r]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _parse_guard(stdout):
+    """file -> {"": [status per rule file], rule id: status}."""
+    out, current = {}, None
+    for line in stdout.splitlines():
+        m = re.match(r"^(\S+) Status = (PASS|FAIL|SKIP)$", line)
+        if m:
+            current = out.setdefault(m.group(1), {"": []})
+            current[""].append(m.group(2))
+            continue
+        m = re.match(r"^(\S+\.(?:guard|ruleset)/\S+)\s+(PASS|FAIL|SKIP)$", line)
+        if m and current is not None:
+            current[m.group(1)] = m.group(2)
+    return out
+
+
+def split_rules(path, into):
+    """One rule file per rule of `path` (its top-level `let`s, then the rule), written under
+    `into`: rule id ("app.guard/<rule>") -> path of a file named like `path`, so that cfn-guard
+    reports the same rule id. Relies on the layout of this project's rule files: a rule starts
+    with `rule <name>` and ends with a `}` in column 0; a top-level `let` starts in column 0 and
+    continues on indented lines."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    lets, rules, current, in_let = [], {}, None, False
+    for line in lines:
+        if current is not None:
+            rules[current].append(line)
+            if line == "}":
+                current = None
+            continue
+        m = re.match(r"^rule (\w+)", line)
+        if m:
+            current, in_let = m.group(1), False
+            rules[current] = [line]
+        elif line.startswith("let "):
+            in_let = True
+            lets.append(line)
+        elif in_let and line[:1] in (" ", "\t"):
+            lets.append(line)
+        else:
+            in_let = False
+    if current is not None:
+        sys.exit(f"{path}: rule {current} does not end with a '}}' in column 0")
+    base = os.path.basename(path)
+    out = {}
+    for name, body in rules.items():
+        d = os.path.join(into, f"{base}.{name}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, base), "w") as f:
+            f.write("\n".join(lets + [""] + body) + "\n")
+        out[f"{base}/{name}"] = os.path.join(d, base)
+    return out
+
+
+def run_guard_jobs(guard, jobs, workers=None, chunk=40):
+    """Runs cfn-guard jobs, `workers` processes at a time (POLICY_JOBS, default 2). A job is
+    (key, rule files, {name: template}); each job's templates go in batches of `chunk` files.
+    Returns {key: {name: {rule id: PASS|FAIL|SKIP}, or None when cfn-guard could not evaluate
+    the template}}. cfn-guard stops a whole batch on an evaluation error: that batch's templates
+    are then run one by one."""
+    workers = workers or max(1, int(os.environ.get("POLICY_JOBS", "2")))
+    results = {key: {} for key, _, _ in jobs}
     with tempfile.TemporaryDirectory() as d:
-        files = {}
-        for i, (name, t) in enumerate(templates.items()):
-            path = os.path.join(d, f"{i:03d}.yaml")
-            with open(path, "w") as f:
-                yaml.safe_dump(t, f, sort_keys=False)
-            files[path] = name
-        cmd = [guard, "validate", "-d", d, "--show-summary", "all"]
-        for r in rules:
-            cmd += ["-r", r]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        statuses = {}
-        for line in r.stdout.splitlines():
-            m = re.match(r"^(\S+) Status = (PASS|FAIL|SKIP)$", line)
-            if m and m.group(1) in files:
-                statuses.setdefault(m.group(1), []).append(m.group(2))
-        if sorted(statuses) != sorted(files) or any(len(v) != len(rules) for v in statuses.values()):
-            sys.exit(f"cfn-guard did not evaluate every template with every rule file "
-                     f"(exit {r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-        return {files[path]: "FAIL" not in v for path, v in statuses.items()}
+        batches = []  # (key, rules, directory, {path: name})
+        for j, (key, rules, templates) in enumerate(jobs):
+            names = list(templates)
+            for c in range(0, len(names), chunk):
+                bdir = os.path.join(d, f"job{j}-{c}")
+                os.mkdir(bdir)
+                files = {}
+                for i, name in enumerate(names[c:c + chunk]):
+                    path = os.path.join(bdir, f"{c + i:04d}.json")
+                    with open(path, "w") as f:
+                        json.dump(templates[name], f)
+                    files[path] = name
+                batches.append((key, rules, bdir, files))
+        pending, running = list(batches), []
+        while pending or running:
+            while pending and len(running) < workers:
+                batch = pending.pop(0)
+                running.append((batch, _run_guard(guard, batch[1], batch[2])))
+            (key, rules, bdir, files), proc = running.pop(0)
+            stdout, _ = proc.communicate()
+            parsed = _parse_guard(stdout)
+            for path, name in files.items():
+                v = parsed.get(path)
+                if v is None or len(v[""]) != len(rules):
+                    one = _run_guard(guard, rules, path)
+                    out1, err1 = one.communicate()
+                    v = _parse_guard(out1).get(path)
+                    if v is None or len(v[""]) != len(rules):
+                        print(f"      cfn-guard could not evaluate {name or '(shipped)'} with {' '.join(rules)}: "
+                              f"{(err1 or out1).strip().splitlines()[-1:]}")
+                        results[key][name] = None
+                        continue
+                results[key][name] = {k: x for k, x in v.items() if k}
+    return results
+
+
+def transformed(template):
+    import sam_transform  # the SAM translator: only when transformed rules are given
+    return sam_transform.transform(template)
 
 
 def main():
     guard, stacks = parse_args(sys.argv)
     passed = failed = 0
+    generated = rejected = 0
+    started = time.monotonic()
 
     def report(ok, text):
         nonlocal passed, failed
@@ -1360,30 +1529,132 @@ def main():
         else:
             failed += 1
 
-    templates = {}
-    for kind, cases in [("keys", KEY_CASES), ("app", APP_CASES)]:
-        if kind not in stacks:
-            continue
-        path, rules = stacks[kind]
-        with open(path) as f:
-            template = yaml.safe_load(f)
-        templates[kind] = template
-        print(f"== {path} ({kind} stack): {' '.join(rules)}")
-        variants = {"": template}
-        for case in cases:
-            t = copy.deepcopy(template)
-            case(t)
-            variants[case.__name__] = t
-        passes = guard_verdicts(guard, rules, variants)
-        if passes[""]:
-            report(True, f"{path} passes every rule")
+    def shipped_report(v, what):
+        if v is not None and "FAIL" not in v.values():
+            report(True, f"{what} passes every rule ({len(v)})")
         else:
-            report(False, f"{path} itself breaks a rule")
-        for case in cases:
-            if passes[case.__name__]:
-                report(False, f"widened copy accepted: {case.__name__}")
-            else:
+            bad = sorted(r for r, x in (v or {}).items() if x == "FAIL")
+            report(False, f"{what} breaks a rule: {', '.join(bad) or 'cfn-guard error'}")
+
+    templates = {}
+    with tempfile.TemporaryDirectory() as split_dir:
+        for kind, cases, generate in [("keys", KEY_CASES, mutation.keys_mutants), ("app", APP_CASES, mutation.app_mutants)]:
+            if kind not in stacks:
+                continue
+            path, rules, trules = stacks[kind]
+            with open(path) as f:
+                template = yaml.safe_load(f)
+            templates[kind] = template
+            mutants = generate(template)
+            applied = {m.name: m.apply(template) for m in mutants}
+
+            # Each rule alone (its file's lets and the rule): a mutant is judged by the rules it
+            # targets only, which is what it must fail, and far cheaper than every rule.
+            single = {}
+            for r in rules + trules:
+                single.update(split_rules(r, os.path.join(split_dir, kind)))
+            tprefixes = tuple(os.path.basename(x) + "/" for x in trules)
+
+            # The source template and the hand-picked widened copies against every rule: the
+            # largest job, run while SAM transforms the mutants.
+            variants = {"": template}
+            for case in cases:
+                t = copy.deepcopy(template)
+                case(t)
+                variants[case.__name__] = t
+            source = {}
+            source_run = threading.Thread(target=lambda: source.update(run_guard_jobs(guard, [("source", rules, variants)])))
+            source_run.start()
+
+            # SAM's transform: the shipped template and every mutant aimed at a transformed rule.
+            tvariants, refused = {}, {}
+            if trules:
+                try:
+                    tvariants[""] = transformed(template)
+                except Exception as e:  # noqa: BLE001
+                    report(False, f"SAM refuses {path}: {e}")
+                for m in mutants:
+                    if any(r.startswith(tprefixes) for r in m.targets):
+                        try:
+                            tvariants[m.name] = transformed(applied[m.name])
+                        except Exception as e:  # noqa: BLE001
+                            refused[m.name] = str(e)
+
+            jobs = []
+            if trules:
+                jobs.append(("transformed", trules, {"": tvariants[""]} if "" in tvariants else {}))
+            targeted = {}
+            for m in mutants:
+                for r in m.targets:
+                    if r not in single:
+                        sys.exit(f"mutant {m.name} targets {r}, which no rule file given defines")
+                    if r.startswith(tprefixes):
+                        if m.name in tvariants:
+                            targeted.setdefault(r, {})[m.name] = tvariants[m.name]
+                    else:
+                        targeted.setdefault(r, {})[m.name] = applied[m.name]
+            jobs += [(r, [single[r]], ts) for r, ts in sorted(targeted.items())]
+            results = run_guard_jobs(guard, jobs)
+            source_run.join()
+            results.update(source)
+
+            print(f"== {path} ({kind} stack): {' '.join(rules)}")
+            shipped_report(results["source"][""], path)
+            for case in cases:
+                v = results["source"][case.__name__]
+                if v is not None and "FAIL" in v.values():
+                    report(True, f"rejected: {case.__name__}")
+                else:
+                    report(False, f"widened copy accepted: {case.__name__}")
+            if trules:
+                print(f"== {path} after SAM's transform ({kind} stack): {' '.join(trules)}")
+                shipped_report(results["transformed"].get(""), f"{path} after SAM's transform")
+
+            # the mutants: each rejected by every rule it targets
+            print(f"== mutants of {path} ({kind} stack), each rejected by the rules it targets:")
+            per_rule = {}
+            for m in mutants:
+                missed = []
+                for r in m.targets:
+                    if r.startswith(tprefixes) and m.name in refused:
+                        continue  # SAM (and so CloudFormation) refuses the template
+                    v = results[r].get(m.name)
+                    status = None if v is None else v.get(r)
+                    if status != "FAIL":
+                        missed.append(f"{r}: {status or 'not evaluated'}")
+                ok = not missed
+                generated += 1
+                rejected += ok
+                for r in m.targets:
+                    g, n = per_rule.get(r, (0, 0))
+                    per_rule[r] = (g + 1, n + ok)
+                if not ok:
+                    print(f"FAIL  survived: {m.name} ({m.kind}): {'; '.join(missed)}")
+            for r in sorted(per_rule):
+                g, n = per_rule[r]
+                print(f"      {r}: {g} generated, {n} rejected")
+            kinds = {}
+            for m in mutants:
+                kinds[m.kind] = kinds.get(m.kind, 0) + 1
+            print(f"      {len(mutants)} mutants, by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+            if refused:
+                print(f"      SAM refuses {len(refused)} of them (CloudFormation would too): {', '.join(sorted(refused))}")
+
+    if "app" in templates:
+        print("== the HTTP API's routes (events) and integrations (DefinitionBody) match one to one")
+        problems = route_table_problems(templates["app"])
+        if problems:
+            for p in problems:
+                report(False, f"route table: {p}")
+        else:
+            report(True, "every event has its integration, every integration its event")
+        for case in ROUTE_TABLE_CASES:
+            app = copy.deepcopy(templates["app"])
+            case(app)
+            if route_table_problems(app):
                 report(True, f"rejected: {case.__name__}")
+            else:
+                report(False, f"mismatch accepted: {case.__name__}")
 
     if "keys" in templates and "app" in templates:
         print("== the two stacks name each other alike")
@@ -1401,8 +1672,9 @@ def main():
             else:
                 report(False, f"mismatch accepted: {case.__name__}")
 
-    print(f"policy checks: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(f"mutants: {generated} generated, {rejected} rejected, {generated - rejected} survived")
+    print(f"policy checks: {passed} passed, {failed} failed ({time.monotonic() - started:.0f} s)")
+    sys.exit(1 if failed or generated != rejected else 0)
 
 
 if __name__ == "__main__":

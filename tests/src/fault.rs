@@ -35,6 +35,9 @@ struct Rule {
 struct ProxyState {
     fault: Option<Fault>,
     rules: Vec<Rule>,
+    /// Whether whole requests are kept (see [`FaultProxy::record`]).
+    record: bool,
+    messages: Vec<String>,
     /// `X-Amz-Target` values (Secrets Manager operations) or request lines seen.
     requests: Vec<String>,
     conns: Vec<tokio::task::AbortHandle>,
@@ -113,6 +116,10 @@ async fn serve_requests(
         let fault = {
             let mut s = st.lock().unwrap();
             scan_requests(&request, &mut s.requests);
+            if s.record {
+                s.messages
+                    .push(String::from_utf8_lossy(&request).into_owned());
+            }
             let text = String::from_utf8_lossy(&request);
             let ruled = s
                 .rules
@@ -175,7 +182,11 @@ async fn serve_connection(
     st: std::sync::Arc<std::sync::Mutex<ProxyState>>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    if !st.lock().unwrap().rules.is_empty() {
+    let per_request = {
+        let s = st.lock().unwrap();
+        !s.rules.is_empty() || s.record
+    };
+    if per_request {
         return serve_requests(client, upstream, st).await;
     }
     let fault = st.lock().unwrap().fault.clone().unwrap_or(Fault::Forward);
@@ -290,6 +301,21 @@ impl FaultProxy {
         for c in s.conns.drain(..) {
             c.abort();
         }
+    }
+
+    /// From now on, requests are served one by one and each is kept whole (head and body), for
+    /// [`FaultProxy::messages`]. Drops the open connections.
+    pub fn record(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.record = true;
+        for c in s.conns.drain(..) {
+            c.abort();
+        }
+    }
+
+    /// The requests kept since [`FaultProxy::record`], whole.
+    pub fn messages(&self) -> Vec<String> {
+        self.state.lock().unwrap().messages.clone()
     }
 
     /// How many faults the rules still hold.

@@ -167,6 +167,27 @@ impl Browser {
         )
     }
 
+    /// The items of the caller's orders (the example backend's `GET <base>/orders`), read by
+    /// the page's origin with its cookie; panics unless it answers 200.
+    pub fn order_items(&self, base: &str) -> Vec<String> {
+        let r = self.fetch(
+            &format!("{base}/orders"),
+            json!({"credentials": "same-origin"}),
+        );
+        assert_eq!(r["status"], 200, "{r}");
+        let body: Value =
+            serde_json::from_str(r["body"].as_str().unwrap_or("null")).unwrap_or_default();
+        body["orders"]
+            .as_array()
+            .map(|orders| {
+                orders
+                    .iter()
+                    .filter_map(|o| o["item"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Polls `condition` (a JavaScript expression) until it is true; false after `timeout`.
     pub fn wait_for(&self, condition: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

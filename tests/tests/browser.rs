@@ -145,22 +145,6 @@ impl World {
             .expect("a session cookie after login");
     }
 
-    /// The items of the caller's orders, read by the page's origin with its cookie.
-    fn items(&self, b: &Browser, base: &str) -> Vec<String> {
-        let r = b.fetch(
-            &format!("{base}/orders"),
-            json!({"credentials": "same-origin"}),
-        );
-        assert_eq!(r["status"], 200, "{r}");
-        let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
-        body["orders"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["item"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
     /// Point 6 over the whole test: one audit record per authorizer invocation, and no token
     /// (nor its signature) nor cookie value in any output of the gateway, the functions, moto
     /// or the watch.
@@ -308,7 +292,7 @@ async fn a_browser_session_lives_in_an_httponly_cookie_and_needs_the_csrf_header
     // (401) without invoking the authorizer.
     assert_eq!(no_csrf["status"], 401, "{no_csrf}");
     assert_eq!(no_csrf["body"], "{\"message\":\"Unauthorized\"}");
-    assert_eq!(w.items(&b, &http), ["green tea"]);
+    assert_eq!(b.order_items(&http), ["green tea"]);
 
     // The REST API flavour: the same cookie (host-only on 127.0.0.1, any port), the same rules.
     let csrf = b.exec("return sessionStorage.getItem('csrf');", json!([]));
@@ -352,7 +336,7 @@ async fn a_browser_session_lives_in_an_httponly_cookie_and_needs_the_csrf_header
     );
     assert_eq!(anonymous["status"], 401, "{anonymous}");
     assert_eq!(anonymous["body"], "{\"message\":\"Unauthorized\"}");
-    assert_eq!(w.items(&b, &rest), ["green tea", "rest order"]);
+    assert_eq!(b.order_items(&rest), ["green tea", "rest order"]);
     let missing = b.fetch(&format!("{rest}/nowhere"), json!({}));
     assert_eq!(missing["status"], 403);
     assert_eq!(
@@ -484,7 +468,7 @@ async fn other_sites_cannot_use_the_cookie(same_site: &str) {
     let b = w.driver.browser("victim");
     w.login(&b, "alice", PASSWORD);
     let alice_token = w.session_cookie(&b).unwrap()["value"].clone();
-    let before = w.items(&b, &http);
+    let before = b.order_items(&http);
     let orders_posts = |w: &World| {
         w.gw.requests()
             .into_iter()
@@ -553,7 +537,7 @@ async fn other_sites_cannot_use_the_cookie(same_site: &str) {
         statuses.iter().all(|s| *s != 201),
         "no cross-site POST created anything: {statuses:?}"
     );
-    let after = w.items(&b, &http);
+    let after = b.order_items(&http);
     assert_eq!(after, before, "no order was created from another site");
     assert!(!after.iter().any(|i| i.contains("evil")));
     w.shot(&b, "victim-orders-unchanged");
@@ -599,7 +583,11 @@ async fn renewal_keeps_a_short_session_alive_and_logout_ends_it() {
         .session_cookie(&b)
         .expect("the session outlived three token lifetimes");
     assert_ne!(c["value"].as_str().unwrap(), first);
-    assert_eq!(w.items(&b, &http), Vec::<String>::new(), "still logged in");
+    assert_eq!(
+        b.order_items(&http),
+        Vec::<String>::new(),
+        "still logged in"
+    );
     let logins = w
         .stack
         .lines("login-example")
@@ -642,7 +630,7 @@ async fn logging_out_in_one_browser_ends_the_same_cookie_copied_into_another() {
         "sameSite": "Strict",
     }));
     assert_eq!(
-        w.items(&thief, &http),
+        thief.order_items(&http),
         Vec::<String>::new(),
         "the copy works"
     );
@@ -690,7 +678,7 @@ async fn a_paseto_session_lives_in_the_same_cookie_and_passes_the_same_checks() 
     // Scripts cannot read it; the page's requests carry it.
     let seen = b.exec("return document.cookie", json!([]));
     assert!(!seen.as_str().unwrap_or_default().contains("v4.public."));
-    assert_eq!(w.items(&b, &http), Vec::<String>::new());
+    assert_eq!(b.order_items(&http), Vec::<String>::new());
     // An unsafe request needs the CSRF header, as with a JWT.
     let no_csrf = b.fetch(
         &format!("{http}/orders"),
@@ -707,7 +695,7 @@ async fn a_paseto_session_lives_in_the_same_cookie_and_passes_the_same_checks() 
                "body": "{\"item\":\"tea\"}"}),
     );
     assert_eq!(ordered["status"], 201, "{ordered}");
-    assert_eq!(w.items(&b, &http), vec!["tea".to_owned()]);
+    assert_eq!(b.order_items(&http), vec!["tea".to_owned()]);
     let audit = w.stack.audit("authorizer");
     assert!(audit.iter().any(
         |r| r["reason"] == "ok" && r["kid"].as_str().is_some_and(|k| k.starts_with("k4.pid."))

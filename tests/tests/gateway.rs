@@ -29,6 +29,15 @@ async fn start_full(
     env: &[(&str, &str)],
     authorizer: &[(&str, &str)],
 ) -> (Stack, GatewayProc, Minted, e2e::KeyFile) {
+    let (stack, keys) = functions(authorizer).await;
+    let gw = gateway(&stack, edits, env);
+    let token = keys.mint(&["--scope", "orders:read orders:write"]);
+    (stack, gw, token, keys)
+}
+
+/// moto, the watch, and the functions (the key server, the authorizer with `authorizer`
+/// added to its environment, the orders backend), with a fresh signing key.
+async fn functions(authorizer: &[(&str, &str)]) -> (Stack, e2e::KeyFile) {
     let mut stack = Stack::start();
     let keys = stack.keygen("keys.json", &["EdDSA"]);
     stack.create_secret(&keys.text()).await;
@@ -37,6 +46,12 @@ async fn start_full(
     a_env.extend_from_slice(authorizer);
     stack.start_function("authorizer", "authorizer", &a_env);
     stack.start_function("orders-example", "orders-example", &[]);
+    (stack, keys)
+}
+
+/// The gateway in front of `stack`'s functions, serving the project template changed by
+/// `edits` (from, to), with `env`.
+fn gateway(stack: &Stack, edits: &[(&str, &str)], env: &[(&str, &str)]) -> GatewayProc {
     let mut text = std::fs::read_to_string(stack.paths.root.join("infra/template.yaml")).unwrap();
     for (from, to) in edits {
         assert!(text.contains(from), "the template has {from}");
@@ -47,9 +62,7 @@ async fn start_full(
     let template = path.to_string_lossy().into_owned();
     let mut all = vec![("GATEWAY_TEMPLATE", template.as_str())];
     all.extend_from_slice(env);
-    let gw = stack.start_gateway(&all);
-    let token = keys.mint(&["--scope", "orders:read orders:write"]);
-    (stack, gw, token, keys)
+    stack.start_gateway(&all)
 }
 
 /// The stack with result caching off (`AuthorizerCacheTtl=0`): every request reaches the
@@ -213,8 +226,10 @@ async fn the_gateway_routes_authorizes_and_refuses_as_api_gateway_does() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_shipped_cache_never_reuses_an_allow_for_another_route_method_or_csrf_header() {
-    // The template as shipped: caching on (AuthorizerCacheTtl, 60 s), keyed on the cookie
-    // and the route, with the CSRF header as an identity source on unsafe routes.
+    // The template as shipped: on the HTTP API caching on (AuthorizerCacheTtl, 60 s), keyed
+    // on the cookie and the route, with the CSRF header as an identity source on unsafe
+    // routes; on the REST API no caching (ReauthorizeEvery: 0: its proxy integrations cannot
+    // strip a header the authorizer refuses).
     let (stack, gw, writer, keys) = start_full(
         &[],
         &[],
@@ -226,17 +241,20 @@ async fn the_shipped_cache_never_reuses_an_allow_for_another_route_method_or_csr
     .await;
     let reader = keys.mint(&["--scope", "orders:read"]);
     let json_ct = ("content-type", "application/json");
-    for base in [gw.http_url.clone(), gw.rest_url.clone()] {
+    for (base, cached) in [
+        (gw.http_url.clone(), "cached"),
+        (gw.rest_url.clone(), "invoked"),
+    ] {
         let url = format!("{base}/orders");
         for t in [&writer, &reader] {
             let cookie = format!("{COOKIE}={}", t.token);
             let c = ("cookie", cookie.as_str());
             let csrf = t.csrf.clone().unwrap();
-            // A GET is answered, then served from the cache.
+            // A GET is answered, then (HTTP API) served from the cache.
             assert_eq!(call(&url, "GET", &[c], "").0, 200, "{url}");
             assert_eq!(last_use(&gw), "invoked");
             assert_eq!(call(&url, "GET", &[c], "").0, 200);
-            assert_eq!(last_use(&gw), "cached");
+            assert_eq!(last_use(&gw), cached, "{url}");
             // A POST without the CSRF header never reaches a cached allow: 401 at the gateway.
             let (status, _) = call(&url, "POST", &[c, json_ct], r#"{"item":"x"}"#);
             assert_eq!(status, 401, "{url}: POST without the CSRF header");
@@ -264,8 +282,75 @@ async fn the_shipped_cache_never_reuses_an_allow_for_another_route_method_or_csr
         }
     }
     let invoked = gw.authorizer_invocations();
-    assert_eq!(invoked, 12, "3 authorizer calls per token and API");
+    assert_eq!(
+        invoked, 14,
+        "3 authorizer calls per token on the HTTP API, 4 on the REST API"
+    );
     assert_eq!(stack.wait_audit("authorizer", invoked).await.len(), invoked);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_method_override_header_never_reaches_a_backend_not_even_behind_a_cached_allow() {
+    // The gateway invokes the functions through a proxy that keeps every Invoke request
+    // whole: the events the backend received.
+    let (stack, keys) = functions(&[]).await;
+    let proxy = e2e::FaultProxy::start(stack.watch_port);
+    proxy.record();
+    let gw = gateway(
+        &stack,
+        &[],
+        &[("AWS_ENDPOINT_URL_LAMBDA", proxy.url().as_str())],
+    );
+    let t = keys.mint(&["--scope", "orders:read orders:write"]);
+    let cookie = format!("{COOKIE}={}", t.token);
+    let c = ("cookie", cookie.as_str());
+    let overrides = [
+        "X-HTTP-Method-Override",
+        "X-HTTP-Method",
+        "X-Method-Override",
+    ];
+    let backend_events = || {
+        proxy
+            .messages()
+            .into_iter()
+            .filter(|m| m.contains("/functions/orders-example/invocations"))
+            .map(|m| m.to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
+    // HTTP API: a GET allowed and cached; then the same GET with each override header is
+    // served from the cache (the authorizer, which refuses them, is not asked) and reaches
+    // the backend without it: the integration's parameter mapping removed it.
+    let url = format!("{}/orders", gw.http_url);
+    assert_eq!(call(&url, "GET", &[c], "").0, 200);
+    assert_eq!(last_use(&gw), "invoked");
+    for name in overrides {
+        let (status, _) = call(&url, "GET", &[c, (name, "DELETE")], "");
+        assert_eq!(status, 200, "{name}");
+        assert_eq!(last_use(&gw), "cached", "{name}");
+    }
+    let events = backend_events();
+    assert_eq!(events.len(), 4, "the backend was invoked for each GET");
+    for name in overrides {
+        let lower = name.to_ascii_lowercase();
+        assert!(
+            events.iter().all(|e| !e.contains(&lower)),
+            "{name} reached the backend"
+        );
+    }
+    // REST API: no cache, so the authorizer sees every request and refuses the override
+    // headers; the backend is never invoked for them.
+    let url = format!("{}/orders", gw.rest_url);
+    assert_eq!(call(&url, "GET", &[c], "").0, 200);
+    for name in overrides {
+        let (status, _) = call(&url, "GET", &[c, (name, "DELETE")], "");
+        assert_eq!(status, 403, "{name}: refused (forbidden) by the authorizer");
+        assert_eq!(last_use(&gw), "invoked");
+    }
+    assert_eq!(
+        backend_events().len(),
+        5,
+        "one more: the REST GET without an override"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

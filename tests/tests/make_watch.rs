@@ -104,15 +104,30 @@ fn fetch_json(
     (status, body)
 }
 
-fn items(b: &Browser, base: &str) -> Vec<String> {
-    let (status, body) = fetch_json(b, &format!("{base}/orders"), "GET", json!({}), None);
-    assert_eq!(status, 200, "{body}");
-    body["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["item"].as_str().unwrap().to_owned())
-        .collect()
+/// `POST /login` as JSON from the page's origin: the answer's body.
+fn json_login(b: &Browser, watch: &Watch) -> Value {
+    let (status, login) = fetch_json(
+        b,
+        &format!("{}/login", watch.http),
+        "POST",
+        json!({"Content-Type": "application/json"}),
+        Some(json!({"username": watch.user, "password": watch.password})),
+    );
+    assert_eq!(status, 200, "{login}");
+    login
+}
+
+/// `POST /logout` from the page's origin: the answer's body.
+fn logout(b: &Browser, watch: &Watch) -> Value {
+    let (status, out) = fetch_json(
+        b,
+        &format!("{}/logout", watch.http),
+        "POST",
+        json!({"Content-Type": "application/json"}),
+        None,
+    );
+    assert_eq!(status, 200, "{out}");
+    out
 }
 
 #[test]
@@ -143,21 +158,14 @@ fn make_watch_serves_a_browser_session_on_both_apis_and_logout_ends_a_copied_coo
     assert_eq!(cookie["sameSite"], "Strict");
 
     // And as JSON, as an API client of the page's origin does.
-    let (status, login) = fetch_json(
-        &b,
-        &format!("{}/login", watch.http),
-        "POST",
-        json!({"Content-Type": "application/json"}),
-        Some(json!({"username": watch.user, "password": watch.password})),
-    );
-    assert_eq!(status, 200, "{login}");
+    let login = json_login(&b, &watch);
     let csrf = login["csrf"].as_str().unwrap().to_owned();
     assert!(login.get("token").is_none(), "the token only in the cookie");
     // The JSON login's session replaced the page's.
     let cookie = b.cookie(COOKIE).expect("a session cookie");
 
     // Orders on the HTTP API.
-    assert_eq!(items(&b, &watch.http), Vec::<String>::new());
+    assert_eq!(b.order_items(&watch.http), Vec::<String>::new());
     let post = |base: &str, item: &str| {
         fetch_json(
             &b,
@@ -169,13 +177,13 @@ fn make_watch_serves_a_browser_session_on_both_apis_and_logout_ends_a_copied_coo
     };
     let (status, created) = post(&watch.http, "green tea");
     assert_eq!(status, 201, "{created}");
-    assert_eq!(items(&b, &watch.http), ["green tea"]);
+    assert_eq!(b.order_items(&watch.http), ["green tea"]);
 
     // The same cookie on the REST API (host-only on 127.0.0.1, any port).
     b.goto(&format!("{}/", watch.rest));
     let (status, created) = post(&watch.rest, "rest tea");
     assert_eq!(status, 201, "{created}");
-    assert_eq!(items(&b, &watch.rest), ["green tea", "rest tea"]);
+    assert_eq!(b.order_items(&watch.rest), ["green tea", "rest tea"]);
 
     // A copy of the cookie in a second browser works on both APIs.
     let thief = driver.browser("thief");
@@ -184,20 +192,13 @@ fn make_watch_serves_a_browser_session_on_both_apis_and_logout_ends_a_copied_coo
         "name": COOKIE, "value": cookie["value"], "path": "/",
         "secure": true, "httpOnly": true, "sameSite": "Strict",
     }));
-    assert_eq!(items(&thief, &watch.http).len(), 2, "the copy works");
+    assert_eq!(thief.order_items(&watch.http).len(), 2, "the copy works");
     thief.goto(&format!("{}/", watch.rest));
-    assert_eq!(items(&thief, &watch.rest).len(), 2);
+    assert_eq!(thief.order_items(&watch.rest).len(), 2);
 
     // Logout in alice's browser revokes the session.
     b.goto(&format!("{}/", watch.http));
-    let (status, out) = fetch_json(
-        &b,
-        &format!("{}/logout", watch.http),
-        "POST",
-        json!({"Content-Type": "application/json"}),
-        None,
-    );
-    assert_eq!(status, 200, "{out}");
+    let out = logout(&b, &watch);
     assert_eq!(out["revoked"], true, "{out}");
     let logged_out = Instant::now();
     assert!(b.cookie(COOKIE).is_none(), "logout removed the cookie");
@@ -237,23 +238,9 @@ fn make_watch_without_revocation_logs_out_with_200_and_says_nothing_was_revoked(
     let driver = Driver::start(dir.path());
     let b = driver.browser("alice");
     b.goto(&format!("{}/", watch.http));
-    let (status, login) = fetch_json(
-        &b,
-        &format!("{}/login", watch.http),
-        "POST",
-        json!({"Content-Type": "application/json"}),
-        Some(json!({"username": watch.user, "password": watch.password})),
-    );
-    assert_eq!(status, 200, "{login}");
-    assert_eq!(items(&b, &watch.http), Vec::<String>::new());
-    let (status, out) = fetch_json(
-        &b,
-        &format!("{}/logout", watch.http),
-        "POST",
-        json!({"Content-Type": "application/json"}),
-        None,
-    );
-    assert_eq!(status, 200, "{out}");
+    json_login(&b, &watch);
+    assert_eq!(b.order_items(&watch.http), Vec::<String>::new());
+    let out = logout(&b, &watch);
     assert_eq!(out, json!({"logged_out": true, "revoked": false}));
     assert!(b.cookie(COOKIE).is_none());
 }

@@ -6,7 +6,7 @@
 //!    revocations are written to the table in the signer's item shape (`BURST` to change it),
 //!    then the victim's session is revoked. Printed: refusals of the valid token (must be
 //!    zero), the decisions' latencies, the time until the reader is current again (its log
-//!    says no shard is behind and it holds every revocation), the reads and pages it made, and
+//!    says it holds every revocation written), the reads and pages it made, and
 //!    how long after its revocation the victim was refused.
 //! 2. **Cold.** A fresh authorizer with those 100,000 live items: time to its first decision,
 //!    and its resident peak (`VmHWM`) after 200 events beside that of a container with no
@@ -22,7 +22,8 @@
 //! Options (environment): `BENCH_AUTHORIZER` (the binary; default `target/release/authorizer`,
 //! for a run against another version), `BENCH_SHARDS` (the shards written and read; default 8;
 //! 1 writes every item to the one partition a reader before shards reads), `BURST`,
-//! `STEADY_SECONDS` (0 skips it), `BENCH_ONLY` (`burst`, `cold` or `steady`).
+//! `STEADY_SECONDS` (0 skips it), `BENCH_ONLY` (`burst`, `cold` or `steady`),
+//! `BENCH_CAP_SECONDS` (how long the burst waits for the reader after the writes; default 600).
 
 #![allow(
     clippy::unwrap_used,
@@ -391,8 +392,8 @@ async fn burst_then_cold(
             t.as_secs_f64()
         );
     }
-    // Until the victim is refused and the reader holds everything, at most 10 minutes.
-    let cap = Duration::from_secs(600);
+    // Until the victim is refused and the reader holds everything, at most `BENCH_CAP_SECONDS`.
+    let cap = Duration::from_secs(env_or("BENCH_CAP_SECONDS", 600));
     let mut refused_after = None;
     let mut current_after = None;
     while revoked_at.elapsed() < cap && (refused_after.is_none() || current_after.is_none()) {
@@ -405,9 +406,10 @@ async fn burst_then_cold(
         }
         if current_after.is_none() {
             let rounds = warm.rounds();
-            let caught_up = rounds.last().is_some_and(|r| {
-                r["behind"] == 0 && r["revoked"].as_u64().unwrap_or(0) > burst as u64
-            });
+            // Current: it holds every revocation written (the burst and the victim's).
+            let caught_up = rounds
+                .last()
+                .is_some_and(|r| r["revoked"].as_u64().unwrap_or(0) > burst as u64);
             if caught_up {
                 current_after = Some(burst_started.elapsed());
             }
@@ -439,7 +441,7 @@ async fn burst_then_cold(
     println!("  refusals by reason (both tokens): {reasons:?}");
     match current_after {
         Some(t) => println!(
-            "  the reader was current again (no shard behind, every revocation held) {:.1} s after the burst began",
+            "  the reader was current again (it held every revocation written) {:.1} s after the burst began",
             t.as_secs_f64()
         ),
         None => println!("  the reader was NOT current within {} s", cap.as_secs()),
@@ -469,10 +471,18 @@ async fn burst_then_cold(
     }
     // A cold container with every item live.
     let cold_started = Instant::now();
-    let cold = Container::start(env, vec![valid.to_vec()], keys_answer, Duration::ZERO);
-    let (mut next, mut seen) = (Vec::new(), Vec::new());
-    while seen.len() < 200 && cold_started.elapsed() < Duration::from_secs(900) {
-        drain(&cold, &mut next, &mut seen, Duration::from_millis(200));
+    // Events every 100 ms: refused (key_unavailable) until the load is done, then allowed;
+    // 200 allowed ones before the peak is read.
+    let cold = Container::start(
+        env,
+        vec![valid.to_vec()],
+        keys_answer,
+        Duration::from_millis(100),
+    );
+    let (mut next, mut seen): (Vec<Instant>, Vec<Decision>) = (Vec::new(), Vec::new());
+    let cap = Duration::from_secs(env_or("BENCH_CAP_SECONDS", 600));
+    while seen.iter().filter(|d| d.allowed).count() < 200 && cold_started.elapsed() < cap {
+        drain(&cold, &mut next, &mut seen, Duration::from_millis(500));
     }
     let first = seen.iter().find(|d| d.allowed).map(|d| d.at);
     let refused = seen.iter().filter(|d| !d.allowed).count();
@@ -480,10 +490,11 @@ async fn burst_then_cold(
     let rounds = cold.rounds();
     let live = burst + 1;
     println!(
-        "\ncold: {live} live revocations; first allowed decision {:.1} s after the process started ({refused} refused before it); {} rounds, {} pages, {:.0} read units",
+        "\ncold: {live} live revocations; first allowed decision {:.1} s after the process started ({refused} refused, key_unavailable, before it); {} rounds, {} pages ({} failed), {:.0} read units",
         first.map_or(f64::NAN, |t| t.saturating_duration_since(cold_started).as_secs_f64()),
         rounds.len(),
         sum(&rounds, "pages"),
+        sum(&rounds, "failed"),
         sum(&rounds, "consumed_rcu"),
     );
     let bound_kib = 12 * 1024 + (64 * live as u64).div_ceil(1024);
