@@ -338,13 +338,27 @@ pub mod dynamodb {
     }
 }
 
-/// The revocations in force, in memory: sessions by id, subjects by name, each with when it
-/// stops mattering.
+/// The revocations in force, in memory: sessions by a 64-bit hash of their id, subjects by
+/// name, each with when it stops mattering.
+///
+/// A session is kept as a hash, not its id: no allocation per revocation (a set of 100,000
+/// holds ~30 bytes each instead of ~54). Two ids with the same hash would make a session that
+/// was not revoked refused (`revoked`): the safe direction, and with ids of 128 random bits the
+/// chance among 100,000 revocations is about one in 10^14 per lookup.
 #[derive(Debug, Default, Clone)]
 pub struct RevocationSet {
-    sessions: HashMap<Box<str>, u64>,
+    sessions: HashMap<u64, u64>,
     /// `sub` → (`before`, `expires_at`).
     subjects: HashMap<Box<str>, (u64, u64)>,
+}
+
+/// The key of a session id in the set: SipHash of the id with fixed keys (the standard
+/// library's hasher; in memory only, never stored or sent, so it may change between versions).
+fn session_key(sid: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    sid.hash(&mut h);
+    h.finish()
 }
 
 impl RevocationSet {
@@ -355,7 +369,7 @@ impl RevocationSet {
         }
         match entry.revocation {
             Revocation::Session { sid } => {
-                let e = self.sessions.entry(sid.into_boxed_str()).or_insert(0);
+                let e = self.sessions.entry(session_key(&sid)).or_insert(0);
                 *e = (*e).max(entry.expires_at);
             }
             Revocation::Subject { sub, before } => {
@@ -381,7 +395,7 @@ impl RevocationSet {
     /// began after: it is revoked.
     pub fn is_revoked(&self, sub: &str, sid: Option<&str>, began: Option<u64>, now: u64) -> bool {
         let session = sid
-            .and_then(|s| self.sessions.get(s))
+            .and_then(|s| self.sessions.get(&session_key(s)))
             .is_some_and(|expires| *expires > now);
         let subject = self
             .subjects
