@@ -142,11 +142,7 @@ async fn serve_requests(
                 return;
             }
             Fault::Forward | Fault::Delay(_) => {
-                if let Fault::Delay(d) = fault {
-                    tokio::time::sleep(d).await;
-                }
-                let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
-                else {
+                let Some(mut server) = connect_upstream(&fault, upstream).await else {
                     return;
                 };
                 if server.write_all(&request).await.is_err() {
@@ -161,6 +157,16 @@ async fn serve_requests(
             }
         }
     }
+}
+
+/// The upstream connection for a request forwarded under `fault` (after its delay, if any).
+async fn connect_upstream(fault: &Fault, upstream: u16) -> Option<tokio::net::TcpStream> {
+    if let Fault::Delay(d) = fault {
+        tokio::time::sleep(*d).await;
+    }
+    tokio::net::TcpStream::connect(("127.0.0.1", upstream))
+        .await
+        .ok()
 }
 
 fn raw_response(status: u16, headers: &[(String, String)], body: &str) -> Vec<u8> {
@@ -206,11 +212,7 @@ async fn serve_connection(
             let _ = client.shutdown().await;
         }
         Fault::Forward | Fault::Delay(_) => {
-            if let Fault::Delay(d) = fault {
-                tokio::time::sleep(d).await;
-            }
-            let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
-            else {
+            let Some(mut server) = connect_upstream(&fault, upstream).await else {
                 return;
             };
             let (mut cr, mut cw) = client.split();
