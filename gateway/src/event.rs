@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use crate::template::{Api, ApiKind, IdentitySource, Route};
+use crate::template::{context_path, Api, ApiKind, IdentitySource, Route};
 
 /// The account and region the local ARNs name.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -154,49 +154,6 @@ fn title_case(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
-}
-
-/// Where a `$context` (HTTP API) or `context` (REST API) variable usable as an identity source
-/// is in the request context this module builds: the names API Gateway documents for each
-/// product, mapped to the members that hold them; none for a name it does not provide.
-pub fn context_path(kind: ApiKind, name: &str) -> Option<&'static str> {
-    let known: &[(&str, &'static str)] = match kind {
-        ApiKind::Http => &[
-            ("accountId", "accountId"),
-            ("apiId", "apiId"),
-            ("domainName", "domainName"),
-            ("domainPrefix", "domainPrefix"),
-            ("httpMethod", "http.method"),
-            ("identity.sourceIp", "http.sourceIp"),
-            ("identity.userAgent", "http.userAgent"),
-            ("path", "http.path"),
-            ("protocol", "http.protocol"),
-            ("requestId", "requestId"),
-            ("routeKey", "routeKey"),
-            ("stage", "stage"),
-            ("requestTime", "time"),
-            ("requestTimeEpoch", "timeEpoch"),
-        ],
-        ApiKind::Rest => &[
-            ("accountId", "accountId"),
-            ("apiId", "apiId"),
-            ("domainName", "domainName"),
-            ("domainPrefix", "domainPrefix"),
-            ("extendedRequestId", "extendedRequestId"),
-            ("httpMethod", "httpMethod"),
-            ("identity.sourceIp", "identity.sourceIp"),
-            ("identity.userAgent", "identity.userAgent"),
-            ("path", "path"),
-            ("protocol", "protocol"),
-            ("requestId", "requestId"),
-            ("requestTime", "requestTime"),
-            ("requestTimeEpoch", "requestTimeEpoch"),
-            ("resourceId", "resourceId"),
-            ("resourcePath", "resourcePath"),
-            ("stage", "stage"),
-        ],
-    };
-    known.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
 }
 
 /// A request matched to one route of one API.

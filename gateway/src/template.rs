@@ -74,6 +74,50 @@ impl IdentitySource {
     }
 }
 
+/// Where a `$context` (HTTP API) or `context` (REST API) variable usable as an identity source
+/// is in the request context the gateway builds (`event`): the names API Gateway documents for
+/// each product, mapped to the members that hold them; none for a name it does not provide.
+/// Templates are checked against it, and identity sources are read through it.
+pub fn context_path(kind: ApiKind, name: &str) -> Option<&'static str> {
+    let known: &[(&str, &'static str)] = match kind {
+        ApiKind::Http => &[
+            ("accountId", "accountId"),
+            ("apiId", "apiId"),
+            ("domainName", "domainName"),
+            ("domainPrefix", "domainPrefix"),
+            ("httpMethod", "http.method"),
+            ("identity.sourceIp", "http.sourceIp"),
+            ("identity.userAgent", "http.userAgent"),
+            ("path", "http.path"),
+            ("protocol", "http.protocol"),
+            ("requestId", "requestId"),
+            ("routeKey", "routeKey"),
+            ("stage", "stage"),
+            ("requestTime", "time"),
+            ("requestTimeEpoch", "timeEpoch"),
+        ],
+        ApiKind::Rest => &[
+            ("accountId", "accountId"),
+            ("apiId", "apiId"),
+            ("domainName", "domainName"),
+            ("domainPrefix", "domainPrefix"),
+            ("extendedRequestId", "extendedRequestId"),
+            ("httpMethod", "httpMethod"),
+            ("identity.sourceIp", "identity.sourceIp"),
+            ("identity.userAgent", "identity.userAgent"),
+            ("path", "path"),
+            ("protocol", "protocol"),
+            ("requestId", "requestId"),
+            ("requestTime", "requestTime"),
+            ("requestTimeEpoch", "requestTimeEpoch"),
+            ("resourceId", "resourceId"),
+            ("resourcePath", "resourcePath"),
+            ("stage", "stage"),
+        ],
+    };
+    known.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+}
+
 /// A Lambda authorizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorizer {
@@ -274,7 +318,7 @@ impl Reader<'_> {
         };
         let identity_props = props.get("Identity");
         let mut identity = Vec::new();
-        let context_known = |name: &String| crate::event::context_path(kind, name).is_some();
+        let context_known = |name: &String| context_path(kind, name).is_some();
         if let Some(bad) = self
             .string_list(identity_props.and_then(|i| i.get("Context")))
             .iter()
