@@ -45,6 +45,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use jwt_session::revocation::FeedShards;
@@ -53,10 +54,7 @@ use tokio::sync::Mutex;
 use crate::decision::{Refused, Verified};
 
 pub use feed::{DynamoFeed, Page, Pass, ReadError, StartKey};
-pub use state::{
-    Due, RevocationState, Round, DEEP_OVERLAP_MS, DEEP_READ_EVERY, FEED_OVERLAP_MS,
-    FIRST_LOAD_RETRY, MIN_PAGE_ITEMS, PAGE_ITEMS,
-};
+pub use state::{Due, RevocationState, Round};
 
 /// How much of an invocation may pass before its revocation reads must be over: a request's
 /// read is cut to what is left of this (the key fetch may have used some), so that a slow key
@@ -140,14 +138,67 @@ enum Rounds {
 pub struct Revocations {
     feed: DynamoFeed,
     policy: RevocationPolicy,
-    state: Mutex<RevocationState>,
+    reader: Mutex<Reader>,
+}
+
+/// The state and the pages asked for whose result is not recorded yet.
+#[derive(Debug)]
+struct Reader {
+    state: RevocationState,
+    asked: Vec<Asked>,
+}
+
+/// A page on its way: its own time-out (`REVOCATION_TIMEOUT_MS`) bounds it, not the request
+/// that asked for it.
+#[derive(Debug)]
+struct Asked {
+    due: Due,
+    page: tokio::task::JoinHandle<Result<Page, ReadError>>,
+    /// Its result, once it came (a finished task is not polled again).
+    result: Option<Result<Page, ReadError>>,
+}
+
+/// Waits up to `left` for every page on its way; takes out those that came, in the order
+/// asked (a task that failed to run counts as a page that did not arrive).
+async fn wait(asked: &mut Vec<Asked>, left: Duration) -> Vec<(Due, Result<Page, ReadError>)> {
+    let all = std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for a in asked.iter_mut().filter(|a| a.result.is_none()) {
+            match std::pin::Pin::new(&mut a.page).poll(cx) {
+                std::task::Poll::Ready(joined) => {
+                    a.result = Some(joined.unwrap_or_else(|_| Err(ReadError::TimedOut)));
+                }
+                std::task::Poll::Pending => waiting = true,
+            }
+        }
+        if waiting {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    });
+    // Whatever came within `left` is kept, whether or not every page did.
+    let _ = tokio::time::timeout(left, all).await;
+    let mut answered = Vec::new();
+    let mut waiting = Vec::new();
+    for a in asked.drain(..) {
+        match a.result {
+            Some(result) => answered.push((a.due, result)),
+            None => waiting.push(Asked { result: None, ..a }),
+        }
+    }
+    *asked = waiting;
+    answered
 }
 
 impl Revocations {
     /// The revocations read from `feed` under `policy`.
     pub fn new(feed: DynamoFeed, policy: RevocationPolicy) -> Self {
         Revocations {
-            state: Mutex::new(RevocationState::new(policy.shards)),
+            reader: Mutex::new(Reader {
+                state: RevocationState::new(policy.shards),
+                asked: Vec::new(),
+            }),
             feed,
             policy,
         }
@@ -156,33 +207,55 @@ impl Revocations {
     /// Loads the set now (at start-up, before the first decision), for at most
     /// [`INIT_BUDGET`].
     pub async fn warm(&self) {
-        let mut state = self.state.lock().await;
+        let mut reader = self.reader.lock().await;
         let now = Instant::now();
         let deadline = now.checked_add(INIT_BUDGET).unwrap_or(now);
-        self.read(&mut state, deadline, Rounds::UntilCurrent).await;
+        self.read(&mut reader, deadline, Rounds::UntilCurrent).await;
     }
 
     /// Rounds of pages, every due shard in parallel, until `deadline` or what `rounds` allows.
-    async fn read(&self, state: &mut RevocationState, deadline: Instant, rounds: Rounds) {
+    /// A page still on its way at `deadline` is not dropped: it goes on (the table's work is
+    /// not wasted) and the next read records it, waiting for it instead of asking again.
+    async fn read(&self, reader: &mut Reader, deadline: Instant, rounds: Rounds) {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return;
             }
             let started = Instant::now();
+            let state = &mut reader.state;
             let due = state.due(started, jwt_session::unix_now_ms(), &self.policy);
-            if due.is_empty() {
+            let unix_now = jwt_session::unix_now();
+            for d in due {
+                let feed = self.feed.clone();
+                let timeout = self.policy.timeout;
+                let ask = d.clone();
+                let page = tokio::spawn(async move {
+                    feed.page(ask.shard, ask.pass, ask.start, ask.limit, unix_now, timeout)
+                        .await
+                });
+                reader.asked.push(Asked {
+                    due: d,
+                    page,
+                    result: None,
+                });
+            }
+            if reader.asked.is_empty() {
                 return;
             }
-            let timeout = self.policy.timeout.min(left);
-            let results = self.pages(&due, timeout).await;
+            let answered = wait(&mut reader.asked, left).await;
+            if answered.is_empty() {
+                // The budget is spent; the pages go on and the next request records them.
+                return;
+            }
+            let state = &mut reader.state;
             let (now, now_ms, unix_now) = (
                 Instant::now(),
                 jwt_session::unix_now_ms(),
                 jwt_session::unix_now(),
             );
             let mut round = Round::default();
-            for (d, result) in due.iter().zip(results) {
+            for (d, result) in answered {
                 match result {
                     Ok(page) => {
                         if page.skipped > 0 {
@@ -194,10 +267,10 @@ impl Revocations {
                                 "feed items this version does not understand were skipped: deploy the authorizers' new version"
                             );
                         }
-                        state.record(d, Ok(page), now, now_ms, unix_now, &mut round);
+                        state.record(&d, Ok(page), now, now_ms, unix_now, &mut round);
                     }
                     Err(e) => {
-                        state.record(d, Err(&e), now, now_ms, unix_now, &mut round);
+                        state.record(&d, Err(&e), now, now_ms, unix_now, &mut round);
                         let cause = std::error::Error::source(&e).map(ToString::to_string);
                         tracing::warn!(
                             event = "revocations_refresh_failed",
@@ -221,6 +294,7 @@ impl Revocations {
                 revoked = state.len(),
                 loaded = state.loaded(),
                 behind = state.behind(),
+                on_the_way = state.asked(),
                 parallel = state.parallel(),
                 lag_ms = state.lag_ms(now_ms),
                 consumed_rcu = round.capacity,
@@ -237,32 +311,6 @@ impl Revocations {
         }
     }
 
-    /// One page of each of `due`, in parallel, in their order.
-    async fn pages(&self, due: &[Due], timeout: Duration) -> Vec<Result<Page, ReadError>> {
-        let now = jwt_session::unix_now();
-        let mut set = tokio::task::JoinSet::new();
-        for (i, d) in due.iter().enumerate() {
-            let (feed, d) = (self.feed.clone(), d.clone());
-            set.spawn(async move {
-                let page = feed
-                    .page(d.shard, d.pass, d.start, d.limit, now, timeout)
-                    .await;
-                (i, page)
-            });
-        }
-        let mut out: Vec<Option<Result<Page, ReadError>>> = due.iter().map(|_| None).collect();
-        while let Some(joined) = set.join_next().await {
-            if let Ok((i, page)) = joined {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(page);
-                }
-            }
-        }
-        out.into_iter()
-            .map(|r| r.unwrap_or(Err(ReadError::TimedOut)))
-            .collect()
-    }
-
     /// The verdict on a verified token, reading the feed first where a read is due, within
     /// what is left of [`INVOCATION_BUDGET`] since the invocation began (`invoked`).
     pub async fn check(
@@ -271,9 +319,12 @@ impl Revocations {
         unix_now: u64,
         invoked: Instant,
     ) -> Result<(), Refused> {
-        let mut state = self.state.lock().await;
+        let mut reader = self.reader.lock().await;
         let deadline = invoked.checked_add(INVOCATION_BUDGET).unwrap_or(invoked);
-        self.read(&mut state, deadline, Rounds::OneOnceUsable).await;
-        state.check(token, Instant::now(), unix_now, &self.policy)
+        self.read(&mut reader, deadline, Rounds::OneOnceUsable)
+            .await;
+        reader
+            .state
+            .check(token, Instant::now(), unix_now, &self.policy)
     }
 }

@@ -73,12 +73,18 @@ struct Shard {
     last_attempt: Option<Instant>,
     /// When the last page failed, if the last attempt failed.
     failed: Option<Instant>,
+    /// A page was asked for and its result is not recorded yet (it may outlive the request
+    /// that asked: the next one waits for it instead of asking again).
+    asked: bool,
     limit: i32,
 }
 
 impl Shard {
     /// Whether a page of this shard may be read now.
     fn ready(&self, now: Instant, policy: &RevocationPolicy) -> bool {
+        if self.asked {
+            return false;
+        }
         let backoff = if self.loaded {
             policy.refresh
         } else {
@@ -137,6 +143,7 @@ impl Default for Shard {
             last_ok: None,
             last_attempt: None,
             failed: None,
+            asked: false,
             limit: PAGE_ITEMS,
         }
     }
@@ -181,13 +188,14 @@ impl RevocationState {
         }
     }
 
-    /// The pages to read now, at most one per shard and at most the current parallelism (the
-    /// shards asked least recently first, so none is starved, not even by one that keeps
-    /// failing): a pass in progress goes on
-    /// at once (a backlog is read a page per shard per request, never all in one); a new pass
+    /// The pages to ask for now, at most one per shard and at most the current parallelism,
+    /// pages asked and not yet recorded included (the shards asked least recently first, so
+    /// none is starved, not even by one that keeps failing): a pass in progress goes on at
+    /// once (a backlog is read a page per shard per request, never all in one); a new pass
     /// begins a refresh interval after the last one began; a shard whose last page failed
-    /// waits a refresh interval ([`FIRST_LOAD_RETRY`] while it was never loaded). Starting a
-    /// pass is recorded here.
+    /// waits a refresh interval ([`FIRST_LOAD_RETRY`] while it was never loaded); a shard
+    /// whose page is still on its way is not asked again. Starting a pass, and asking, is
+    /// recorded here: each `Due` returned must be given to [`RevocationState::record`].
     pub fn due(&mut self, now: Instant, now_ms: u64, policy: &RevocationPolicy) -> Vec<Due> {
         let mut ready: Vec<usize> = self
             .shards
@@ -197,7 +205,8 @@ impl RevocationState {
             .map(|(k, _)| k)
             .collect();
         ready.sort_by_key(|k| self.shards.get(*k).and_then(|s| s.last_attempt));
-        ready.truncate(usize::from(self.parallel));
+        let asked = self.shards.iter().filter(|s| s.asked).count();
+        ready.truncate(usize::from(self.parallel).saturating_sub(asked));
         let mut out = Vec::new();
         for k in ready {
             let Some(shard) = self.shards.get_mut(k) else {
@@ -207,6 +216,7 @@ impl RevocationState {
                 shard.begin(now, now_ms);
             }
             if let Some(p) = &shard.progress {
+                shard.asked = true;
                 out.push(Due {
                     shard: u16::try_from(k).unwrap_or(u16::MAX),
                     pass: p.pass,
@@ -248,6 +258,7 @@ impl RevocationState {
             return;
         };
         shard.last_attempt = Some(now);
+        shard.asked = false;
         let page = match result {
             Ok(page) => page,
             Err(_) => {
@@ -297,6 +308,11 @@ impl RevocationState {
     /// Whether every shard has been loaded once.
     pub fn loaded(&self) -> bool {
         self.shards.iter().all(|s| s.loaded)
+    }
+
+    /// Pages asked for whose result is not recorded yet.
+    pub fn asked(&self) -> usize {
+        self.shards.iter().filter(|s| s.asked).count()
     }
 
     /// Shards whose pass is not over (a backlog being read).

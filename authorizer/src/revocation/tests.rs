@@ -7,6 +7,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use jwt_session::revocation::dynamodb::to_item;
 use jwt_session::revocation::{Entry, FeedShards};
 
+use super::state::{
+    DEEP_OVERLAP_MS, DEEP_READ_EVERY, FEED_OVERLAP_MS, FIRST_LOAD_RETRY, MIN_PAGE_ITEMS, PAGE_ITEMS,
+};
 use super::*;
 
 const T: u64 = 1_800_000_000;
@@ -178,9 +181,10 @@ fn the_page_size_halves_on_each_failure_down_to_a_floor_and_grows_back() {
         round(&mut s, &p, t, T_MS, |_| Err(ReadError::TimedOut));
         t += p.refresh;
     }
-    assert_eq!(s.due(t, T_MS, &p)[0].limit, MIN_PAGE_ITEMS);
-    round(&mut s, &p, t, T_MS, |_| Ok(page(Vec::new(), Some(key(1)))));
-    assert_eq!(s.due(t, T_MS, &p)[0].limit, MIN_PAGE_ITEMS * 2);
+    let read = round(&mut s, &p, t, T_MS, |_| Ok(page(Vec::new(), Some(key(1)))));
+    assert_eq!(read.first().map(|d| d.limit), Some(MIN_PAGE_ITEMS));
+    let read = round(&mut s, &p, t, T_MS, |_| Ok(page(Vec::new(), Some(key(2)))));
+    assert_eq!(read.first().map(|d| d.limit), Some(MIN_PAGE_ITEMS * 2));
 }
 
 #[test]
@@ -352,4 +356,44 @@ fn a_round_after_a_failure_reads_fewer_shards_at_once_the_least_recently_asked_f
     assert_eq!(due.iter().map(|d| d.shard).collect::<Vec<_>>(), vec![2, 3]);
     assert!(due.iter().all(|d| d.limit == PAGE_ITEMS / 2));
     assert_eq!(s.parallel(), 4);
+}
+
+#[test]
+fn a_page_still_on_its_way_is_not_asked_again_and_counts_against_the_parallelism() {
+    let p = policy(4);
+    let mut s = RevocationState::new(p.shards);
+    let now = Instant::now();
+    // A request asks for the four load pages; its budget ends before they come.
+    let asked = s.due(now, T_MS, &p);
+    assert_eq!(asked.len(), 4);
+    assert_eq!(s.asked(), 4);
+    // The next request asks for nothing more while they are on their way...
+    let later = now + Duration::from_secs(30);
+    assert!(s.due(later, T_MS + 30_000, &p).is_empty());
+    // ...and records them when they come: two of them now.
+    let mut r = Round::default();
+    for d in asked.iter().take(2) {
+        s.record(d, Ok(page(vec![], None)), later, T_MS + 30_000, T, &mut r);
+    }
+    assert_eq!(s.asked(), 2);
+    assert!(!s.loaded(), "two shards are still loading");
+    // Only the shards whose pages came may be asked again, and only as many as the
+    // parallelism leaves beside the two on their way.
+    let mut fewer = RevocationState::new(p.shards);
+    let first = fewer.due(now, T_MS, &p);
+    let mut r = Round {
+        failed: 1,
+        ..Round::default()
+    };
+    fewer.record(&first[0], Err(&ReadError::TimedOut), now, T_MS, T, &mut r);
+    fewer.end_round(&r); // parallelism 4 → 2, with 3 pages on their way
+    assert_eq!(fewer.parallel(), 2);
+    assert!(fewer
+        .due(now + Duration::from_secs(60), T_MS + 60_000, &p)
+        .is_empty());
+    for d in asked.iter().skip(2) {
+        s.record(d, Ok(page(vec![], None)), later, T_MS + 30_000, T, &mut r);
+    }
+    assert!(s.loaded());
+    assert_eq!(s.asked(), 0);
 }
