@@ -54,11 +54,14 @@ demo: venv build-debug ## Run the pair locally and print its decisions
 watch: venv build-debug ## The local API: moto, cargo lambda watch and the local API Gateway, until Ctrl-C
 	@cargo run --locked --quiet -p e2e --bin stack
 
-lint: ## cargo fmt --check and clippy -D warnings
+lint: ## cargo fmt --check, clippy -D warnings, no module cycles
 	@echo "==> cargo fmt --check"
 	cargo fmt --all -- --check
 	@echo "==> cargo clippy --all-targets -- -D warnings"
 	cargo clippy --locked --workspace --all-targets --features jwt-session/cli -- -D warnings
+	@echo "==> module cycles (scripts/module_cycles.py)"
+	$(PYTHON) scripts/module_cycles.py --self-test
+	$(PYTHON) scripts/module_cycles.py
 
 unit: ## Unit tests (no AWS, no processes)
 	@echo "==> unit tests"

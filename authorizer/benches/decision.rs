@@ -23,8 +23,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use authorizer::config::Config;
-use authorizer::strict::KeyRing;
+use authorizer::internal::strict::KeyRing;
+use authorizer::Config;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 #[path = "support/floor.rs"]
@@ -137,7 +137,7 @@ fn benches(c: &mut Criterion) {
     // Audit records are formatted as in Lambda, then discarded.
     let subscriber = tracing_subscriber::layer::SubscriberExt::with(
         tracing_subscriber::registry(),
-        authorizer::audit::AuditLayer::with_writer(std::io::sink),
+        authorizer::AuditLayer::with_writer(std::io::sink),
     );
     let _ = tracing::subscriber::set_global_default(subscriber);
     let cfg = cfg();
@@ -169,24 +169,30 @@ fn benches(c: &mut Criterion) {
         let cookie = format!("__Host-session={token}");
         let http = http_event(&["theme=dark", &cookie, "lang=en"]);
         for (name, event) in [("decision/rest", &rest), ("decision/http", &http)] {
-            let (answer, decision) = authorizer::handle_offline(event, &cfg, t, &ring);
+            let (answer, decision) = authorizer::internal::handle_offline(event, &cfg, t, &ring);
             assert_eq!(decision.reason(), authorizer::Reason::Ok, "{alg} {name}");
-            assert!(matches!(answer, authorizer::response::Answer::Json(_)));
+            assert!(matches!(answer, authorizer::internal::Answer::Json(_)));
             g.bench_function(name, |b| {
                 b.iter(|| {
                     let started = std::time::Instant::now();
                     // What the Lambda runtime does with the bytes, then the handler.
                     let raw: Box<serde_json::value::RawValue> =
                         serde_json::from_slice(black_box(event)).expect("json");
-                    let req = authorizer::event::Request::read(raw.get(), &cfg.read_headers);
-                    let decision = authorizer::decide_offline(&req, &cfg, t, &ring);
-                    let answer = authorizer::response::build(&req, &decision, &cfg.answer);
-                    authorizer::audit::record(&req, &decision, "bench", t, started.elapsed());
+                    let req = authorizer::internal::Request::read(raw.get(), &cfg.read_headers);
+                    let decision = authorizer::internal::decide_offline(&req, &cfg, t, &ring);
+                    let answer = authorizer::internal::build_answer(&req, &decision, &cfg.answer);
+                    authorizer::internal::audit_record(
+                        &req,
+                        &decision,
+                        "bench",
+                        t,
+                        started.elapsed(),
+                    );
                     match answer {
-                        authorizer::response::Answer::Json(v) => {
+                        authorizer::internal::Answer::Json(v) => {
                             serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0)
                         }
-                        authorizer::response::Answer::Unauthorized => 0,
+                        authorizer::internal::Answer::Unauthorized => 0,
                     }
                 })
             });
@@ -194,8 +200,8 @@ fn benches(c: &mut Criterion) {
         {
             // Where the time goes, REST event: the stages of a decision on their own.
             let text = std::str::from_utf8(&rest).unwrap_or("null");
-            let req = authorizer::event::Request::read(text, &cfg.read_headers);
-            let decision = authorizer::decide_offline(&req, &cfg, t, &ring);
+            let req = authorizer::internal::Request::read(text, &cfg.read_headers);
+            let decision = authorizer::internal::decide_offline(&req, &cfg, t, &ring);
             g.bench_function("parts/0_runtime_json", |b| {
                 b.iter(|| {
                     let raw: Box<serde_json::value::RawValue> =
@@ -204,16 +210,16 @@ fn benches(c: &mut Criterion) {
                 })
             });
             g.bench_function("parts/1_read_event", |b| {
-                b.iter(|| authorizer::event::Request::read(black_box(text), &cfg.read_headers))
+                b.iter(|| authorizer::internal::Request::read(black_box(text), &cfg.read_headers))
             });
             g.bench_function("parts/2_cookie_and_token", |b| {
-                b.iter(|| authorizer::decide_offline(black_box(&req), &cfg, t, &ring))
+                b.iter(|| authorizer::internal::decide_offline(black_box(&req), &cfg, t, &ring))
             });
             g.bench_function("parts/3_answer_and_audit", |b| {
                 b.iter(|| {
                     let answer =
-                        authorizer::response::build(&req, black_box(&decision), &cfg.answer);
-                    authorizer::audit::record(
+                        authorizer::internal::build_answer(&req, black_box(&decision), &cfg.answer);
+                    authorizer::internal::audit_record(
                         &req,
                         &decision,
                         "bench",
@@ -221,10 +227,10 @@ fn benches(c: &mut Criterion) {
                         std::time::Duration::from_micros(40),
                     );
                     match answer {
-                        authorizer::response::Answer::Json(v) => {
+                        authorizer::internal::Answer::Json(v) => {
                             serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0)
                         }
-                        authorizer::response::Answer::Unauthorized => 0,
+                        authorizer::internal::Answer::Unauthorized => 0,
                     }
                 })
             });
@@ -280,10 +286,10 @@ fn benches(c: &mut Criterion) {
         ("expired", format!("__Host-session={expired}"), "expired"),
     ] {
         let event = rest_event(&cookie);
-        let (_, d) = authorizer::handle_offline(&event, &cfg, t, &ring);
+        let (_, d) = authorizer::internal::handle_offline(&event, &cfg, t, &ring);
         assert_eq!(d.reason().as_str(), reason, "{name}");
         g.bench_function(name, |b| {
-            b.iter(|| authorizer::handle_offline(black_box(&event), &cfg, t, &ring).1)
+            b.iter(|| authorizer::internal::handle_offline(black_box(&event), &cfg, t, &ring).1)
         });
     }
     let _ = sig;

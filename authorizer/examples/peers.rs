@@ -15,7 +15,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use authorizer::strict::{inspect, verify, KeyRing, TokenPolicy};
+use authorizer::internal::strict::{inspect, verify, KeyRing, TokenPolicy};
 use jwt_session::keygen::generate;
 use jwt_session::mint::{SessionClaims, SigningKey};
 use jwt_session::{Alg, JwkSet};

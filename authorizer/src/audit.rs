@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
+use crate::decision::Decision;
 use crate::event::Request;
-use crate::Decision;
 
 /// The `tracing` target of audit records (filter on it to route them).
 pub const TARGET: &str = "audit";
@@ -38,14 +38,14 @@ pub fn record(
     latency: Duration,
 ) {
     let (sub, kid, jti, iat, exp) = match decision {
-        Decision::Allow(v) | Decision::Forbid(v, _) => (
+        Decision::Allow(v) | Decision::Forbidden(v, _) => (
             Some(v.sub.as_str()),
             Some(v.kid.as_str()),
             v.jti.as_deref(),
             v.iat,
             Some(v.exp),
         ),
-        Decision::Deny(r) => (
+        Decision::Unauthorized(r) => (
             r.sub.as_deref(),
             r.kid.as_deref(),
             r.jti.as_deref(),
@@ -54,8 +54,8 @@ pub fn record(
         ),
     };
     let sid = match decision {
-        Decision::Allow(v) | Decision::Forbid(v, _) => v.sid.as_deref(),
-        Decision::Deny(r) => r.sid.as_deref(),
+        Decision::Allow(v) | Decision::Forbidden(v, _) => v.sid.as_deref(),
+        Decision::Unauthorized(r) => r.sid.as_deref(),
     };
     let allowed = matches!(decision, Decision::Allow(_));
     let method = req.method.as_ref().map(|m| m.as_str());
@@ -82,7 +82,9 @@ pub fn record(
     );
 }
 
-/// CloudWatch namespace of the decision metrics.
+/// CloudWatch namespace of the decision metrics (written into [`EMF_METRICS`]; the test pins
+/// the two together).
+#[cfg(test)]
 pub const METRICS_NAMESPACE: &str = "CookieJwtAuthorizer";
 
 /// The EMF metadata after `Timestamp`: the metrics and their dimensions.

@@ -10,6 +10,7 @@ use jwt_session::Alg;
 use jwt_session::config::Code;
 use jwt_session::strict::TokenPolicy;
 
+use crate::cookie::CookiePolicy;
 use crate::csrf::CsrfPolicy;
 use crate::keys::{CachePolicy, FetchPolicy};
 use crate::response::AnswerPolicy;
@@ -74,7 +75,8 @@ pub mod vars {
     pub const REVOCATION_SHARDS: &str = jwt_session::revocation::SHARDS_VAR;
 }
 
-/// Defaults for the variables the contract lets us choose.
+/// Defaults for the variables the contract lets us choose: each policy's own, named here by
+/// variable (nothing outside start-up reads this module).
 pub mod defaults {
     /// `JWT_COOKIE_NAME`.
     pub const COOKIE_NAME: &str = super::DEFAULT_COOKIE_NAME;
@@ -85,19 +87,20 @@ pub mod defaults {
     /// `JWT_MAX_LIFETIME_SECONDS`.
     pub const MAX_LIFETIME_SECONDS: u64 = jwt_session::strict::policy::DEFAULT_MAX_LIFETIME;
     /// `KEYS_FUNCTION_NAME`.
-    pub const KEYS_FUNCTION_NAME: &str = "secrets-fn";
+    pub const KEYS_FUNCTION_NAME: &str = crate::keys::DEFAULT_FUNCTION_NAME;
     /// `KEYS_CACHE_TTL_SECONDS`.
-    pub const KEYS_CACHE_TTL_SECONDS: u64 = 300;
+    pub const KEYS_CACHE_TTL_SECONDS: u64 = crate::keys::DEFAULT_CACHE_TTL_SECONDS;
     /// `KEYS_REFRESH_MIN_INTERVAL_SECONDS`.
-    pub const KEYS_REFRESH_MIN_INTERVAL_SECONDS: u64 = 10;
+    pub const KEYS_REFRESH_MIN_INTERVAL_SECONDS: u64 =
+        crate::keys::DEFAULT_REFRESH_MIN_INTERVAL_SECONDS;
     /// `KEYS_MAX_STALE_SECONDS`.
-    pub const KEYS_MAX_STALE_SECONDS: u64 = 3_600;
+    pub const KEYS_MAX_STALE_SECONDS: u64 = crate::keys::DEFAULT_MAX_STALE_SECONDS;
     /// `KEYS_CONNECT_TIMEOUT_MS`.
-    pub const KEYS_CONNECT_TIMEOUT_MS: u64 = 500;
+    pub const KEYS_CONNECT_TIMEOUT_MS: u64 = crate::keys::DEFAULT_CONNECT_TIMEOUT_MS;
     /// `KEYS_FETCH_TIMEOUT_MS`.
-    pub const KEYS_FETCH_TIMEOUT_MS: u64 = 2_000;
+    pub const KEYS_FETCH_TIMEOUT_MS: u64 = crate::keys::DEFAULT_FETCH_TIMEOUT_MS;
     /// `CSRF_HEADER_NAME`.
-    pub const CSRF_HEADER_NAME: &str = "X-CSRF-Token";
+    pub const CSRF_HEADER_NAME: &str = crate::csrf::DEFAULT_HEADER_NAME;
     /// `REVOCATION_REFRESH_SECONDS` (contract §7): the revocation policy's own.
     pub const REVOCATION_REFRESH_SECONDS: u64 = crate::revocation::DEFAULT_REFRESH_SECONDS;
     /// `REVOCATION_MAX_STALE_SECONDS` (contract §7): the revocation policy's own.
@@ -106,50 +109,7 @@ pub mod defaults {
     pub const REVOCATION_TIMEOUT_MS: u64 = crate::revocation::DEFAULT_TIMEOUT_MS;
 }
 
-/// The headers the event reader keeps: the union of what each check declares it reads (the
-/// cookie, CSRF, double-token and audit code); every other header is skipped unread. A check
-/// that reads a header it does not declare sees it missing, in production and in its tests.
-pub fn header_filter(csrf_header_name: &str) -> crate::event::HeaderFilter {
-    let mut names: Vec<String> = crate::cookie::HEADERS_READ
-        .iter()
-        .map(|h| (*h).to_owned())
-        .chain(crate::csrf::headers_read(csrf_header_name))
-        .chain([
-            crate::AUTHORIZATION_HEADER.to_owned(),
-            crate::event::USER_AGENT_HEADER.to_owned(),
-        ])
-        .chain(
-            crate::routes::METHOD_OVERRIDE_HEADERS
-                .iter()
-                .map(|h| (*h).to_owned()),
-        )
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    names.sort();
-    names.dedup();
-    crate::event::HeaderFilter::Only(names)
-}
-
 pub use crate::response::HttpApiResponse;
-
-/// Where the token is read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CookiePolicy {
-    /// Cookie name, matched exactly (`JWT_COOKIE_NAME`). Default: `__Host-session`.
-    pub name: String,
-    /// Also require `Authorization: Bearer` with a token of the same `sub` and `jti`
-    /// (`DOUBLE_TOKEN`). Default: `false`.
-    pub double_token: bool,
-}
-
-impl Default for CookiePolicy {
-    fn default() -> Self {
-        CookiePolicy {
-            name: defaults::COOKIE_NAME.to_owned(),
-            double_token: false,
-        }
-    }
-}
 
 /// The authorizer's configuration: the environment, read once, turned into the policy of
 /// each check. Nothing else lives here.
@@ -171,7 +131,7 @@ pub struct Config {
     pub fetch: FetchPolicy,
     /// Public keys supplied at deploy time, used until the first refresh.
     pub bootstrap_keys: Option<jwt_session::JwkSet>,
-    /// The headers read from an event: [`header_filter`], the ones the checks declare.
+    /// The headers read from an event: [`crate::headers::header_filter`], the ones the checks declare.
     pub read_headers: crate::event::HeaderFilter,
     /// Where revocations are read and how fresh they must be; `None`: revocation off.
     pub revocation: Option<RevocationPolicy>,
@@ -490,7 +450,7 @@ impl Config {
                 name: cookie_name,
                 double_token,
             },
-            read_headers: header_filter(&csrf_header_name),
+            read_headers: crate::headers::header_filter(&csrf_header_name),
             csrf: CsrfPolicy {
                 header_name: csrf_header_name,
                 allowed_origins,
@@ -541,7 +501,7 @@ mod tests {
             .map(|h| (*h).to_owned())
             .chain(crate::csrf::headers_read("X-Session-Guard"))
             .chain([
-                crate::AUTHORIZATION_HEADER.into(),
+                crate::bearer::AUTHORIZATION_HEADER.into(),
                 crate::event::USER_AGENT_HEADER.into(),
             ])
             .chain(

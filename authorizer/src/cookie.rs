@@ -4,13 +4,32 @@ use crate::decision::Refused;
 use crate::event::Request;
 use jwt_session::strict::Rejected;
 
+/// Where the token is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookiePolicy {
+    /// Cookie name, matched exactly (`JWT_COOKIE_NAME`). Default: `__Host-session`.
+    pub name: String,
+    /// Also require `Authorization: Bearer` with a token of the same `sub` and `jti`
+    /// (`DOUBLE_TOKEN`). Default: `false`.
+    pub double_token: bool,
+}
+
+impl Default for CookiePolicy {
+    fn default() -> Self {
+        CookiePolicy {
+            name: jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned(),
+            double_token: false,
+        }
+    }
+}
+
 /// Longest token accepted (browsers keep a cookie's name and value under 4096 bytes).
 pub use jwt_session::strict::MAX_TOKEN_BYTES;
 /// Longest `Cookie` header or `cookies` array accepted, in total.
 pub const MAX_COOKIE_BYTES: usize = 16 * 1024;
 
 /// The header this check reads (beside the HTTP API's `cookies` array); the event reader keeps
-/// it because it is declared here ([`crate::config::header_filter`]).
+/// it because it is declared here ([`crate::headers::header_filter`]).
 pub const COOKIE_HEADER: &str = "cookie";
 /// Every header this module reads.
 pub const HEADERS_READ: [&str; 1] = [COOKIE_HEADER];
@@ -72,7 +91,7 @@ mod tests {
     use serde_json::json;
 
     fn rest(headers: serde_json::Value, multi: serde_json::Value) -> Request {
-        Request::production(&json!({
+        crate::headers::production_request(&json!({
             "type": "REQUEST", "methodArn": "arn", "httpMethod": "GET",
             "headers": headers, "multiValueHeaders": multi,
             "requestContext": {}
@@ -80,7 +99,7 @@ mod tests {
     }
 
     fn http(cookies: serde_json::Value, headers: serde_json::Value) -> Request {
-        Request::production(&json!({
+        crate::headers::production_request(&json!({
             "version": "2.0", "routeArn": "arn", "cookies": cookies, "headers": headers,
             "requestContext": {"http": {"method": "GET"}}
         }))

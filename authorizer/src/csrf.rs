@@ -36,8 +36,11 @@ pub const SEC_FETCH_SITE: &str = "sec-fetch-site";
 /// The `Origin` header.
 pub const ORIGIN: &str = "origin";
 
+/// `CSRF_HEADER_NAME`'s default.
+pub const DEFAULT_HEADER_NAME: &str = "X-CSRF-Token";
+
 /// Every header this check reads: the event reader keeps exactly these and the other checks'
-/// ([`crate::config::header_filter`]), so a header left out here would be missing from every
+/// ([`crate::headers::header_filter`]), so a header left out here would be missing from every
 /// request the check sees — and the unit tests below read their requests the same way.
 pub fn headers_read(csrf_header_name: &str) -> [String; 3] {
     [
@@ -61,7 +64,7 @@ pub struct CsrfPolicy {
 impl Default for CsrfPolicy {
     fn default() -> Self {
         CsrfPolicy {
-            header_name: crate::config::defaults::CSRF_HEADER_NAME.to_ascii_lowercase(),
+            header_name: DEFAULT_HEADER_NAME.to_ascii_lowercase(),
             allowed_origins: Vec::new(),
         }
     }
@@ -132,7 +135,7 @@ mod tests {
     }
 
     fn req(method: &str, headers: serde_json::Value) -> Request {
-        Request::production(&json!({
+        crate::headers::production_request(&json!({
             "version": "2.0", "routeArn": "arn", "headers": headers,
             "requestContext": {"http": {"method": method}}
         }))

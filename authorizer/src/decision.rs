@@ -51,95 +51,73 @@ pub enum Reason {
     Forbid(Forbidden),
 }
 
-#[allow(non_upper_case_globals)]
-impl Reason {
-    /// `no_token`.
-    pub const NoToken: Reason = Reason::Refused(Refused::NoToken);
-    /// `ambiguous_cookie`.
-    pub const AmbiguousCookie: Reason = Reason::Refused(Refused::AmbiguousCookie);
-    /// `too_large`.
-    pub const TooLarge: Reason = Reason::Refused(Refused::Token(Rejected::TooLarge));
-    /// `malformed`.
-    pub const Malformed: Reason = Reason::Refused(Refused::Token(Rejected::Malformed));
-    /// `bad_alg`.
-    pub const BadAlg: Reason = Reason::Refused(Refused::Token(Rejected::BadAlg));
-    /// `unknown_kid`.
-    pub const UnknownKid: Reason = Reason::Refused(Refused::Token(Rejected::UnknownKid));
-    /// `bad_sig`.
-    pub const BadSig: Reason = Reason::Refused(Refused::Token(Rejected::BadSig));
-    /// `expired`.
-    pub const Expired: Reason = Reason::Refused(Refused::Token(Rejected::Expired));
-    /// `not_yet_valid`.
-    pub const NotYetValid: Reason = Reason::Refused(Refused::Token(Rejected::NotYetValid));
-    /// `bad_iss`.
-    pub const BadIss: Reason = Reason::Refused(Refused::Token(Rejected::BadIss));
-    /// `bad_aud`.
-    pub const BadAud: Reason = Reason::Refused(Refused::Token(Rejected::BadAud));
-    /// `bad_typ`.
-    pub const BadTyp: Reason = Reason::Refused(Refused::Token(Rejected::BadTyp));
-    /// `bad_claim`.
-    pub const BadClaim: Reason = Reason::Refused(Refused::Token(Rejected::BadClaim));
-    /// `csrf`.
-    pub const Csrf: Reason = Reason::Forbid(Forbidden::Csrf);
-    /// `forbidden`.
-    pub const Forbidden: Reason = Reason::Forbid(Forbidden::Scope);
-    /// `revoked`.
-    pub const Revoked: Reason = Reason::Refused(Refused::Revoked);
-    /// `key_unavailable`.
-    pub const KeyUnavailable: Reason = Reason::Refused(Refused::KeyUnavailable);
+/// The reason vocabulary, declared once: each reason's name, what it is, its contract code
+/// (the audit record's `reason`) and the HTTP status of its answer. [`Reason::ALL`],
+/// [`Reason::as_str`], [`Reason::status`] and the named constants (`Reason::BadSig`…) are
+/// generated from it; the README's table and the end-to-end attack suite are checked against
+/// [`Reason::ALL`]. The shared verifier's own codes ([`Rejected::as_str`], which the signer
+/// uses) are pinned equal to these by a test.
+macro_rules! reasons {
+    ($( $name:ident => $value:expr, $code:literal, $status:literal; )*) => {
+        #[allow(non_upper_case_globals)]
+        impl Reason {
+            $(
+                #[doc = concat!("`", $code, "` (", stringify!($status), ").")]
+                pub const $name: Reason = $value;
+            )*
 
-    /// Every reason, in the contract's order.
-    pub const ALL: [Reason; 18] = [
-        Reason::Ok,
-        Reason::NoToken,
-        Reason::AmbiguousCookie,
-        Reason::TooLarge,
-        Reason::Malformed,
-        Reason::BadAlg,
-        Reason::UnknownKid,
-        Reason::BadSig,
-        Reason::Expired,
-        Reason::NotYetValid,
-        Reason::BadIss,
-        Reason::BadAud,
-        Reason::BadTyp,
-        Reason::BadClaim,
-        Reason::Csrf,
-        Reason::Forbidden,
-        Reason::Revoked,
-        Reason::KeyUnavailable,
-    ];
+            /// Every reason, in the contract's order.
+            pub const ALL: [Reason; [$($code),*].len()] = [$(Reason::$name),*];
 
-    /// The contract's code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Ok => "ok",
-            Reason::Refused(r) => r.as_str(),
-            Reason::Forbid(f) => f.as_str(),
+            /// The contract's code.
+            pub fn as_str(self) -> &'static str {
+                $( if self == Reason::$name { return $code; } )*
+                // Unreachable: the table covers every value (`every_value_is_in_the_table`).
+                "unknown"
+            }
+
+            /// The HTTP status of the answer (a 403 is a `Deny` policy or `isAuthorized:
+            /// false`, a 401 the `Unauthorized` error or `isAuthorized: false`).
+            pub fn status(self) -> u16 {
+                $( if self == Reason::$name { return $status; } )*
+                401
+            }
         }
-    }
+    };
+}
+
+reasons! {
+    Allowed => Reason::Ok, "ok", 200;
+    NoToken => Reason::Refused(Refused::NoToken), "no_token", 401;
+    AmbiguousCookie => Reason::Refused(Refused::AmbiguousCookie), "ambiguous_cookie", 401;
+    TooLarge => Reason::Refused(Refused::Token(Rejected::TooLarge)), "too_large", 401;
+    Malformed => Reason::Refused(Refused::Token(Rejected::Malformed)), "malformed", 401;
+    BadAlg => Reason::Refused(Refused::Token(Rejected::BadAlg)), "bad_alg", 401;
+    UnknownKid => Reason::Refused(Refused::Token(Rejected::UnknownKid)), "unknown_kid", 401;
+    BadSig => Reason::Refused(Refused::Token(Rejected::BadSig)), "bad_sig", 401;
+    Expired => Reason::Refused(Refused::Token(Rejected::Expired)), "expired", 401;
+    NotYetValid => Reason::Refused(Refused::Token(Rejected::NotYetValid)), "not_yet_valid", 401;
+    BadIss => Reason::Refused(Refused::Token(Rejected::BadIss)), "bad_iss", 401;
+    BadAud => Reason::Refused(Refused::Token(Rejected::BadAud)), "bad_aud", 401;
+    BadTyp => Reason::Refused(Refused::Token(Rejected::BadTyp)), "bad_typ", 401;
+    BadClaim => Reason::Refused(Refused::Token(Rejected::BadClaim)), "bad_claim", 401;
+    Csrf => Reason::Forbid(Forbidden::Csrf), "csrf", 403;
+    Forbidden => Reason::Forbid(Forbidden::Scope), "forbidden", 403;
+    Revoked => Reason::Refused(Refused::Revoked), "revoked", 401;
+    KeyUnavailable => Reason::Refused(Refused::KeyUnavailable), "key_unavailable", 401;
 }
 
 impl Refused {
     /// The contract's code.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Refused::NoToken => "no_token",
-            Refused::AmbiguousCookie => "ambiguous_cookie",
-            Refused::Token(r) => r.as_str(),
-            Refused::Revoked => "revoked",
-            Refused::KeyUnavailable => "key_unavailable",
-        }
+        Reason::Refused(self).as_str()
     }
 }
 
 impl Forbidden {
     /// The contract's code.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Forbidden::Csrf => "csrf",
-            Forbidden::Scope => "forbidden",
-        }
+        Reason::Forbid(self).as_str()
     }
 }
 
@@ -181,9 +159,9 @@ pub enum Decision {
     /// Allowed, with the verified claims.
     Allow(Verified),
     /// Denied after the token verified (CSRF, scope): a `Deny` policy, 403.
-    Forbid(Verified, Forbidden),
+    Forbidden(Verified, Forbidden),
     /// Refused: no token, or one that did not verify: `Unauthorized`, 401.
-    Deny(Refusal),
+    Unauthorized(Refusal),
 }
 
 impl Decision {
@@ -191,8 +169,8 @@ impl Decision {
     pub fn reason(&self) -> Reason {
         match self {
             Decision::Allow(_) => Reason::Ok,
-            Decision::Forbid(_, f) => Reason::Forbid(*f),
-            Decision::Deny(r) => Reason::Refused(r.reason),
+            Decision::Forbidden(_, f) => Reason::Forbid(*f),
+            Decision::Unauthorized(r) => Reason::Refused(r.reason),
         }
     }
 }
@@ -230,6 +208,50 @@ mod tests {
     }
 
     #[test]
+    fn every_value_is_in_the_table() {
+        let mut values: Vec<Reason> = vec![Reason::Ok, Refused::NoToken.into()];
+        values.extend(
+            [
+                Refused::AmbiguousCookie,
+                Refused::Revoked,
+                Refused::KeyUnavailable,
+            ]
+            .map(Reason::from),
+        );
+        values.extend(Rejected::ALL.map(|r| Reason::from(Refused::Token(r))));
+        values.extend([Forbidden::Csrf, Forbidden::Scope].map(Reason::from));
+        assert_eq!(values.len(), Reason::ALL.len());
+        for v in values {
+            assert!(Reason::ALL.contains(&v), "{v:?} is not in the table");
+            assert_ne!(v.as_str(), "unknown");
+        }
+        let statuses: Vec<u16> = Reason::ALL.iter().map(|r| r.status()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1);
+        assert_eq!(Reason::Csrf.status(), 403);
+        assert_eq!(Reason::Forbidden.status(), 403);
+        assert_eq!(Reason::Revoked.status(), 401);
+    }
+
+    #[test]
+    fn the_readme_lists_every_reason_in_order() {
+        let readme = include_str!("../../README.md");
+        let listed: Vec<&str> = readme
+            .split("## Reason codes")
+            .nth(1)
+            .unwrap_or_default()
+            .lines()
+            .skip_while(|l| !l.starts_with("| `"))
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split('`').nth(1))
+            .collect();
+        let ours: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            listed, ours,
+            "README.md § Reason codes differs from Reason::ALL"
+        );
+    }
+
+    #[test]
     fn every_reason_of_the_shared_verifier_keeps_its_code() {
         for r in Rejected::ALL {
             assert_eq!(Refused::from(r).as_str(), r.as_str());
@@ -238,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_answer_follows_the_kind_of_reason() {
-        let d = Decision::Deny(Refused::Token(Rejected::BadSig).into());
+        let d = Decision::Unauthorized(Refused::Token(Rejected::BadSig).into());
         assert!(matches!(
             d.reason(),
             Reason::Refused(Refused::Token(Rejected::BadSig))

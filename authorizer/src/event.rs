@@ -91,17 +91,6 @@ impl Request {
         }
     }
 
-    /// Reads an event as production does, with the header filter of the default configuration
-    /// (CSRF header `x-csrf-token`): what the checks' unit tests use, so that they see only
-    /// the headers the production reader keeps.
-    #[cfg(test)]
-    pub fn production(raw: &Value) -> Request {
-        Self::read(
-            &raw.to_string(),
-            &crate::config::header_filter(crate::config::defaults::CSRF_HEADER_NAME),
-        )
-    }
-
     /// Reads an event from its JSON text, keeping every header (tests, tools).
     pub fn from_json(text: &str) -> Request {
         Self::read(text, &HeaderFilter::All)

@@ -22,7 +22,18 @@ use tokio::sync::Mutex;
 
 use jwt_session::strict::{KeyRing, VerifyingKey};
 
-use crate::config::defaults;
+/// `KEYS_FUNCTION_NAME`'s default.
+pub const DEFAULT_FUNCTION_NAME: &str = "secrets-fn";
+/// `KEYS_CACHE_TTL_SECONDS`'s default.
+pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 300;
+/// `KEYS_REFRESH_MIN_INTERVAL_SECONDS`'s default.
+pub const DEFAULT_REFRESH_MIN_INTERVAL_SECONDS: u64 = 10;
+/// `KEYS_MAX_STALE_SECONDS`'s default.
+pub const DEFAULT_MAX_STALE_SECONDS: u64 = 3_600;
+/// `KEYS_CONNECT_TIMEOUT_MS`'s default.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 500;
+/// `KEYS_FETCH_TIMEOUT_MS`'s default.
+pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 2_000;
 
 /// When cached keys are refreshed and how long they serve. Owned by the [`KeyCache`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +52,9 @@ pub struct CachePolicy {
 impl Default for CachePolicy {
     fn default() -> Self {
         CachePolicy {
-            ttl: Duration::from_secs(defaults::KEYS_CACHE_TTL_SECONDS),
-            refresh_min_interval: Duration::from_secs(defaults::KEYS_REFRESH_MIN_INTERVAL_SECONDS),
-            max_stale: Duration::from_secs(defaults::KEYS_MAX_STALE_SECONDS),
+            ttl: Duration::from_secs(DEFAULT_CACHE_TTL_SECONDS),
+            refresh_min_interval: Duration::from_secs(DEFAULT_REFRESH_MIN_INTERVAL_SECONDS),
+            max_stale: Duration::from_secs(DEFAULT_MAX_STALE_SECONDS),
         }
     }
 }
@@ -62,9 +73,9 @@ pub struct FetchPolicy {
 impl Default for FetchPolicy {
     fn default() -> Self {
         FetchPolicy {
-            function_name: defaults::KEYS_FUNCTION_NAME.to_owned(),
-            connect_timeout: Duration::from_millis(defaults::KEYS_CONNECT_TIMEOUT_MS),
-            timeout: Duration::from_millis(defaults::KEYS_FETCH_TIMEOUT_MS),
+            function_name: DEFAULT_FUNCTION_NAME.to_owned(),
+            connect_timeout: Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS),
+            timeout: Duration::from_millis(DEFAULT_FETCH_TIMEOUT_MS),
         }
     }
 }

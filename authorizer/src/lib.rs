@@ -24,31 +24,52 @@
 //! cache and its policy), [`response`] (outcome → wire, with its policy), [`audit`] (the
 //! record), [`config`] (environment → policies, nothing else). Reason codes: [`Reason`].
 
-pub mod audit;
-pub mod config;
-pub mod cookie;
-pub mod csrf;
-pub mod decision;
-pub mod event;
-pub mod event_filter;
-pub mod keys;
-pub mod response;
-pub mod revocation;
-pub mod routes;
+mod audit;
+mod bearer;
+mod config;
+mod cookie;
+mod csrf;
+mod decision;
+mod event;
+mod event_filter;
+mod headers;
+mod keys;
+mod pipeline;
+mod response;
+mod revocation;
+mod routes;
 
-pub use jwt_session::strict;
-
-use std::future::Future as _;
-
-use serde_json::Value;
-
-use crate::config::Config;
-use crate::event::Request;
-use crate::keys::{KeyCache, Lookup};
-use crate::response::Answer;
-use crate::strict::{Rejected, TokenPolicy};
-
+// The public interface is:
+pub use crate::audit::{AuditLayer, TARGET as AUDIT_TARGET};
+pub use crate::config::{vars, Config, ConfigError, HttpApiResponse, Problem};
 pub use crate::decision::{Decision, Forbidden, Reason, Refusal, Refused, Verified};
+pub use crate::keys::{KeyCache, LambdaKeySource, Lookup};
+pub use jwt_session::unix_now;
+
+/// Items for the fuzz targets, benchmarks and the end-to-end harness. They do **not** form
+/// part of the stable interface.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::audit::record as audit_record;
+    pub use crate::config::defaults;
+    pub use crate::cookie::{find_token, CookiePolicy, MAX_TOKEN_BYTES};
+    pub use crate::csrf::CsrfPolicy;
+    pub use crate::event::{HeaderFilter, Payload, Request};
+    pub use crate::headers::header_filter;
+    pub use crate::keys::{CachePolicy, FetchPolicy};
+    pub use crate::pipeline::{decide_offline, decide_with, handle_offline};
+    pub use crate::response::{build as build_answer, Answer, AnswerPolicy, Response};
+    pub use crate::revocation::{
+        DynamoFeed, Page, Pass, ReadError, RevocationPolicy, RevocationState, Revocations, Round,
+        StartKey, INVOCATION_BUDGET,
+    };
+    pub use crate::routes::RouteRules;
+    pub use jwt_session::strict;
+}
+
+use crate::event::Request;
+use crate::pipeline::decide_with;
+use crate::response::Answer;
 
 /// The error a REST authorizer returns for a 401: its message must be exactly `Unauthorized`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -63,185 +84,6 @@ impl From<Unauthorized> for lambda_runtime::Diagnostic {
         }
     }
 }
-
-/// The whole decision for one request, with `keys` resolving a `kid` (the cache in Lambda; a
-/// fixed key ring in fuzzing and benchmarks).
-pub async fn decide_with(
-    req: &Request,
-    cfg: &Config,
-    now: u64,
-    keys: &impl AsyncFn(&str) -> Lookup,
-) -> Decision {
-    if req.malformed || req.resource_arn.as_deref().is_some_and(has_wildcard) {
-        return Decision::Deny(Refused::Token(Rejected::Malformed).into());
-    }
-    let token = match cookie::find_token(req, &cfg.cookie.name) {
-        Ok(t) => t,
-        Err(r) => return Decision::Deny(r.into()),
-    };
-    let verified = match verify_token(token, &cfg.token, now, keys).await {
-        Ok(v) => v,
-        Err(refusal) => return Decision::Deny(refusal),
-    };
-    if cfg.cookie.double_token {
-        if let Err(reason) = check_bearer(req, &verified, &cfg.token, now, keys).await {
-            return Decision::Deny(verified.refusal(reason));
-        }
-    }
-    if has_method_override(req) || !has_required_scopes(req, &verified, &cfg.routes) {
-        return Decision::Forbid(verified, Forbidden::Scope);
-    }
-    if let Err(r) = csrf::check(req, &verified, &cfg.csrf) {
-        return Decision::Forbid(verified, r);
-    }
-    Decision::Allow(verified)
-}
-
-/// Header, key, signature and claims of one token.
-async fn verify_token(
-    token: &str,
-    cfg: &TokenPolicy,
-    now: u64,
-    keys: &impl AsyncFn(&str) -> Lookup,
-) -> Result<Verified, Refusal> {
-    let refused = |r: Rejected| Refusal::from(Refused::from(r));
-    // A PASETO (any version or purpose) is never read as a JWT, nor the other way round.
-    if strict::paseto::looks_like_paseto(token) {
-        if !cfg.formats.paseto {
-            return Err(refused(Rejected::Malformed));
-        }
-        let header = strict::paseto::inspect(token).map_err(refused)?;
-        let key = find_key(keys, &header.kid).await?;
-        return strict::paseto::verify_with_key(token, &header, &key, cfg, now)
-            .map_err(|r| r.map(Refused::from));
-    }
-    if !cfg.formats.jwt {
-        return Err(refused(Rejected::Malformed));
-    }
-    let header = strict::inspect(token, cfg).map_err(refused)?;
-    let key = find_key(keys, &header.kid).await?;
-    strict::verify(token, &header, &key, cfg, now).map_err(|r| r.map(Refused::from))
-}
-
-/// The key of `kid`, or why there is none.
-async fn find_key(
-    keys: &impl AsyncFn(&str) -> Lookup,
-    kid: &str,
-) -> Result<std::sync::Arc<strict::VerifyingKey>, Refusal> {
-    match keys(kid).await {
-        Lookup::Found(k) => Ok(k),
-        Lookup::UnknownKid => Err(Refused::Token(Rejected::UnknownKid).into()),
-        Lookup::Unavailable => Err(Refused::KeyUnavailable.into()),
-    }
-}
-
-/// Double-token mode: `Authorization: Bearer <token>`, itself valid, with the cookie token's
-/// `sub` and `jti`.
-async fn check_bearer(
-    req: &Request,
-    cookie: &Verified,
-    cfg: &TokenPolicy,
-    now: u64,
-    keys: &impl AsyncFn(&str) -> Lookup,
-) -> Result<(), Refused> {
-    let bearer = bearer_token(req)?;
-    let other = verify_token(bearer, cfg, now, keys)
-        .await
-        .map_err(|r| r.reason)?;
-    let same_jti = cookie.jti.is_some() && other.jti == cookie.jti;
-    if other.sub != cookie.sub || !same_jti {
-        return Err(Refused::Token(Rejected::BadClaim));
-    }
-    Ok(())
-}
-
-/// Decides with a fixed key ring, synchronously (fuzzing, benchmarks, tests).
-pub fn decide_offline(req: &Request, cfg: &Config, now: u64, ring: &strict::KeyRing) -> Decision {
-    let lookup = async |kid: &str| match ring.get(kid) {
-        Some(k) => Lookup::Found(std::sync::Arc::clone(k)),
-        None => Lookup::UnknownKid,
-    };
-    let fut = std::pin::pin!(decide_with(req, cfg, now, &lookup));
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match fut.poll(&mut cx) {
-        std::task::Poll::Ready(d) => d,
-        // Nothing in the offline path waits; deny rather than spin if that ever changes.
-        std::task::Poll::Pending => Decision::Deny(Refused::KeyUnavailable.into()),
-    }
-}
-
-/// The whole invocation offline: raw event bytes in, answer and decision out.
-pub fn handle_offline(
-    event: &[u8],
-    cfg: &Config,
-    now: u64,
-    ring: &strict::KeyRing,
-) -> (Answer, Decision) {
-    let req = match std::str::from_utf8(event) {
-        Ok(text) => Request::read(text, &cfg.read_headers),
-        Err(_) => Request::from_value(&Value::Null),
-    };
-    let decision = decide_offline(&req, cfg, now, ring);
-    (response::build(&req, &decision, &cfg.answer), decision)
-}
-
-/// The header the double-token mode reads.
-pub const AUTHORIZATION_HEADER: &str = "authorization";
-
-/// The token of a single `Authorization: Bearer` header.
-fn bearer_token(req: &Request) -> Result<&str, Refused> {
-    let mut values = req.headers.get_all(AUTHORIZATION_HEADER).iter();
-    let value = values.next().ok_or(Refused::NoToken)?;
-    if values.any(|v| v != value) {
-        return Err(Refused::Token(Rejected::Malformed));
-    }
-    if value.len() > cookie::MAX_TOKEN_BYTES + 7 {
-        return Err(Refused::Token(Rejected::TooLarge));
-    }
-    let value = value
-        .to_str()
-        .map_err(|_| Refused::Token(Rejected::Malformed))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(Refused::Token(Rejected::Malformed))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(Refused::Token(Rejected::Malformed));
-    }
-    Ok(token)
-}
-
-/// Whether an ARN holds `*` or `?`: IAM reads them as wildcards in a policy's `Resource`, so a
-/// request path holding one (`GET /orders/*` through `/orders/{id}`) would be granted, and with
-/// result caching the cached policy would open every route the wildcard covers. No part of an
-/// execute-api ARN holds them legitimately; such a request is refused (`malformed`).
-fn has_wildcard(arn: &str) -> bool {
-    arn.contains(['*', '?'])
-}
-
-/// Whether the request carries a method-override header (any value).
-fn has_method_override(req: &Request) -> bool {
-    routes::METHOD_OVERRIDE_HEADERS
-        .iter()
-        .any(|h| req.headers.contains_key(*h))
-}
-
-/// Whether the token carries every scope the route rules require.
-fn has_required_scopes(req: &Request, token: &Verified, rules: &routes::RouteRules) -> bool {
-    if rules.is_empty() {
-        return true;
-    }
-    let arn = req
-        .resource_arn
-        .as_deref()
-        .and_then(routes::method_and_path);
-    let method = req.method.as_ref().map(|m| m.as_str());
-    match rules.required(method, arn.map(|(_, path)| path)) {
-        Some(needed) => needed.iter().all(|s| token.scopes.iter().any(|t| t == s)),
-        None => false,
-    }
-}
-
-pub use jwt_session::unix_now;
 
 /// The authorizer: configuration, key cache and revocations, built once per container.
 #[derive(Debug)]
@@ -302,12 +144,14 @@ impl Authorizer {
         // Only a token whose signature and claims verified is looked up; a revoked one is
         // refused (401) whatever else was decided for it.
         let verdict = match &decision {
-            Decision::Allow(v) | Decision::Forbid(v, _) => revocations.check(v, now, invoked).await,
-            Decision::Deny(_) => Ok(()),
+            Decision::Allow(v) | Decision::Forbidden(v, _) => {
+                revocations.check(v, now, invoked).await
+            }
+            Decision::Unauthorized(_) => Ok(()),
         };
         match (verdict, decision) {
-            (Err(reason), Decision::Allow(v) | Decision::Forbid(v, _)) => {
-                Decision::Deny(v.refusal(reason))
+            (Err(reason), Decision::Allow(v) | Decision::Forbidden(v, _)) => {
+                Decision::Unauthorized(v.refusal(reason))
             }
             (_, decision) => decision,
         }

@@ -1,15 +1,12 @@
-use authorizer::config::Config;
-use authorizer::keys::{KeyCache, LambdaKeySource};
 use authorizer::Authorizer;
+use authorizer::Config;
+use authorizer::{KeyCache, LambdaKeySource};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    jwt_session::logging::init_with(
-        authorizer::audit::AuditLayer::default(),
-        authorizer::audit::TARGET,
-    );
+    jwt_session::logging::init_with(authorizer::AuditLayer::default(), authorizer::AUDIT_TARGET);
     let cfg =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     for warning in cfg.warnings() {

@@ -10,9 +10,9 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decision::Decision;
 use crate::decision::Verified;
 use crate::event::{Payload, Request};
-use crate::Decision;
 
 /// The context handed to the route: string values only, in this order; absent ones omitted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +158,7 @@ pub fn build(req: &Request, decision: &Decision, cfg: &AnswerPolicy) -> Answer {
             // No resource to grant: nothing can be allowed.
             (false, None) => Answer::Unauthorized,
         },
-        Decision::Forbid(v, reason) => {
+        Decision::Forbidden(v, reason) => {
             let ctx = Context {
                 reason: Some(Cow::Borrowed(reason.as_str())),
                 ..context(v)
@@ -169,7 +169,7 @@ pub fn build(req: &Request, decision: &Decision, cfg: &AnswerPolicy) -> Answer {
                 (false, None) => Answer::Unauthorized,
             }
         }
-        Decision::Deny(refusal) => {
+        Decision::Unauthorized(refusal) => {
             if simple_mode {
                 simple(
                     false,
@@ -218,13 +218,13 @@ mod tests {
     }
 
     fn rest() -> Request {
-        Request::production(
+        crate::headers::production_request(
             &json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:r:1:a/s/GET/x", "requestContext": {}}),
         )
     }
 
     fn http() -> Request {
-        Request::production(
+        crate::headers::production_request(
             &json!({"version": "2.0", "routeArn": "arn:route", "requestContext": {"http": {"method": "GET"}}}),
         )
     }
@@ -251,7 +251,7 @@ mod tests {
     fn rest_forbid_is_a_deny_policy_and_deny_is_unauthorized() {
         let Some(v) = build(
             &rest(),
-            &Decision::Forbid(verified(), Forbidden::Csrf),
+            &Decision::Forbidden(verified(), Forbidden::Csrf),
             &cfg("simple"),
         )
         .to_value() else {
@@ -259,7 +259,7 @@ mod tests {
         };
         assert_eq!(v["policyDocument"]["Statement"][0]["Effect"], "Deny");
         assert_eq!(v["context"]["reason"], "csrf");
-        let d = Decision::Deny(Refusal::from(Refused::Token(Rejected::BadSig)));
+        let d = Decision::Unauthorized(Refusal::from(Refused::Token(Rejected::BadSig)));
         assert_eq!(build(&rest(), &d, &cfg("simple")), Answer::Unauthorized);
     }
 
@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(v["context"]["sub"], "user-1");
         let Some(v) = build(
             &http(),
-            &Decision::Deny(Refused::NoToken.into()),
+            &Decision::Unauthorized(Refused::NoToken.into()),
             &cfg("simple"),
         )
         .to_value() else {
@@ -295,7 +295,7 @@ mod tests {
         assert_eq!(
             build(
                 &http(),
-                &Decision::Deny(Refused::Token(Rejected::Expired).into()),
+                &Decision::Unauthorized(Refused::Token(Rejected::Expired).into()),
                 &cfg("iam")
             ),
             Answer::Unauthorized

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use authorizer::revocation::{
+use authorizer::internal::{
     DynamoFeed, Pass, ReadError, RevocationPolicy, Revocations, INVOCATION_BUDGET,
 };
 use authorizer::{Refused, Verified};

@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use authorizer::config::Config;
-use authorizer::strict::KeyRing;
+use authorizer::Config;
+use authorizer::internal::strict::KeyRing;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{SessionClaims, SigningKey};
 use jwt_session::{Alg, JwkSet};

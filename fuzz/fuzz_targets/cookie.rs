@@ -2,8 +2,8 @@
 #![no_main]
 
 use aws_lambda_events::http::HeaderValue;
-use authorizer::cookie::find_token;
-use authorizer::event::Request;
+use authorizer::internal::find_token;
+use authorizer::internal::Request;
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 

@@ -9,5 +9,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let f = common::fixture();
-    let _ = authorizer::handle_offline(data, &f.cfg, common::NOW, &f.ring);
+    let _ = authorizer::internal::handle_offline(data, &f.cfg, common::NOW, &f.ring);
 });

@@ -5,7 +5,7 @@
 #[path = "common.rs"]
 mod common;
 
-use authorizer::strict::{inspect, verify};
+use authorizer::internal::strict::{inspect, verify};
 use libfuzzer_sys::fuzz_target;
 
 fn check(token: &str) {

@@ -65,9 +65,7 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
     jwk.kid = if alg == Alg::V4Public {
         // A PASETO key's `kid` is its PASERK id (contract §8).
         match &jwk.material {
-            KeyMaterial::Okp { x, .. } => {
-                crate::strict::paseto::kid_of(x).ok_or(Error::KeyGeneration)?
-            }
+            KeyMaterial::Okp { x, .. } => crate::jwk::paserk_id(x).ok_or(Error::KeyGeneration)?,
             _ => return Err(Error::KeyGeneration),
         }
     } else if alg.is_symmetric() {

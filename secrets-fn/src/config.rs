@@ -1,8 +1,13 @@
 //! secrets-fn's configuration: every variable read once, every problem reported together.
 
-#[allow(unused_imports)]
-use super::*;
+use std::time::Duration;
+
 use jwt_session::config::Code;
+use jwt_session::revocation::FeedShards;
+use jwt_session::wire::GET_KEYS;
+
+use crate::error::Error;
+use crate::signer::SignConfig;
 
 /// Environment variable names.
 pub mod vars {
@@ -61,12 +66,12 @@ pub struct Config {
     /// Algorithm of the first key written into an empty secret.
     pub rotation_algorithm: jwt_session::Alg,
     /// Signing settings, when this deployment signs.
-    pub sign: Option<signer::SignConfig>,
+    pub sign: Option<SignConfig>,
     /// The revocation table, when this signing deployment revokes (and checks renewals).
     pub revocation_table: Option<String>,
     /// The partitions of the revocation feed items are written to (`REVOCATION_SHARDS`; the
     /// authorizers must read at least as many).
-    pub revocation_shards: jwt_session::revocation::FeedShards,
+    pub revocation_shards: FeedShards,
 }
 
 impl Config {
@@ -157,7 +162,7 @@ impl Config {
                     jwt_session::cookie::SameSite::Strict
                 }),
             };
-            Some(signer::SignConfig {
+            Some(SignConfig {
                 issuer,
                 audience,
                 lifetime,
@@ -177,7 +182,7 @@ impl Config {
                 "only the signing deployment revokes: list `sign` in SECRETS_FN_ACTIONS, or unset it",
             );
         }
-        let revocation_shards = jwt_session::revocation::FeedShards::from_env(&mut env);
+        let revocation_shards = FeedShards::from_env(&mut env);
         let allow_symmetric = env.flag(vars::ALLOW_SYMMETRIC_KEYS);
         let problems = env.into_problems();
         if !problems.is_empty() {
@@ -196,5 +201,81 @@ impl Config {
             revocation_table,
             revocation_shards,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::Config;
+    use crate::error::Error;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, Error> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn secret_id_is_required_and_defaults_apply() {
+        let err = cfg(&[]).unwrap_err();
+        assert_eq!(err.code(), "config");
+        assert!(err.to_string().contains("SECRET_ID [missing]"));
+        let c = cfg(&[("SECRET_ID", "dev/jwt")]).unwrap();
+        assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert!(!c.allow_symmetric);
+    }
+
+    #[test]
+    fn every_bad_variable_is_reported() {
+        let err = cfg(&[
+            ("SECRET_CACHE_TTL_SECONDS", "soon"),
+            ("ALLOW_SYMMETRIC_KEYS", "yes"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        for v in [
+            "SECRET_ID",
+            "SECRET_CACHE_TTL_SECONDS",
+            "ALLOW_SYMMETRIC_KEYS",
+        ] {
+            assert!(text.contains(v), "{text}");
+        }
+    }
+
+    #[test]
+    fn actions_can_be_restricted_per_deployment() {
+        let c = cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "get_keys")]).unwrap();
+        assert!(c.serve_keys && !c.rotate);
+        let c = cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "rotate")]).unwrap();
+        assert!(!c.serve_keys && c.rotate);
+        let c = cfg(&[("SECRET_ID", "s")]).unwrap();
+        assert!(
+            c.serve_keys && !c.rotate && c.sign.is_none(),
+            "by default the key server serves keys only"
+        );
+        assert!(cfg(&[("SECRET_ID", "s"), ("SECRETS_FN_ACTIONS", "sign")]).is_err());
+    }
+
+    #[test]
+    fn only_the_signing_deployment_takes_a_revocation_table() {
+        let err = cfg(&[("SECRET_ID", "s"), ("REVOCATION_TABLE", "t")]).unwrap_err();
+        assert!(
+            err.to_string().contains("REVOCATION_TABLE [contradictory]"),
+            "{err}"
+        );
+        let c = cfg(&[
+            ("SECRET_ID", "s"),
+            ("SECRETS_FN_ACTIONS", "sign"),
+            ("SIGN_ISSUER", "i"),
+            ("SIGN_AUDIENCE", "a"),
+            ("REVOCATION_TABLE", "t"),
+        ])
+        .unwrap();
+        assert_eq!(c.revocation_table.as_deref(), Some("t"));
     }
 }

@@ -1,7 +1,10 @@
 //! secrets-fn's errors, with stable codes; none carries key material.
 
-#[allow(unused_imports)]
-use super::*;
+use jwt_session::config::Problem;
+use jwt_session::{KeyError, KeySetError};
+
+use crate::aws::SdkFailure;
+use crate::signer::SignError;
 
 /// secrets-fn's errors. None carries key material.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +26,7 @@ pub enum Error {
         stage: &'static str,
         /// The call, whether it may succeed later, and the SDK error.
         #[source]
-        failure: sm::SmFailure,
+        failure: SdkFailure,
     },
     /// The version has no `SecretString` (binary secrets are not supported).
     #[error("the {0} version has no SecretString")]
@@ -39,30 +42,36 @@ pub enum Error {
     },
     /// The two versions share a `kid`.
     #[error("the key sets of AWSCURRENT and AWSPREVIOUS were refused: {0}")]
-    Merge(#[source] jwt_session::KeyError),
+    Merge(#[source] KeyError),
     /// A rotation step was refused.
     #[error(transparent)]
-    Rotation(#[from] rotation::RotationError),
+    Rotation(#[from] RotationError),
     /// A signing request was refused.
     #[error(transparent)]
-    Sign(#[from] signer::SignError),
+    Sign(#[from] SignError),
     /// A revocation was asked of a deployment without `REVOCATION_TABLE`.
     #[error("revocation is off: set REVOCATION_TABLE on the signing deployment")]
     RevocationOff,
     /// A call to the revocation table failed.
     #[error(transparent)]
-    RevocationStore(#[from] revoke::StoreFailure),
+    RevocationStore(SdkFailure),
 }
 
 impl Error {
-    /// Whether a later retry may succeed (a Secrets Manager time-out, connection failure,
-    /// throttling or 5xx); configuration, key, request and rotation-state errors are not.
+    /// A signing, renewal or revocation request refused: logged (`sign_refused`), then the
+    /// function's error.
+    pub(crate) fn refused(e: SignError) -> Error {
+        tracing::warn!(event = "sign_refused", code = e.code(), error = %e, "signing request refused");
+        Error::Sign(e)
+    }
+
+    /// Whether a later retry may succeed (a Secrets Manager or revocation-table time-out,
+    /// connection failure, throttling or 5xx); configuration, key, request and rotation-state
+    /// errors are not.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::SecretsManager { failure, .. }
-            | Error::Rotation(rotation::RotationError::SecretsManager(failure)) => {
-                failure.transient
-            }
+            | Error::Rotation(RotationError::SecretsManager(failure)) => failure.transient,
             Error::RevocationStore(failure) => failure.transient,
             _ => false,
         }
@@ -101,6 +110,56 @@ impl From<Error> for lambda_runtime::Diagnostic {
         lambda_runtime::Diagnostic {
             error_type: e.code().to_owned(),
             error_message: e.to_string(),
+        }
+    }
+}
+
+/// Why a rotation step was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RotationError {
+    /// A Secrets Manager call failed.
+    #[error(transparent)]
+    SecretsManager(#[from] SdkFailure),
+    /// Rotation is not enabled on the secret.
+    #[error("rotation is not enabled on the secret")]
+    RotationDisabled,
+    /// The event names another secret than `SECRET_ID`.
+    #[error("the event's secret is not the one this function rotates (SECRET_ID)")]
+    WrongSecret,
+    /// The token is not a version of the secret.
+    #[error("version {0} is not a version of the secret")]
+    UnknownVersion(String),
+    /// The token's version is neither `AWSPENDING` nor `AWSCURRENT`.
+    #[error("version {0} is not labelled AWSPENDING")]
+    NotPending(String),
+    /// `Step` is none of the four.
+    #[error("unknown step: expected createSecret, setSecret, testSecret or finishSecret")]
+    UnknownStep,
+    /// A version's keys were refused.
+    #[error("the {0} version was refused: {1}")]
+    KeySet(&'static str, #[source] KeySetError),
+    /// The new version does not work.
+    #[error("the pending version failed its test: {0}")]
+    TestFailed(&'static str),
+    /// A new key could not be made.
+    #[error("key generation failed")]
+    KeyGeneration(#[source] jwt_session::Error),
+}
+
+impl RotationError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RotationError::SecretsManager(_) => "secrets_manager",
+            RotationError::RotationDisabled => "rotation_disabled",
+            RotationError::WrongSecret => "wrong_secret",
+            RotationError::UnknownVersion(_) => "unknown_version",
+            RotationError::NotPending(_) => "not_pending",
+            RotationError::UnknownStep => "unknown_step",
+            RotationError::KeySet(_, e) => e.code(),
+            RotationError::TestFailed(_) => "rotation_test_failed",
+            RotationError::KeyGeneration(_) => "key_generation",
         }
     }
 }

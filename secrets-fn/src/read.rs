@@ -1,8 +1,25 @@
 //! Reading the key set from Secrets Manager: the versions `AWSCURRENT` and `AWSPREVIOUS`,
 //! validated together, and the public answer built once per load.
 
-#[allow(unused_imports)]
-use super::*;
+use std::fmt;
+
+use aws_sdk_secretsmanager::Client;
+use jwt_session::wire::KeysResponse;
+use jwt_session::{JwkSet, KeySetError, Visibility};
+
+use crate::aws::{SdkFailure, Service};
+use crate::config::Config;
+use crate::error::Error;
+
+/// Stage labels of Secrets Manager.
+pub mod stages {
+    /// The version in use; its first key signs.
+    pub const CURRENT: &str = "AWSCURRENT";
+    /// The version before the last rotation; its keys still verify.
+    pub const PREVIOUS: &str = "AWSPREVIOUS";
+    /// A version being rotated in; never trusted for verification.
+    pub const PENDING: &str = "AWSPENDING";
+}
 
 /// The keys read from the secret, with the answer served from them.
 pub struct Loaded {
@@ -32,7 +49,7 @@ pub struct Versions {
 }
 
 /// `DescribeSecret`, reduced to what the serving path needs.
-pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versions, Error> {
+pub(crate) async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versions, Error> {
     let out = client
         .describe_secret()
         .secret_id(secret_id)
@@ -40,7 +57,7 @@ pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versi
         .await
         .map_err(|e| Error::SecretsManager {
             stage: stages::CURRENT,
-            failure: sm::SmFailure::new("DescribeSecret", e),
+            failure: SdkFailure::new(Service::SecretsManager, "DescribeSecret", e),
         })?;
     let find = |stage: &str| {
         out.version_ids_to_stages().and_then(|m| {
@@ -58,7 +75,7 @@ pub async fn describe_versions(client: &Client, secret_id: &str) -> Result<Versi
 /// One version of the secret as stored.
 pub(crate) struct StoredVersion {
     /// Its key set; `None` when the version has no `SecretString`.
-    pub set: Option<Result<JwkSet, jwt_session::KeySetError>>,
+    pub set: Option<Result<JwkSet, KeySetError>>,
     /// When the version was created (seconds since the epoch).
     pub created: Option<i64>,
 }
@@ -72,7 +89,7 @@ pub(crate) async fn get_version(
     secret_id: &str,
     version_id: Option<&str>,
     stage: Option<&str>,
-) -> Result<StoredVersion, sm::SmFailure> {
+) -> Result<StoredVersion, SdkFailure> {
     let mut out = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -84,7 +101,7 @@ pub(crate) async fn get_version(
             let missing = e
                 .as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception());
-            let mut failure = sm::SmFailure::new("GetSecretValue", e);
+            let mut failure = SdkFailure::new(Service::SecretsManager, "GetSecretValue", e);
             failure.not_found |= missing;
             failure
         })?;
@@ -117,7 +134,11 @@ async fn read_version(
 }
 
 /// Loads the two versions and validates them together.
-pub async fn load(client: &Client, cfg: &Config, versions: &Versions) -> Result<Loaded, Error> {
+pub(crate) async fn load(
+    client: &Client,
+    cfg: &Config,
+    versions: &Versions,
+) -> Result<Loaded, Error> {
     let current = read_version(client, &cfg.secret_id, &versions.current, stages::CURRENT).await?;
     let previous = match &versions.previous {
         Some(id) => Some(read_version(client, &cfg.secret_id, id, stages::PREVIOUS).await?),

@@ -25,68 +25,20 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{random_token, SessionClaims, SigningKey};
-use jwt_session::wire::{RotationEvent, RotationResult, RotationStep};
+use jwt_session::strict::{KeyRing, TokenPolicy};
+use jwt_session::wire::{RotationEvent, RotationResponse, RotationResult, RotationStep};
 use jwt_session::{JwkSet, Visibility};
 
-use jwt_session::strict::{KeyRing, TokenPolicy};
-
-use crate::{stages, Config};
-
-/// Why a rotation step was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RotationError {
-    /// A Secrets Manager call failed.
-    #[error(transparent)]
-    SecretsManager(#[from] crate::sm::SmFailure),
-    /// Rotation is not enabled on the secret.
-    #[error("rotation is not enabled on the secret")]
-    RotationDisabled,
-    /// The event names another secret than `SECRET_ID`.
-    #[error("the event's secret is not the one this function rotates (SECRET_ID)")]
-    WrongSecret,
-    /// The token is not a version of the secret.
-    #[error("version {0} is not a version of the secret")]
-    UnknownVersion(String),
-    /// The token's version is neither `AWSPENDING` nor `AWSCURRENT`.
-    #[error("version {0} is not labelled AWSPENDING")]
-    NotPending(String),
-    /// `Step` is none of the four.
-    #[error("unknown step: expected createSecret, setSecret, testSecret or finishSecret")]
-    UnknownStep,
-    /// A version's keys were refused.
-    #[error("the {0} version was refused: {1}")]
-    KeySet(&'static str, #[source] jwt_session::KeySetError),
-    /// The new version does not work.
-    #[error("the pending version failed its test: {0}")]
-    TestFailed(&'static str),
-    /// A new key could not be made.
-    #[error("key generation failed")]
-    KeyGeneration(#[source] jwt_session::Error),
-}
-
-impl RotationError {
-    /// A stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            RotationError::SecretsManager(_) => "secrets_manager",
-            RotationError::RotationDisabled => "rotation_disabled",
-            RotationError::WrongSecret => "wrong_secret",
-            RotationError::UnknownVersion(_) => "unknown_version",
-            RotationError::NotPending(_) => "not_pending",
-            RotationError::UnknownStep => "unknown_step",
-            RotationError::KeySet(_, e) => e.code(),
-            RotationError::TestFailed(_) => "rotation_test_failed",
-            RotationError::KeyGeneration(_) => "key_generation",
-        }
-    }
-}
+use crate::aws::{SdkFailure, Service};
+use crate::config::Config;
+use crate::error::RotationError;
+use crate::read::{get_version, stages};
 
 fn sm<E>(op: &'static str) -> impl FnOnce(SdkError<E>) -> RotationError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    move |e| RotationError::SecretsManager(crate::sm::SmFailure::new(op, e))
+    move |e| RotationError::SecretsManager(SdkFailure::new(Service::SecretsManager, op, e))
 }
 
 struct Version {
@@ -100,7 +52,7 @@ async fn read(
     version_id: Option<&str>,
     stage: &'static str,
 ) -> Result<Option<Version>, RotationError> {
-    let stored = match crate::read::get_version(client, secret_id, version_id, Some(stage)).await {
+    let stored = match get_version(client, secret_id, version_id, Some(stage)).await {
         Ok(stored) => stored,
         Err(failure) if failure.not_found => return Ok(None),
         Err(failure) => return Err(RotationError::SecretsManager(failure)),
@@ -120,9 +72,27 @@ fn unix_now() -> i64 {
     i64::try_from(jwt_session::unix_now()).unwrap_or(i64::MAX)
 }
 
+/// The rotation action: runs one step, and logs a failed one (`rotation_failed`, which the
+/// stack's alarm watches).
+pub(crate) async fn handle(
+    client: &Client,
+    cfg: &Config,
+    event: RotationEvent,
+) -> Result<RotationResponse, RotationError> {
+    let result = rotate(client, cfg, &event).await;
+    if let Err(e) = &result {
+        let cause = std::error::Error::source(e).map(ToString::to_string);
+        tracing::error!(event = "rotation_failed", step = event.step.as_str(), version = %event.client_request_token, code = e.code(), error = %e, cause, "rotation step failed");
+    }
+    Ok(RotationResponse {
+        step: event.step,
+        result: result?,
+    })
+}
+
 /// Runs one rotation step. Returns what it did: `created`, `already_created`, `nothing_to_set`,
 /// `tested`, `finished`, `already_current`.
-pub async fn rotate(
+async fn rotate(
     client: &Client,
     cfg: &Config,
     event: &RotationEvent,

@@ -5,8 +5,10 @@
 //!
 //! - `{"action": "sign", "sub": "alice", "claims": {"scope": "orders:read"}}`: a new session.
 //! - `{"action": "renew", "token": "<the current session token>"}`: a fresh token for the same
-//!   session (sliding expiration). The token is verified here first; its `sub`, its extra
-//!   claims and its `auth_time` (when the session began) carry over.
+//!   session (sliding expiration). The token is verified here first ([`Renewal::verify`], the
+//!   one verification of our own tokens, for renewal and for revocation), then checked against
+//!   the revocation table ([`crate::revoke`]); its `sub`, its extra claims and its `auth_time`
+//!   (when the session began) carry over ([`Renewal::issue`]).
 //!
 //! The answer: `{"token", "set_cookie", "csrf", "kid", "jti", "sid", "expires_at", "session_expires_at"}`.
 //! `set_cookie` is the exact `Set-Cookie` value to send; `csrf` is what the page needs for the
@@ -26,7 +28,7 @@ use jwt_session::{Alg, JwkSet, SecretString};
 use serde_json::{Map, Value};
 
 /// Claims only the signer sets.
-pub const RESERVED_CLAIMS: [&str; 9] = [
+pub(crate) const RESERVED_CLAIMS: [&str; 9] = [
     "iss",
     "aud",
     "iat",
@@ -125,15 +127,15 @@ fn check_claims(claims: &Map<String, Value>, cfg: &SignConfig) -> Result<(), Sig
 
 /// The session a token belongs to: its id and when it began.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub(crate) struct Session {
     /// `sid`, kept across renewals.
-    pub sid: String,
+    pub(crate) sid: String,
     /// `auth_time`: when the user logged in.
-    pub auth_time: u64,
+    pub(crate) auth_time: u64,
 }
 
 /// Issues a token for `sub` with `claims`, in `session`.
-pub fn issue(
+pub(crate) fn issue(
     keys: &JwkSet,
     cfg: &SignConfig,
     sub: &str,
@@ -188,8 +190,9 @@ pub fn issue(
 
 /// The rules a token to renew must meet: the project's strict verifier
 /// ([`jwt_session::strict`], the authorizer's), with this signer's issuer and audience, the
-/// algorithms of its own keys, no leeway, and a lifetime no longer than a whole session.
-pub fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenPolicy {
+/// algorithms of its own keys, no leeway (the caller may give one: [`Renewal::verify`]), and
+/// a lifetime no longer than a whole session.
+fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenPolicy {
     let mut algorithms: Vec<Alg> = keys.keys.iter().map(|k| k.alg).collect();
     algorithms.dedup();
     // The formats its keys sign (a `v4.public` key: PASETO), the JWT algorithms of the others.
@@ -204,49 +207,13 @@ pub fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenPolicy {
     }
 }
 
-/// Verifies a token to renew with our own keys (current and previous), under the same strict
-/// rules as the authorizer (header members, duplicate members, claim types), and returns all
-/// its claims.
-pub fn verify_for_renewal(
-    keys: &JwkSet,
-    cfg: &SignConfig,
-    token: &str,
-    now: u64,
-) -> Result<Map<String, Value>, SignError> {
-    verify_with_leeway(keys, cfg, token, now, 0).map(|(_, claims)| claims)
-}
-
-/// [`verify_for_renewal`] with a clock leeway (a token logging out may have just expired,
-/// and the authorizer still accepts it for its leeway).
-fn verify_with_leeway(
-    keys: &JwkSet,
-    cfg: &SignConfig,
-    token: &str,
-    now: u64,
-    leeway: u64,
-) -> Result<(strict::Verified, Map<String, Value>), SignError> {
-    let ring = KeyRing::from_set(keys);
-    let policy = TokenPolicy {
-        leeway,
-        ..renewal_policy(keys, cfg)
-    };
-    let verified =
-        strict::check(token, &policy, &ring, now).map_err(|r| SignError::InvalidToken(r.reason))?;
-    let claims = strict::claims_map(token).map_err(SignError::InvalidToken)?;
-    // `claims_map` reads the token `check` accepted; the two must name the same session.
-    if claims.get("sub").and_then(Value::as_str) != Some(verified.sub.as_str()) {
-        return Err(SignError::InvalidToken(Rejected::BadClaim));
-    }
-    Ok((verified, claims))
-}
-
 /// The malformed-request error of a `sign` or `renew` request.
-pub const BAD_REQUEST: SignError = SignError::BadRequest(
+pub(crate) const BAD_REQUEST: SignError = SignError::BadRequest(
     "expected {\"action\": \"sign\", \"sub\", \"claims\"} or {\"action\": \"renew\", \"token\"}",
 );
 
 /// `sign`: a new session for `sub` with `claims`.
-pub fn sign(
+pub(crate) fn sign(
     sub: &str,
     claims: &Map<String, Value>,
     keys: &JwkSet,
@@ -266,32 +233,15 @@ pub fn sign(
     issue(keys, cfg, sub, claims, &session, now)
 }
 
-/// `renew`: a fresh token for the session `token` belongs to (no revocation check: see
-/// [`Renewal`]).
-pub fn renew(
-    token: &SecretString,
-    keys: &JwkSet,
-    cfg: &SignConfig,
-    now: u64,
-) -> Result<SignResponse, SignError> {
-    Renewal::verify(token, keys, cfg, now)?.issue(keys, cfg, now)
-}
-
-/// How long after its `exp` a token can still log its session out: the largest clock leeway
-/// an authorizer accepts (`JWT_LEEWAY_SECONDS` ≤ 300).
-pub const REVOKE_LEEWAY_SECONDS: u64 = 300;
-
-/// A verified token of a session, before it is renewed or revoked: who, which session, when
-/// issued. Between [`Renewal::verify`] and [`Renewal::issue`] the caller checks the
-/// revocation table (`secrets-fn` does, when `REVOCATION_TABLE` is set).
+/// A verified token of a session, before it is renewed or revoked: who, which session, until
+/// when. Between [`Renewal::verify`] and [`Renewal::issue`] the caller checks the
+/// revocation table ([`crate::revoke::check_renewal`], when `REVOCATION_TABLE` is set).
 #[derive(Debug)]
-pub struct Renewal {
+pub(crate) struct Renewal {
     /// `sub`.
     pub sub: String,
     /// `sid` as the token carries it (`None` for a token from before sessions had ids).
     pub sid: Option<String>,
-    /// `iat`.
-    pub iat: Option<u64>,
     /// `exp`.
     pub exp: u64,
     auth_time: u64,
@@ -300,33 +250,14 @@ pub struct Renewal {
 
 impl Renewal {
     /// `auth_time`: when the session began (kept by every renewal).
-    pub fn auth_time(&self) -> u64 {
+    pub(crate) fn auth_time(&self) -> u64 {
         self.auth_time
     }
 
-    /// Verifies `token` with our own keys under the strict rules ([`verify_for_renewal`]).
-    pub fn verify(
-        token: &SecretString,
-        keys: &JwkSet,
-        cfg: &SignConfig,
-        now: u64,
-    ) -> Result<Renewal, SignError> {
-        Self::verify_with_leeway(token, keys, cfg, now, 0)
-    }
-
-    /// [`Renewal::verify`] for a token to revoke: one that expired less than
-    /// [`REVOKE_LEEWAY_SECONDS`] ago is still revoked (an authorizer may accept it for its
-    /// clock leeway).
-    pub fn verify_for_revocation(
-        token: &SecretString,
-        keys: &JwkSet,
-        cfg: &SignConfig,
-        now: u64,
-    ) -> Result<Renewal, SignError> {
-        Self::verify_with_leeway(token, keys, cfg, now, REVOKE_LEEWAY_SECONDS)
-    }
-
-    fn verify_with_leeway(
+    /// Verifies `token` with our own keys (current and previous) under the same strict rules
+    /// as the authorizer (header members, duplicate members, claim types), with a clock
+    /// `leeway` in seconds: 0 to renew; to revoke, as much as an authorizer may accept.
+    pub(crate) fn verify(
         token: &SecretString,
         keys: &JwkSet,
         cfg: &SignConfig,
@@ -336,7 +267,19 @@ impl Renewal {
         if token.expose().len() > strict::MAX_TOKEN_BYTES {
             return Err(SignError::InvalidToken(Rejected::TooLarge));
         }
-        let (verified, claims) = verify_with_leeway(keys, cfg, token.expose(), now, leeway)?;
+        let token = token.expose();
+        let ring = KeyRing::from_set(keys);
+        let policy = TokenPolicy {
+            leeway,
+            ..renewal_policy(keys, cfg)
+        };
+        let verified = strict::check(token, &policy, &ring, now)
+            .map_err(|r| SignError::InvalidToken(r.reason))?;
+        let claims = strict::claims_map(token).map_err(SignError::InvalidToken)?;
+        // `claims_map` reads the token `check` accepted; the two must name the same session.
+        if claims.get("sub").and_then(Value::as_str) != Some(verified.sub.as_str()) {
+            return Err(SignError::InvalidToken(Rejected::BadClaim));
+        }
         let auth_time = claims
             .get("auth_time")
             .and_then(Value::as_u64)
@@ -353,12 +296,10 @@ impl Renewal {
             Some(_) => return Err(SignError::InvalidToken(Rejected::BadClaim)),
             None => None,
         };
-        // As the verifier read it (a PASETO writes it as RFC 3339).
-        let iat = verified.iat;
         Ok(Renewal {
             sub,
             sid,
-            iat,
+            // As the verifier read it (a PASETO writes it as RFC 3339).
             exp: verified.exp,
             auth_time,
             claims,
@@ -367,7 +308,7 @@ impl Renewal {
 
     /// A fresh token for the same session: its id and `auth_time` kept (a token issued
     /// before sessions had ids starts one now), its extra claims carried over.
-    pub fn issue(
+    pub(crate) fn issue(
         mut self,
         keys: &JwkSet,
         cfg: &SignConfig,
@@ -393,25 +334,11 @@ impl Renewal {
 mod tests {
     use super::*;
     use jwt_session::keygen::generate;
-    use jwt_session::wire::{Request, RequestError};
     use jwt_session::Alg;
     use serde_json::json;
 
-    /// A request as secrets-fn reads it, answered as it serialises the answer.
-    fn handle(
-        event: &Value,
-        keys: &JwkSet,
-        cfg: &SignConfig,
-        now: u64,
-    ) -> Result<Value, SignError> {
-        let answer = match Request::from_value(event) {
-            Ok(Request::Sign { sub, claims }) => sign(&sub, &claims, keys, cfg, now)?,
-            Ok(Request::Renew { token }) => renew(&token, keys, cfg, now)?,
-            Ok(_) | Err(RequestError::Unknown) => panic!("not a signer request: {event}"),
-            Err(RequestError::Malformed(_)) => return Err(BAD_REQUEST),
-        };
-        Ok(serde_json::to_value(&answer).unwrap())
-    }
+    // The building blocks with a given clock. Requests through the function (sign, renew,
+    // revoke, with the revocation check) are in `crate::tests`.
 
     const NOW: u64 = 1_800_000_000;
 
@@ -433,29 +360,33 @@ mod tests {
         }
     }
 
-    fn sign_alice(k: &JwkSet) -> Value {
-        handle(
-            &json!({"action": "sign", "sub": "alice", "claims": {"scope": "read"}}),
-            k,
-            &cfg(),
-            NOW,
-        )
-        .unwrap()
+    fn sign_alice(k: &JwkSet, now: u64) -> SignResponse {
+        let claims = json!({"scope": "read"});
+        sign("alice", claims.as_object().unwrap(), k, &cfg(), now).unwrap()
+    }
+
+    fn verify(token: &SecretString, k: &JwkSet, now: u64) -> Result<Renewal, SignError> {
+        Renewal::verify(token, k, &cfg(), now, 0)
+    }
+
+    /// A renewal at `now`, as the function makes it (its revocation check aside).
+    fn renew(token: &SecretString, k: &JwkSet, now: u64) -> Result<SignResponse, SignError> {
+        verify(token, k, now)?.issue(k, &cfg(), now)
     }
 
     #[test]
     fn a_new_session_gets_every_registered_claim_from_the_signer() {
         let k = keys();
-        let out = sign_alice(&k);
-        assert_eq!(out["expires_at"], NOW + 900);
-        assert_eq!(out["session_expires_at"], NOW + 3600);
-        let cookie = out["set_cookie"].as_str().unwrap();
+        let out = sign_alice(&k, NOW);
+        assert_eq!(out.expires_at, NOW + 900);
+        assert_eq!(out.session_expires_at, NOW + 3600);
+        let cookie = out.set_cookie.expose();
         assert!(
             cookie.starts_with("__Host-session=")
                 && cookie.contains("Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict")
         );
-        let claims = verify_for_renewal(&k, &cfg(), out["token"].as_str().unwrap(), NOW).unwrap();
-        assert_eq!(claims["csrf"], out["csrf"]);
+        let claims = verify(&out.token, &k, NOW).unwrap().claims;
+        assert_eq!(claims["csrf"], out.csrf.as_str());
         assert_eq!(claims["auth_time"], NOW);
         assert_eq!(claims["scope"], "read");
         assert_eq!(claims["iss"], "https://auth.example");
@@ -479,11 +410,11 @@ mod tests {
                 URL_SAFE_NO_PAD.encode(claims)
             );
             let sig = signer.sign_raw(input.as_bytes()).unwrap();
-            format!("{input}.{sig}")
+            SecretString::new(format!("{input}.{sig}"))
         };
         let header = format!(r#"{{"alg":"EdDSA","kid":"{kid}","typ":"JWT"}}"#);
         let good = signed(&header, &claims);
-        assert!(verify_for_renewal(&k, &cfg(), &good, NOW).is_ok());
+        assert!(verify(&good, &k, NOW).is_ok());
         // What jsonwebtoken's `Validation` let through before: a duplicate claim (which `sub`
         // is the session's?), a header member we never read, a string `exp`.
         let dup = claims.replacen(r#""sub":"alice","#, r#""sub":"alice","sub":"admin","#, 1);
@@ -495,11 +426,23 @@ mod tests {
             (signed(&extra, &claims), Rejected::Malformed),
             (signed(&header, &string_exp), Rejected::BadClaim),
         ] {
-            match verify_for_renewal(&k, &cfg(), &token, NOW) {
+            match verify(&token, &k, NOW) {
                 Err(SignError::InvalidToken(r)) => assert_eq!(r, why),
                 other => panic!("renewal accepted or failed otherwise: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_revocation_accepts_a_token_within_the_authorizers_leeway_after_its_exp() {
+        let k = keys();
+        let out = sign_alice(&k, NOW);
+        let after = out.expires_at + 10;
+        assert!(verify(&out.token, &k, after).is_err(), "no leeway to renew");
+        let session = Renewal::verify(&out.token, &k, &cfg(), after, 300).unwrap();
+        assert_eq!(session.sid.as_deref(), Some(out.sid.as_str()));
+        assert_eq!(session.exp, out.expires_at);
+        assert!(Renewal::verify(&out.token, &k, &cfg(), out.expires_at + 301, 300).is_err());
     }
 
     #[test]
@@ -531,147 +474,60 @@ mod tests {
             "sid",
             "sub",
         ] {
-            let ev = json!({"action": "sign", "sub": "alice", "claims": {name: 1}});
-            let err = handle(&ev, &keys(), &cfg(), NOW).unwrap_err();
+            let claims = json!({name: 1});
+            let err = sign("alice", claims.as_object().unwrap(), &keys(), &cfg(), NOW).unwrap_err();
             assert_eq!(err.code(), "reserved_claim", "{name}");
         }
-        let big = json!({"action": "sign", "sub": "alice", "claims": {"x": "y".repeat(300)}});
-        assert_eq!(
-            handle(&big, &keys(), &cfg(), NOW).unwrap_err().code(),
-            "claims_too_large"
-        );
-        assert_eq!(
-            handle(&json!({"action": "sign"}), &keys(), &cfg(), NOW)
-                .unwrap_err()
-                .code(),
-            "bad_request"
-        );
+        let big = json!({"x": "y".repeat(300)});
+        let err = sign("alice", big.as_object().unwrap(), &keys(), &cfg(), NOW).unwrap_err();
+        assert_eq!(err.code(), "claims_too_large");
+        let err = sign("", &Map::new(), &keys(), &cfg(), NOW).unwrap_err();
+        assert_eq!(err.code(), "bad_request");
     }
 
     #[test]
     fn renewal_keeps_the_session_start_and_stops_at_the_absolute_limit() {
         let k = keys();
-        let first = sign_alice(&k);
-        let later = NOW + 3000;
-        let tok = first["token"].as_str().unwrap();
+        let first = sign_alice(&k, NOW);
         // Expired by now: renewal needs a live token.
+        let err = renew(&first.token, &k, NOW + 3000).unwrap_err();
+        assert_eq!(err.code(), "invalid_token");
+        let mid = renew(&first.token, &k, NOW + 800).unwrap();
+        assert_eq!(mid.expires_at, NOW + 800 + 900);
+        let second = renew(&mid.token, &k, NOW + 1600).unwrap();
+        let third = renew(&second.token, &k, NOW + 2400).unwrap();
+        assert_eq!(third.expires_at, NOW + 3300);
+        let fourth = renew(&third.token, &k, NOW + 3200).unwrap();
         assert_eq!(
-            handle(&json!({"action": "renew", "token": tok}), &k, &cfg(), later)
-                .unwrap_err()
-                .code(),
-            "invalid_token"
-        );
-        let mid = handle(
-            &json!({"action": "renew", "token": tok}),
-            &k,
-            &cfg(),
-            NOW + 800,
-        )
-        .unwrap();
-        assert_eq!(mid["expires_at"], NOW + 800 + 900);
-        let second = handle(
-            &json!({"action": "renew", "token": mid["token"]}),
-            &k,
-            &cfg(),
-            NOW + 1600,
-        )
-        .unwrap();
-        let third = handle(
-            &json!({"action": "renew", "token": second["token"]}),
-            &k,
-            &cfg(),
-            NOW + 2400,
-        )
-        .unwrap();
-        assert_eq!(third["expires_at"], NOW + 3300);
-        let fourth = handle(
-            &json!({"action": "renew", "token": third["token"]}),
-            &k,
-            &cfg(),
-            NOW + 3200,
-        )
-        .unwrap();
-        assert_eq!(
-            fourth["expires_at"],
+            fourth.expires_at,
             NOW + 3600,
             "capped at auth_time + SESSION_MAX_SECONDS"
         );
-        let claims =
-            verify_for_renewal(&k, &cfg(), fourth["token"].as_str().unwrap(), NOW + 3300).unwrap();
-        assert_eq!(claims["auth_time"], NOW);
-        assert_eq!(claims["scope"], "read");
-        assert_ne!(claims["csrf"], first["csrf"]);
+        let renewal = verify(&fourth.token, &k, NOW + 3300).unwrap();
+        assert_eq!(renewal.auth_time(), NOW);
+        assert_eq!(renewal.claims["scope"], "read");
+        assert_ne!(renewal.claims["csrf"], first.csrf.as_str());
         // One session id from the login through every renewal (contract §7).
-        assert_eq!(claims["sid"], first["sid"]);
-        assert_eq!(fourth["sid"], first["sid"]);
-        assert_eq!(first["sid"].as_str().unwrap().len(), 22);
-        let another = sign_alice(&k);
-        assert_ne!(
-            another["sid"], first["sid"],
-            "each login is a session of its own"
-        );
+        assert_eq!(renewal.sid.as_deref(), Some(first.sid.as_str()));
+        assert_eq!(fourth.sid, first.sid);
+        assert_eq!(first.sid.len(), 22);
+        let another = sign_alice(&k, NOW);
+        assert_ne!(another.sid, first.sid, "each login is a session of its own");
     }
 
     #[test]
-    fn a_paseto_key_signs_and_renews_paseto_sessions() {
+    fn a_paseto_token_is_read_with_its_times_in_rfc_3339() {
         let k = JwkSet {
             keys: vec![generate(Alg::V4Public).unwrap()],
         };
-        let first = sign_alice(&k);
-        let token = first["token"].as_str().unwrap().to_owned();
-        assert!(token.starts_with("v4.public."), "{token}");
-        assert_eq!(first["kid"], k.keys[0].kid.as_str());
-        assert!(first["kid"].as_str().unwrap().starts_with("k4.pid."));
-        let later = NOW + 700;
-        let renewal =
-            Renewal::verify(&SecretString::new(token.clone()), &k, &cfg(), later).unwrap();
-        assert_eq!(renewal.iat, Some(NOW), "iat read from its RFC 3339 form");
-        let renewed = handle(
-            &json!({"action": "renew", "token": token}),
-            &k,
-            &cfg(),
-            later,
-        )
-        .unwrap();
-        assert!(renewed["token"].as_str().unwrap().starts_with("v4.public."));
-        assert_eq!(renewed["sid"], first["sid"]);
-        assert_ne!(renewed["jti"], first["jti"]);
+        let first = sign_alice(&k, NOW);
+        assert!(first.token.expose().starts_with("v4.public."));
+        let renewal = verify(&first.token, &k, NOW + 700).unwrap();
+        assert!(renewal.claims["exp"].is_string(), "{:?}", renewal.claims);
+        assert_eq!(renewal.exp, NOW + 900, "exp read from its RFC 3339 form");
         // A JWT key set cannot renew it, nor can a PASETO key set renew a JWT.
-        assert!(Renewal::verify(
-            &SecretString::new(first["token"].as_str().unwrap().to_owned()),
-            &keys(),
-            &cfg(),
-            later
-        )
-        .is_err());
-        let jwt = sign_alice(&keys());
-        assert!(Renewal::verify(
-            &SecretString::new(jwt["token"].as_str().unwrap().to_owned()),
-            &k,
-            &cfg(),
-            NOW
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn a_forged_or_foreign_token_cannot_be_renewed() {
-        let k = keys();
-        let other = keys();
-        let foreign = handle(
-            &json!({"action": "sign", "sub": "mallory"}),
-            &other,
-            &cfg(),
-            NOW,
-        )
-        .unwrap();
-        let err = handle(
-            &json!({"action": "renew", "token": foreign["token"]}),
-            &k,
-            &cfg(),
-            NOW + 1,
-        )
-        .unwrap_err();
-        assert_eq!(err.code(), "invalid_token");
+        assert!(verify(&first.token, &keys(), NOW + 700).is_err());
+        let jwt = sign_alice(&keys(), NOW);
+        assert!(verify(&jwt.token, &k, NOW).is_err());
     }
 }

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use jwt_session::revocation::dynamodb::to_item;
 use jwt_session::revocation::{Entry, FeedShards};
-use secrets_fn::revoke::RevocationStore;
+use secrets_fn::RevocationStore;
 
 const NOW: u64 = 1_800_000_000;
 

@@ -32,6 +32,7 @@ use crate::secret::SecretBytes;
 mod alg;
 mod error;
 mod parse;
+mod paserk;
 mod ser;
 mod set;
 mod verify;
@@ -42,6 +43,7 @@ mod tests;
 pub use alg::*;
 pub use error::*;
 pub(crate) use parse::*;
+pub use paserk::paserk_id;
 pub use verify::*;
 
 /// Which members a parsed set must (or must not) carry.

@@ -95,7 +95,7 @@ impl Jwk {
             let KeyMaterial::Okp { x, .. } = &jwk.material else {
                 return Err(KeyProblem::BadKid);
             };
-            if crate::strict::paseto::kid_of(x).as_deref() != Some(jwk.kid.as_str()) {
+            if super::paserk_id(x).as_deref() != Some(jwk.kid.as_str()) {
                 return Err(KeyProblem::BadKid);
             }
         }

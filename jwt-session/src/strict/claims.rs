@@ -1,9 +1,5 @@
 //! The signature with the key's pinned algorithm, then the claims.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde_json::{Map, Value};
-
 use super::header::decode_into;
 use super::json::{self, Member};
 use super::{Rejected, Rejection, TokenHeader, TokenPolicy, VerifyingKey};
@@ -57,21 +53,6 @@ impl Verified {
 /// whitespace.
 fn split_scopes(s: &str) -> impl Iterator<Item = &str> {
     s.split(' ').filter(|s| !s.is_empty())
-}
-
-/// Every claim of a token, for a caller that needs more than [`Verified`] (the signer carries
-/// a session's extra claims over on renewal). Call it only on a token [`verify`] accepted: it
-/// checks no signature, and the strict reader has already refused duplicates.
-pub fn claims_map(token: &str) -> Result<Map<String, Value>, Rejected> {
-    if token.starts_with(super::paseto::V4_PUBLIC) {
-        let bytes = super::paseto::payload_of(token).ok_or(Rejected::Malformed)?;
-        return serde_json::from_slice(&bytes).map_err(|_| Rejected::Malformed);
-    }
-    let payload = token.split('.').nth(1).ok_or(Rejected::Malformed)?;
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| Rejected::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| Rejected::Malformed)
 }
 
 /// Verifies the signature with `key` (already matched to `header.kid`) and checks the claims

@@ -13,7 +13,6 @@
 //! validation is not used: it has no clock leeway nor audience lists.
 
 use pasetors::keys::{AsymmetricPublicKey, AsymmetricSecretKey};
-use pasetors::paserk::{FormatAsPaserk, Id};
 use pasetors::token::UntrustedToken;
 use pasetors::version4::{PublicToken, V4};
 use pasetors::Public;
@@ -94,22 +93,14 @@ impl PasetoKey {
     /// The key of a 32-byte Ed25519 public key; its `kid` is computed, never given.
     pub fn from_public(bytes: &[u8]) -> Option<PasetoKey> {
         let key = AsymmetricPublicKey::<V4>::from(bytes).ok()?;
-        let kid = paserk_id(&key)?;
+        let kid = crate::jwk::paserk_id(bytes)?;
         Some(PasetoKey { kid, key })
     }
 }
 
-/// The PASERK id (`k4.pid.…`) of a v4 public key.
-fn paserk_id(key: &AsymmetricPublicKey<V4>) -> Option<String> {
-    let mut out = String::new();
-    Id::from(key).fmt(&mut out).ok()?;
-    Some(out)
-}
-
-/// The PASERK id of a 32-byte Ed25519 public key, if it is one.
-pub fn kid_of(public: &[u8]) -> Option<String> {
-    PasetoKey::from_public(public).map(|k| k.kid)
-}
+/// The PASERK id of a 32-byte Ed25519 public key, if it is one (the key set's rule, in
+/// [`crate::jwk::paserk_id`]).
+pub use crate::jwk::paserk_id as kid_of;
 
 /// Verifies the signature with `key` (chosen by `header.kid`) and checks the claims at
 /// `now` under `policy` (its `algorithms` and `typ` are JWT notions and not used).
@@ -189,7 +180,7 @@ pub enum SignError {
 pub fn sign(secret: &[u8], claims: &Map<String, Value>) -> Result<String, SignError> {
     let sk = AsymmetricSecretKey::<V4>::from(secret).map_err(|_| SignError::Key)?;
     let pk = AsymmetricPublicKey::<V4>::try_from(&sk).map_err(|_| SignError::Key)?;
-    let kid = paserk_id(&pk).ok_or(SignError::Key)?;
+    let kid = crate::jwk::paserk_id(pk.as_bytes()).ok_or(SignError::Key)?;
     let mut claims = claims.clone();
     for name in ["exp", "nbf", "iat"] {
         if let Some(Value::Number(n)) = claims.get(name) {
