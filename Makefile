@@ -23,7 +23,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv sam-translator browser-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
+.PHONY: help venv sam-translator browser-deps valgrind-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,7 +72,7 @@ e2e: venv browser-deps build-debug ## End-to-end suites through cargo lambda wat
 	cargo test --locked -p e2e --tests -- --test-threads=2
 
 soak: venv build-debug ## 10,000 sequential authorizations through cargo lambda watch (RSS, Secrets Manager calls)
-	cargo test --locked -p e2e --test lifecycle -- --ignored --nocapture soak
+	cargo test --locked -p e2e --test suite -- --ignored --nocapture lifecycle::soak
 
 $(CFN_GUARD):
 	@echo "==> installing cfn-guard $(CFN_GUARD_VERSION) into .tools/"
@@ -109,13 +109,20 @@ audit: $(CARGO_DENY) ## cargo deny (advisories, yanked, bans, licences, sources)
 	@echo "==> dependency audit against $(ADVISORY_DB)"
 	bash scripts/audit.sh $(CARGO_DENY) $(ADVISORY_DB)
 
-test: lint unit audit infra-check e2e ## Every check
+test: lint unit audit infra-check e2e bench-instructions ## Every check (bench-instructions: per-event instructions within 2 % of the committed baseline)
 	@echo "==> all checks passed"
 
 bench: bench-instructions ## Criterion benchmarks and instruction counts: the whole decision beside the bare signature check
 	cargo bench --locked -p authorizer --bench decision
 
-bench-instructions: build-debug ## Instructions per event of the release authorizer as a process (callgrind), beside the bare verify
+valgrind-deps: ## Debian's valgrind for the instruction counts (apt, only when missing)
+	@if command -v valgrind >/dev/null; then exit 0; fi; \
+	echo "==> valgrind missing: installing Debian's valgrind with apt-get"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq valgrind >/dev/null && valgrind --version
+
+bench-instructions: build-debug valgrind-deps ## Instructions per event of the release authorizer as a process (callgrind), beside the bare verify; fails above +2 % of bench/instructions-baseline.json
 	cargo build --locked --release -p authorizer --bin authorizer --example floor_loop
 	cargo run --locked --quiet -p e2e --bin instructions
 

@@ -15,7 +15,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use authorizer::internal::strict::{inspect, verify, KeyRing, TokenPolicy};
+use authorizer::internal::strict::{inspect, verify, KeyRing, TokenRules};
 use jwt_session::keygen::generate;
 use jwt_session::mint::{SessionClaims, SigningKey};
 use jwt_session::{Alg, JwkSet};
@@ -57,9 +57,9 @@ fn main() {
         }
         .to_public(false);
         let ring = KeyRing::from_set(&public);
-        let cfg = TokenPolicy {
+        let cfg = TokenRules {
             algorithms: vec![alg],
-            ..TokenPolicy::new(ISS, vec![AUD.to_owned()])
+            ..TokenRules::new(ISS, vec![AUD.to_owned()])
         };
         let check = || {
             let header = inspect(&token, &cfg).unwrap();

@@ -8,13 +8,13 @@ use jwt_session::cookie::{is_valid_cookie_name, DEFAULT_COOKIE_NAME};
 use jwt_session::Alg;
 
 use jwt_session::config::Code;
-use jwt_session::strict::TokenPolicy;
+use jwt_session::strict::TokenRules;
 
-use crate::cookie::CookiePolicy;
-use crate::csrf::CsrfPolicy;
-use crate::keys::{CachePolicy, FetchPolicy};
-use crate::response::AnswerPolicy;
-use crate::revocation::RevocationPolicy;
+use crate::cookie::CookieRules;
+use crate::csrf::CsrfRules;
+use crate::keys::{CacheRules, FetchRules};
+use crate::response::AnswerRules;
+use crate::revocation::RevocationRules;
 use crate::routes::RouteRules;
 
 /// Environment variable names (contract §4).
@@ -81,11 +81,11 @@ pub mod defaults {
     /// `JWT_COOKIE_NAME`.
     pub const COOKIE_NAME: &str = super::DEFAULT_COOKIE_NAME;
     /// `JWT_ALGORITHMS`: `EdDSA,ES256`, the token policy's own default.
-    pub const ALGORITHMS: [jwt_session::Alg; 2] = jwt_session::strict::policy::DEFAULT_ALGORITHMS;
+    pub const ALGORITHMS: [jwt_session::Alg; 2] = jwt_session::strict::rules::DEFAULT_ALGORITHMS;
     /// `JWT_LEEWAY_SECONDS`.
-    pub const LEEWAY_SECONDS: u64 = jwt_session::strict::policy::DEFAULT_LEEWAY;
+    pub const LEEWAY_SECONDS: u64 = jwt_session::strict::rules::DEFAULT_LEEWAY;
     /// `JWT_MAX_LIFETIME_SECONDS`.
-    pub const MAX_LIFETIME_SECONDS: u64 = jwt_session::strict::policy::DEFAULT_MAX_LIFETIME;
+    pub const MAX_LIFETIME_SECONDS: u64 = jwt_session::strict::rules::DEFAULT_MAX_LIFETIME;
     /// `KEYS_FUNCTION_NAME`.
     pub const KEYS_FUNCTION_NAME: &str = crate::keys::DEFAULT_FUNCTION_NAME;
     /// `KEYS_CACHE_TTL_SECONDS`.
@@ -116,25 +116,25 @@ pub use crate::response::HttpApiResponse;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The token rules (issuer, audiences, algorithms, leeway, lifetime, `typ`).
-    pub token: TokenPolicy,
+    pub token: TokenRules,
     /// Where the token is read from.
-    pub cookie: CookiePolicy,
+    pub cookie: CookieRules,
     /// The CSRF check of unsafe methods.
-    pub csrf: CsrfPolicy,
+    pub csrf: CsrfRules,
     /// Scopes required per route.
     pub routes: RouteRules,
     /// The shape of the answers.
-    pub answer: AnswerPolicy,
+    pub answer: AnswerRules,
     /// When keys are refreshed and how long they serve (given to the key cache).
-    pub cache: CachePolicy,
+    pub cache: CacheRules,
     /// Where keys are fetched from.
-    pub fetch: FetchPolicy,
+    pub fetch: FetchRules,
     /// Public keys supplied at deploy time, used until the first refresh.
     pub bootstrap_keys: Option<jwt_session::JwkSet>,
     /// The headers read from an event: [`crate::headers::header_filter`], the ones the checks declare.
     pub read_headers: crate::event::HeaderFilter,
     /// Where revocations are read and how fresh they must be; `None`: revocation off.
-    pub revocation: Option<RevocationPolicy>,
+    pub revocation: Option<RevocationRules>,
 }
 
 /// One configuration problem ([`Code`]: `missing`, `invalid`, `contradictory`).
@@ -165,17 +165,6 @@ fn is_header_name(name: &str) -> bool {
     aws_lambda_events::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
 }
 
-/// `scheme://host[:port]` with nothing after.
-fn is_origin(origin: &str) -> bool {
-    let Some((scheme, rest)) = origin.split_once("://") else {
-        return false;
-    };
-    matches!(scheme, "https" | "http")
-        && !rest.is_empty()
-        && !rest.contains(['/', '?', '#', '@', ' '])
-        && rest.is_ascii()
-}
-
 impl Config {
     /// Settings that are allowed but weaker than the defaults, to log once at start-up.
     pub fn warnings(&self) -> Vec<String> {
@@ -201,278 +190,330 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    /// Reads the configuration through `lookup` (tests pass a map).
+    /// Reads the configuration through `lookup` (tests pass a map): one reader per section,
+    /// each returning its rules with their defaults; every problem of every section is
+    /// collected and reported together.
     pub fn from_lookup<F: Fn(&str) -> Option<String>>(lookup: F) -> Result<Config, ConfigError> {
-        use vars::*;
         let mut c = jwt_session::config::Env::new(lookup);
-        let issuer = c.required(JWT_ISSUER, "set it to the exact `iss` your tokens carry");
-        let audiences = c.list(JWT_AUDIENCE);
-        if audiences.is_empty() {
-            c.problem(
-                JWT_AUDIENCE,
-                Code::Missing,
-                "set one or more accepted `aud` values, comma-separated",
-            );
-        }
-        let cookie_name = c
-            .get(JWT_COOKIE_NAME)
-            .unwrap_or_else(|| defaults::COOKIE_NAME.to_owned());
-        if !is_valid_cookie_name(&cookie_name) {
-            c.problem(
-                JWT_COOKIE_NAME,
-                Code::Invalid,
-                "must be a cookie name (RFC 6265 token characters)",
-            );
-        }
-        let alg_text = c.get(JWT_ALGORITHMS);
-        let mut algorithms = match alg_text {
-            None => defaults::ALGORITHMS.to_vec(),
-            Some(_) => Vec::new(),
-        };
-        let names = alg_text.as_deref().unwrap_or_default().split(',');
-        for name in names.map(str::trim).filter(|s| !s.is_empty()) {
-            match name.parse::<Alg>() {
-                Ok(a) if a.is_jwt() && !algorithms.contains(&a) => algorithms.push(a),
-                Ok(a) if a.is_jwt() => {}
-                Ok(_) | Err(_) => c.problem(
-                    JWT_ALGORITHMS,
-                    Code::Invalid,
-                    format!(
-                        "`{}` is not supported; use EdDSA, ES256, ES384, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384 or HS512",
-                        name.escape_default()
-                    ),
-                ),
-            }
-        }
-        if algorithms.is_empty() && !c.problems().iter().any(|p| p.variable == JWT_ALGORITHMS) {
-            c.problem(JWT_ALGORITHMS, Code::Invalid, "list at least one algorithm");
-        }
-        let leeway = c.number(JWT_LEEWAY_SECONDS, defaults::LEEWAY_SECONDS, 0, 300);
-        let max_lifetime = c.number(
-            JWT_MAX_LIFETIME_SECONDS,
-            defaults::MAX_LIFETIME_SECONDS,
-            1,
-            31_536_000,
-        );
-        let jwt_type = c.get(JWT_TYPE);
-        let keys_function_name = c
-            .get(KEYS_FUNCTION_NAME)
-            .unwrap_or_else(|| defaults::KEYS_FUNCTION_NAME.to_owned());
-        let ttl = c.number(
-            KEYS_CACHE_TTL_SECONDS,
-            defaults::KEYS_CACHE_TTL_SECONDS,
-            1,
-            86_400,
-        );
-        let min_interval = c.number(
-            KEYS_REFRESH_MIN_INTERVAL_SECONDS,
-            defaults::KEYS_REFRESH_MIN_INTERVAL_SECONDS,
-            1,
-            3_600,
-        );
-        let max_stale = c.number(
-            KEYS_MAX_STALE_SECONDS,
-            defaults::KEYS_MAX_STALE_SECONDS.max(ttl),
-            1,
-            604_800,
-        );
-        if max_stale < ttl {
-            c.problem(
-                KEYS_MAX_STALE_SECONDS,
-                Code::Contradictory,
-                format!("must be at least {KEYS_CACHE_TTL_SECONDS} ({ttl})"),
-            );
-        }
-        let connect_ms = c.number(
-            KEYS_CONNECT_TIMEOUT_MS,
-            defaults::KEYS_CONNECT_TIMEOUT_MS,
-            10,
-            30_000,
-        );
-        let fetch_ms = c.number(
-            KEYS_FETCH_TIMEOUT_MS,
-            defaults::KEYS_FETCH_TIMEOUT_MS,
-            10,
-            30_000,
-        );
-        if connect_ms > fetch_ms {
-            c.problem(
-                KEYS_CONNECT_TIMEOUT_MS,
-                Code::Contradictory,
-                format!("must not exceed {KEYS_FETCH_TIMEOUT_MS} ({fetch_ms})"),
-            );
-        }
-        let http_api_response = match c.get(HTTP_API_RESPONSE).as_deref() {
-            None | Some("simple") => HttpApiResponse::Simple,
-            Some("iam") => HttpApiResponse::Iam,
-            Some(_) => {
-                c.problem(
-                    HTTP_API_RESPONSE,
-                    Code::Invalid,
-                    "must be `simple` or `iam`",
-                );
-                HttpApiResponse::Simple
-            }
-        };
-        let csrf_header_name = c
-            .get(CSRF_HEADER_NAME)
-            .unwrap_or_else(|| defaults::CSRF_HEADER_NAME.to_owned())
-            .to_ascii_lowercase();
-        if !is_header_name(&csrf_header_name) {
-            c.problem(
-                CSRF_HEADER_NAME,
-                Code::Invalid,
-                "must be an HTTP header name",
-            );
-        }
-        let allowed_origins: Vec<String> = c
-            .list(ALLOWED_ORIGINS)
-            .into_iter()
-            .map(|o| o.to_ascii_lowercase())
-            .collect();
-        if let Some(bad) = allowed_origins.iter().find(|o| !is_origin(o)) {
-            let hint = format!(
-                "`{}` is not an origin; use scheme://host[:port], comma-separated",
-                bad.escape_default()
-            );
-            c.problem(ALLOWED_ORIGINS, Code::Invalid, hint);
-        }
-        let mut route_rules = match c.get(ROUTE_SCOPES) {
-            None => RouteRules::default(),
-            Some(text) => RouteRules::parse(&text).unwrap_or_else(|e| {
-                c.problem(ROUTE_SCOPES, Code::Invalid, e.to_string());
-                RouteRules::default()
-            }),
-        };
-        route_rules.case_sensitive = c.flag(ROUTE_CASE_SENSITIVE);
-        route_rules.default_deny = match c.get(ROUTE_DEFAULT).as_deref() {
-            None | Some("allow") => false,
-            Some("deny") => true,
-            Some(_) => {
-                c.problem(ROUTE_DEFAULT, Code::Invalid, "must be `allow` or `deny`");
-                true
-            }
-        };
-        if route_rules.default_deny
-            && route_rules.is_empty()
-            && !c.problems().iter().any(|p| p.variable == ROUTE_SCOPES)
-        {
-            c.problem(
-                ROUTE_DEFAULT,
-                Code::Contradictory,
-                format!(
-                    "`deny` needs rules in {ROUTE_SCOPES}: without any, every route is refused"
-                ),
-            );
-        }
-        let double_token = c.flag(DOUBLE_TOKEN);
-        let bootstrap_keys = match c.get(KEYS_BOOTSTRAP_JWKS) {
-            None => None,
-            Some(text) => {
-                match jwt_session::JwkSet::parse(&text, jwt_session::Visibility::Public) {
-                    Ok(set) if set.keys.iter().any(|k| k.alg.is_symmetric()) => {
-                        c.problem(
-                        KEYS_BOOTSTRAP_JWKS,
-                        Code::Invalid,
-                        "must not hold `oct` keys: HMAC secrets do not belong in environment variables",
-                    );
-                        None
-                    }
-                    Ok(set) => Some(set),
-                    Err(e) => {
-                        c.problem(KEYS_BOOTSTRAP_JWKS, Code::Invalid, e.to_string());
-                        None
-                    }
-                }
-            }
-        };
-        let formats = match c.get(TOKEN_FORMATS) {
-            None => jwt_session::strict::TokenFormats::default(),
-            Some(text) => jwt_session::strict::TokenFormats::parse(&text).unwrap_or_else(|| {
-                c.problem(
-                    TOKEN_FORMATS,
-                    Code::Invalid,
-                    "must be `jwt`, `paseto` or `jwt,paseto`",
-                );
-                jwt_session::strict::TokenFormats::default()
-            }),
-        };
-        let revocation_table = c.get(REVOCATION_TABLE).filter(|t| !t.is_empty());
-        let refresh = c.number(
-            REVOCATION_REFRESH_SECONDS,
-            defaults::REVOCATION_REFRESH_SECONDS,
-            1,
-            300,
-        );
-        let stale = c.number(
-            REVOCATION_MAX_STALE_SECONDS,
-            defaults::REVOCATION_MAX_STALE_SECONDS,
-            1,
-            86_400,
-        );
-        if stale < refresh {
-            c.problem(
-                REVOCATION_MAX_STALE_SECONDS,
-                Code::Contradictory,
-                format!("must be at least {REVOCATION_REFRESH_SECONDS}: the set would go stale between two reads"),
-            );
-        }
-        let revocation_timeout = c.number(
-            REVOCATION_TIMEOUT_MS,
-            defaults::REVOCATION_TIMEOUT_MS,
-            100,
-            30_000,
-        );
-        let shards = jwt_session::revocation::FeedShards::from_env(&mut c);
-        let revocation = revocation_table.map(|table| RevocationPolicy {
-            refresh: Duration::from_secs(refresh),
-            max_stale: Duration::from_secs(stale),
-            timeout: Duration::from_millis(revocation_timeout),
-            shards,
-            ..RevocationPolicy::new(table)
-        });
+        let token = token(&mut c);
+        let cookie = cookie(&mut c);
+        let (cache, fetch) = keys(&mut c);
+        let answer = answer(&mut c);
+        let csrf = csrf(&mut c);
+        let routes = routes(&mut c);
+        let bootstrap_keys = bootstrap_keys(&mut c);
+        let revocation = revocation(&mut c);
         if !c.problems().is_empty() {
             return Err(ConfigError {
                 problems: c.into_problems(),
             });
         }
         Ok(Config {
-            token: TokenPolicy {
-                issuer,
-                audiences,
-                algorithms,
-                leeway,
-                max_lifetime,
-                typ: jwt_type,
-                formats,
-            },
-            cookie: CookiePolicy {
-                name: cookie_name,
-                double_token,
-            },
-            read_headers: crate::headers::header_filter(&csrf_header_name),
-            csrf: CsrfPolicy {
-                header_name: csrf_header_name,
-                allowed_origins,
-            },
-            routes: route_rules,
-            answer: AnswerPolicy {
-                http_api: http_api_response,
-            },
-            cache: CachePolicy {
-                ttl: Duration::from_secs(ttl),
-                refresh_min_interval: Duration::from_secs(min_interval),
-                max_stale: Duration::from_secs(max_stale),
-            },
-            fetch: FetchPolicy {
-                function_name: keys_function_name,
-                connect_timeout: Duration::from_millis(connect_ms),
-                timeout: Duration::from_millis(fetch_ms),
-            },
+            token,
+            cookie,
+            read_headers: crate::headers::header_filter(&csrf.header_name),
+            csrf,
+            routes,
+            answer,
+            cache,
+            fetch,
             bootstrap_keys,
             revocation,
         })
     }
+}
+
+type Env<F> = jwt_session::config::Env<F>;
+
+/// `JWT_*` and `TOKEN_FORMATS`: the token rules.
+fn token<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> TokenRules {
+    use vars::*;
+    let issuer = c.required(JWT_ISSUER, "set it to the exact `iss` your tokens carry");
+    let audiences = c.list(JWT_AUDIENCE);
+    if audiences.is_empty() {
+        c.problem(
+            JWT_AUDIENCE,
+            Code::Missing,
+            "set one or more accepted `aud` values, comma-separated",
+        );
+    }
+    let alg_text = c.get(JWT_ALGORITHMS);
+    let mut algorithms = match alg_text {
+        None => defaults::ALGORITHMS.to_vec(),
+        Some(_) => Vec::new(),
+    };
+    let names = alg_text.as_deref().unwrap_or_default().split(',');
+    for name in names.map(str::trim).filter(|s| !s.is_empty()) {
+        match name.parse::<Alg>() {
+            Ok(a) if a.is_jwt() && !algorithms.contains(&a) => algorithms.push(a),
+            Ok(a) if a.is_jwt() => {}
+            Ok(_) | Err(_) => c.problem(
+                JWT_ALGORITHMS,
+                Code::Invalid,
+                format!(
+                    "`{}` is not supported; use EdDSA, ES256, ES384, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384 or HS512",
+                    name.escape_default()
+                ),
+            ),
+        }
+    }
+    if algorithms.is_empty() && !c.problems().iter().any(|p| p.variable == JWT_ALGORITHMS) {
+        c.problem(JWT_ALGORITHMS, Code::Invalid, "list at least one algorithm");
+    }
+    let leeway = c.number(JWT_LEEWAY_SECONDS, defaults::LEEWAY_SECONDS, 0, 300);
+    let max_lifetime = c.number(
+        JWT_MAX_LIFETIME_SECONDS,
+        defaults::MAX_LIFETIME_SECONDS,
+        1,
+        31_536_000,
+    );
+    let jwt_type = c.get(JWT_TYPE);
+    let formats = match c.get(TOKEN_FORMATS) {
+        None => jwt_session::strict::TokenFormats::default(),
+        Some(text) => jwt_session::strict::TokenFormats::parse(&text).unwrap_or_else(|| {
+            c.problem(
+                TOKEN_FORMATS,
+                Code::Invalid,
+                "must be `jwt`, `paseto` or `jwt,paseto`",
+            );
+            jwt_session::strict::TokenFormats::default()
+        }),
+    };
+    TokenRules {
+        issuer,
+        audiences,
+        algorithms,
+        leeway,
+        max_lifetime,
+        typ: jwt_type,
+        formats,
+    }
+}
+
+/// `JWT_COOKIE_NAME` and `DOUBLE_TOKEN`: where the token is read from.
+fn cookie<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> CookieRules {
+    use vars::*;
+    let cookie_name = c
+        .get(JWT_COOKIE_NAME)
+        .unwrap_or_else(|| defaults::COOKIE_NAME.to_owned());
+    if !is_valid_cookie_name(&cookie_name) {
+        c.problem(
+            JWT_COOKIE_NAME,
+            Code::Invalid,
+            "must be a cookie name (RFC 6265 token characters)",
+        );
+    }
+    CookieRules {
+        name: cookie_name,
+        double_token: c.flag(DOUBLE_TOKEN),
+    }
+}
+
+/// `KEYS_*` but the bootstrap set: the key cache and the key fetch.
+fn keys<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> (CacheRules, FetchRules) {
+    use vars::*;
+    let keys_function_name = c
+        .get(KEYS_FUNCTION_NAME)
+        .unwrap_or_else(|| defaults::KEYS_FUNCTION_NAME.to_owned());
+    let ttl = c.number(
+        KEYS_CACHE_TTL_SECONDS,
+        defaults::KEYS_CACHE_TTL_SECONDS,
+        1,
+        86_400,
+    );
+    let min_interval = c.number(
+        KEYS_REFRESH_MIN_INTERVAL_SECONDS,
+        defaults::KEYS_REFRESH_MIN_INTERVAL_SECONDS,
+        1,
+        3_600,
+    );
+    let max_stale = c.number(
+        KEYS_MAX_STALE_SECONDS,
+        defaults::KEYS_MAX_STALE_SECONDS.max(ttl),
+        1,
+        604_800,
+    );
+    if max_stale < ttl {
+        c.problem(
+            KEYS_MAX_STALE_SECONDS,
+            Code::Contradictory,
+            format!("must be at least {KEYS_CACHE_TTL_SECONDS} ({ttl})"),
+        );
+    }
+    let connect_ms = c.number(
+        KEYS_CONNECT_TIMEOUT_MS,
+        defaults::KEYS_CONNECT_TIMEOUT_MS,
+        10,
+        30_000,
+    );
+    let fetch_ms = c.number(
+        KEYS_FETCH_TIMEOUT_MS,
+        defaults::KEYS_FETCH_TIMEOUT_MS,
+        10,
+        30_000,
+    );
+    if connect_ms > fetch_ms {
+        c.problem(
+            KEYS_CONNECT_TIMEOUT_MS,
+            Code::Contradictory,
+            format!("must not exceed {KEYS_FETCH_TIMEOUT_MS} ({fetch_ms})"),
+        );
+    }
+    (
+        CacheRules {
+            ttl: Duration::from_secs(ttl),
+            refresh_min_interval: Duration::from_secs(min_interval),
+            max_stale: Duration::from_secs(max_stale),
+        },
+        FetchRules {
+            function_name: keys_function_name,
+            connect_timeout: Duration::from_millis(connect_ms),
+            timeout: Duration::from_millis(fetch_ms),
+        },
+    )
+}
+
+/// `HTTP_API_RESPONSE`: the shape of the answers.
+fn answer<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> AnswerRules {
+    use vars::*;
+    let http_api_response = match c.get(HTTP_API_RESPONSE).as_deref() {
+        None | Some("simple") => HttpApiResponse::Simple,
+        Some("iam") => HttpApiResponse::Iam,
+        Some(_) => {
+            c.problem(
+                HTTP_API_RESPONSE,
+                Code::Invalid,
+                "must be `simple` or `iam`",
+            );
+            HttpApiResponse::Simple
+        }
+    };
+    AnswerRules {
+        http_api: http_api_response,
+    }
+}
+
+/// `CSRF_HEADER_NAME` and `ALLOWED_ORIGINS`: the CSRF check.
+fn csrf<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> CsrfRules {
+    use vars::*;
+    let csrf_header_name = c
+        .get(CSRF_HEADER_NAME)
+        .unwrap_or_else(|| defaults::CSRF_HEADER_NAME.to_owned())
+        .to_ascii_lowercase();
+    if !is_header_name(&csrf_header_name) {
+        c.problem(
+            CSRF_HEADER_NAME,
+            Code::Invalid,
+            "must be an HTTP header name",
+        );
+    }
+    let allowed_origins = c
+        .get(ALLOWED_ORIGINS)
+        .map(|text| {
+            jwt_session::origin::parse_allowed_origins(&text).unwrap_or_else(|hint| {
+                c.problem(ALLOWED_ORIGINS, Code::Invalid, hint);
+                Vec::new()
+            })
+        })
+        .unwrap_or_default();
+    CsrfRules {
+        header_name: csrf_header_name,
+        allowed_origins,
+    }
+}
+
+/// `ROUTE_*`: the route rules.
+fn routes<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> RouteRules {
+    use vars::*;
+    let mut route_rules = match c.get(ROUTE_SCOPES) {
+        None => RouteRules::default(),
+        Some(text) => RouteRules::parse(&text).unwrap_or_else(|e| {
+            c.problem(ROUTE_SCOPES, Code::Invalid, e.to_string());
+            RouteRules::default()
+        }),
+    };
+    route_rules.case_sensitive = c.flag(ROUTE_CASE_SENSITIVE);
+    route_rules.default_deny = match c.get(ROUTE_DEFAULT).as_deref() {
+        None | Some("allow") => false,
+        Some("deny") => true,
+        Some(_) => {
+            c.problem(ROUTE_DEFAULT, Code::Invalid, "must be `allow` or `deny`");
+            true
+        }
+    };
+    if route_rules.default_deny
+        && route_rules.is_empty()
+        && !c.problems().iter().any(|p| p.variable == ROUTE_SCOPES)
+    {
+        c.problem(
+            ROUTE_DEFAULT,
+            Code::Contradictory,
+            format!("`deny` needs rules in {ROUTE_SCOPES}: without any, every route is refused"),
+        );
+    }
+    route_rules
+}
+
+/// `KEYS_BOOTSTRAP_JWKS`: public keys supplied at deploy time.
+fn bootstrap_keys<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> Option<jwt_session::JwkSet> {
+    use vars::*;
+    match c.get(KEYS_BOOTSTRAP_JWKS) {
+        None => None,
+        Some(text) => match jwt_session::JwkSet::parse(&text, jwt_session::Visibility::Public) {
+            Ok(set) if set.keys.iter().any(|k| k.alg.is_symmetric()) => {
+                c.problem(
+                    KEYS_BOOTSTRAP_JWKS,
+                    Code::Invalid,
+                    "must not hold `oct` keys: HMAC secrets do not belong in environment variables",
+                );
+                None
+            }
+            Ok(set) => Some(set),
+            Err(e) => {
+                c.problem(KEYS_BOOTSTRAP_JWKS, Code::Invalid, e.to_string());
+                None
+            }
+        },
+    }
+}
+
+/// `REVOCATION_*`: where revocations are read and how fresh they must be (`None`: off).
+fn revocation<F: Fn(&str) -> Option<String>>(c: &mut Env<F>) -> Option<RevocationRules> {
+    use vars::*;
+    let revocation_table = c.get(REVOCATION_TABLE).filter(|t| !t.is_empty());
+    let refresh = c.number(
+        REVOCATION_REFRESH_SECONDS,
+        defaults::REVOCATION_REFRESH_SECONDS,
+        1,
+        300,
+    );
+    let stale = c.number(
+        REVOCATION_MAX_STALE_SECONDS,
+        defaults::REVOCATION_MAX_STALE_SECONDS,
+        1,
+        86_400,
+    );
+    if stale < refresh {
+        c.problem(
+            REVOCATION_MAX_STALE_SECONDS,
+            Code::Contradictory,
+            format!("must be at least {REVOCATION_REFRESH_SECONDS}: the set would go stale between two reads"),
+        );
+    }
+    let revocation_timeout = c.number(
+        REVOCATION_TIMEOUT_MS,
+        defaults::REVOCATION_TIMEOUT_MS,
+        100,
+        30_000,
+    );
+    let shards = jwt_session::revocation::FeedShards::from_env(c);
+    revocation_table.map(|table| RevocationRules {
+        refresh: Duration::from_secs(refresh),
+        max_stale: Duration::from_secs(stale),
+        timeout: Duration::from_millis(revocation_timeout),
+        shards,
+        ..RevocationRules::new(table)
+    })
 }
 
 #[cfg(test)]
@@ -550,14 +591,14 @@ mod tests {
         let c = cfg(&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a")]).unwrap();
         assert_eq!(
             c.token,
-            TokenPolicy::new("https://i", vec!["a".to_owned()]),
+            TokenRules::new("https://i", vec!["a".to_owned()]),
             "token"
         );
-        assert_eq!(c.cookie, CookiePolicy::default(), "cookie");
-        assert_eq!(c.csrf, CsrfPolicy::default(), "csrf");
-        assert_eq!(c.answer, AnswerPolicy::default(), "answer");
-        assert_eq!(c.cache, CachePolicy::default(), "cache");
-        assert_eq!(c.fetch, FetchPolicy::default(), "fetch");
+        assert_eq!(c.cookie, CookieRules::default(), "cookie");
+        assert_eq!(c.csrf, CsrfRules::default(), "csrf");
+        assert_eq!(c.answer, AnswerRules::default(), "answer");
+        assert_eq!(c.cache, CacheRules::default(), "cache");
+        assert_eq!(c.fetch, FetchRules::default(), "fetch");
         assert_eq!(c.routes, RouteRules::default(), "routes");
     }
 
@@ -696,7 +737,7 @@ mod tests {
         let mut with_table = base.to_vec();
         with_table.push(("REVOCATION_TABLE", "dev-revocations"));
         let p = cfg(&with_table).unwrap().revocation.unwrap();
-        assert_eq!(p, RevocationPolicy::new("dev-revocations".into()));
+        assert_eq!(p, RevocationRules::new("dev-revocations".into()));
         assert_eq!(p.refresh, Duration::from_secs(5));
         assert_eq!(p.max_stale, Duration::from_secs(300));
         assert_eq!(p.shards.count(), 8);

@@ -6,7 +6,7 @@ use jwt_session::strict::Rejected;
 
 /// Where the token is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CookiePolicy {
+pub struct CookieRules {
     /// Cookie name, matched exactly (`JWT_COOKIE_NAME`). Default: `__Host-session`.
     pub name: String,
     /// Also require `Authorization: Bearer` with a token of the same `sub` and `jti`
@@ -14,9 +14,9 @@ pub struct CookiePolicy {
     pub double_token: bool,
 }
 
-impl Default for CookiePolicy {
+impl Default for CookieRules {
     fn default() -> Self {
-        CookiePolicy {
+        CookieRules {
             name: jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned(),
             double_token: false,
         }

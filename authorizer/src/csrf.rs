@@ -7,6 +7,8 @@
 use aws_lambda_events::http::{HeaderMap, Method};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 
+use jwt_session::origin::{is_allowed_origin, is_cross_site};
+
 use crate::decision::{Forbidden, Verified};
 use crate::event::Request;
 
@@ -52,7 +54,7 @@ pub fn headers_read(csrf_header_name: &str) -> [String; 3] {
 
 /// What the CSRF check of an unsafe method requires.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsrfPolicy {
+pub struct CsrfRules {
     /// The header that must carry the token's `csrf` claim, lower-cased. Default:
     /// `x-csrf-token`.
     pub header_name: String,
@@ -61,9 +63,9 @@ pub struct CsrfPolicy {
     pub allowed_origins: Vec<String>,
 }
 
-impl Default for CsrfPolicy {
+impl Default for CsrfRules {
     fn default() -> Self {
-        CsrfPolicy {
+        CsrfRules {
             header_name: DEFAULT_HEADER_NAME.to_ascii_lowercase(),
             allowed_origins: Vec::new(),
         }
@@ -71,7 +73,7 @@ impl Default for CsrfPolicy {
 }
 
 /// Checks an unsafe request against the verified token. Safe methods always pass.
-pub fn check(req: &Request, token: &Verified, cfg: &CsrfPolicy) -> Result<(), Forbidden> {
+pub fn check(req: &Request, token: &Verified, cfg: &CsrfRules) -> Result<(), Forbidden> {
     if is_safe(req.method.as_ref()) {
         return Ok(());
     }
@@ -82,21 +84,17 @@ pub fn check(req: &Request, token: &Verified, cfg: &CsrfPolicy) -> Result<(), Fo
     {
         return Err(Forbidden::Csrf);
     }
-    // HTTP APIs join repeated headers with commas: any element saying `cross-site` counts.
-    for v in req.headers.get_all(SEC_FETCH_SITE) {
-        if v.as_bytes()
-            .split(|b| *b == b',')
-            .any(|part| part.trim_ascii().eq_ignore_ascii_case(b"cross-site"))
-        {
-            return Err(Forbidden::Csrf);
-        }
+    if is_cross_site(
+        req.headers
+            .get_all(SEC_FETCH_SITE)
+            .iter()
+            .map(|v| v.as_bytes()),
+    ) {
+        return Err(Forbidden::Csrf);
     }
-    if !cfg.allowed_origins.is_empty() {
-        if let Some(origin) = single(&req.headers, ORIGIN)? {
-            let origin = origin.to_ascii_lowercase();
-            if !cfg.allowed_origins.contains(&origin) {
-                return Err(Forbidden::Csrf);
-            }
+    if let Some(origin) = single(&req.headers, ORIGIN)? {
+        if !is_allowed_origin(origin, &cfg.allowed_origins) {
+            return Err(Forbidden::Csrf);
         }
     }
     Ok(())
@@ -105,33 +103,22 @@ pub fn check(req: &Request, token: &Verified, cfg: &CsrfPolicy) -> Result<(), Fo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jwt_session::testing::VerifiedBuilder;
     use serde_json::json;
 
-    fn cfg(origins: &str) -> CsrfPolicy {
-        CsrfPolicy {
+    fn cfg(origins: &str) -> CsrfRules {
+        CsrfRules {
             allowed_origins: origins
                 .split(',')
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            ..CsrfPolicy::default()
+            ..CsrfRules::default()
         }
     }
 
     fn token(csrf: Option<&str>) -> Verified {
-        Verified {
-            kid: "k".into(),
-            sub: "s".into(),
-            exp: 0,
-            iat: None,
-            auth_time: None,
-            jti: None,
-            sid: None,
-            scope: None,
-            scopes: Vec::new(),
-            csrf: csrf.map(str::to_owned),
-            renew: false,
-        }
+        VerifiedBuilder::new("s").csrf(csrf).build()
     }
 
     fn req(method: &str, headers: serde_json::Value) -> Request {

@@ -52,15 +52,15 @@ pub use jwt_session::unix_now;
 pub mod internal {
     pub use crate::audit::record as audit_record;
     pub use crate::config::defaults;
-    pub use crate::cookie::{find_token, CookiePolicy, MAX_TOKEN_BYTES};
-    pub use crate::csrf::CsrfPolicy;
+    pub use crate::cookie::{find_token, CookieRules, MAX_TOKEN_BYTES};
+    pub use crate::csrf::CsrfRules;
     pub use crate::event::{HeaderFilter, Payload, Request};
     pub use crate::headers::header_filter;
-    pub use crate::keys::{CachePolicy, FetchPolicy};
+    pub use crate::keys::{CacheRules, FetchRules};
     pub use crate::pipeline::{decide_offline, decide_with, handle_offline};
-    pub use crate::response::{build as build_answer, Answer, AnswerPolicy, Response};
+    pub use crate::response::{build as build_answer, Answer, AnswerRules, Response};
     pub use crate::revocation::{
-        DynamoFeed, Page, Pass, ReadError, RevocationPolicy, RevocationState, Revocations, Round,
+        DynamoFeed, Page, Pass, ReadError, RevocationRules, RevocationState, Revocations, Round,
         StartKey, INVOCATION_BUDGET,
     };
     pub use crate::routes::RouteRules;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use jwt_session::strict::{self, Inspected, Rejected, TokenPolicy};
+use jwt_session::strict::{self, Inspected, Rejected, TokenRules};
 
 use crate::bearer::bearer_token;
 use crate::config::Config;
@@ -114,7 +114,7 @@ pub fn resume<'r>(
 fn verify(
     token: &Inspected<'_>,
     key: Lookup,
-    cfg: &TokenPolicy,
+    cfg: &TokenRules,
     now: u64,
 ) -> Result<Verified, Refusal> {
     let key = match key {

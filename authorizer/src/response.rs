@@ -139,13 +139,13 @@ pub enum HttpApiResponse {
 
 /// The shape of the answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AnswerPolicy {
+pub struct AnswerRules {
     /// Answers to HTTP API (payload 2.0) events. Default: [`HttpApiResponse::Simple`].
     pub http_api: HttpApiResponse,
 }
 
 /// The answer for `decision` in the format the event and the policy call for.
-pub fn build(req: &Request, decision: &Decision, cfg: &AnswerPolicy) -> Answer {
+pub fn build(req: &Request, decision: &Decision, cfg: &AnswerRules) -> Answer {
     let simple_mode = req.payload == Payload::Http && cfg.http_api == HttpApiResponse::Simple;
     // The exact ARN: the template's cache key holds the request's method and path, so a
     // cached policy is only ever evaluated for the request it names. The ARN was checked to
@@ -190,10 +190,11 @@ mod tests {
     use super::*;
     use crate::decision::{Forbidden, Refusal, Refused};
     use jwt_session::strict::Rejected;
+    use jwt_session::testing::VerifiedBuilder;
     use serde_json::json;
 
-    fn cfg(mode: &str) -> AnswerPolicy {
-        AnswerPolicy {
+    fn cfg(mode: &str) -> AnswerRules {
+        AnswerRules {
             http_api: match mode {
                 "iam" => HttpApiResponse::Iam,
                 _ => HttpApiResponse::Simple,
@@ -202,19 +203,13 @@ mod tests {
     }
 
     fn verified() -> Verified {
-        Verified {
-            kid: "k1".into(),
-            sub: "user-1".into(),
-            exp: 1_900_000_000,
-            iat: None,
-            auth_time: None,
-            jti: Some("j1".into()),
-            sid: None,
-            scope: Some("read".into()),
-            scopes: vec!["read".into()],
-            csrf: Some("secret-csrf".into()),
-            renew: false,
-        }
+        VerifiedBuilder::new("user-1")
+            .kid("k1")
+            .exp(1_900_000_000)
+            .jti("j1")
+            .scope("read")
+            .csrf(Some("secret-csrf"))
+            .build()
     }
 
     fn rest() -> Request {

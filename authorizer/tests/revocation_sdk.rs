@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use authorizer::internal::{
-    DynamoFeed, Pass, ReadError, RevocationPolicy, Revocations, INVOCATION_BUDGET,
+    DynamoFeed, Pass, ReadError, RevocationRules, Revocations, INVOCATION_BUDGET,
 };
 use authorizer::{Refused, Verified};
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use jwt_session::revocation::dynamodb::to_item;
 use jwt_session::revocation::{Entry, FeedShards};
+use jwt_session::testing::VerifiedBuilder;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -28,20 +29,10 @@ fn session(sid: &str) -> Entry {
 }
 
 fn token(sid: &str) -> Verified {
-    let now = jwt_session::unix_now();
-    Verified {
-        kid: "k".into(),
-        sub: "alice".into(),
-        exp: now + 600,
-        iat: Some(now),
-        auth_time: Some(now),
-        jti: None,
-        sid: Some(sid.into()),
-        scope: None,
-        scopes: Vec::new(),
-        csrf: None,
-        renew: false,
-    }
+    VerifiedBuilder::new("alice")
+        .issued(jwt_session::unix_now(), 600)
+        .sid(sid)
+        .build()
 }
 
 fn value<'a>(q: &'a QueryInput, name: &str) -> Option<&'a AttributeValue> {
@@ -59,11 +50,11 @@ fn answer(status: u16, body: &'static str) -> HttpResponse {
     )
 }
 
-fn one_shard() -> RevocationPolicy {
-    RevocationPolicy {
+fn one_shard() -> RevocationRules {
+    RevocationRules {
         shards: FeedShards::new(1).unwrap(),
         refresh: Duration::ZERO,
-        ..RevocationPolicy::new("t".into())
+        ..RevocationRules::new("t".into())
     }
 }
 
@@ -122,9 +113,9 @@ async fn an_incremental_pass_asks_the_feed_index_for_what_was_written_since() {
 async fn every_shard_is_loaded_before_the_first_decision() {
     let page = mock!(Client::query).then_output(|| QueryOutput::builder().build());
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&page]);
-    let policy = RevocationPolicy {
+    let policy = RevocationRules {
         shards: FeedShards::new(5).unwrap(),
-        ..RevocationPolicy::new("t".into())
+        ..RevocationRules::new("t".into())
     };
     let revocations = Revocations::new(DynamoFeed::new(client, "t".into()), policy);
     revocations.warm().await;

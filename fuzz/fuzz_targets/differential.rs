@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jwt_session::keygen::generate;
-use jwt_session::strict::{self, KeyRing, TokenPolicy};
+use jwt_session::strict::{self, KeyRing, TokenRules};
 use jwt_session::{Alg, Jwk, JwkSet, SigningKey};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
@@ -40,7 +40,7 @@ struct Key {
 struct Fixture {
     keys: Vec<Key>,
     ring: KeyRing,
-    policy: TokenPolicy,
+    policy: TokenRules,
 }
 
 fn fixture() -> &'static Fixture {
@@ -60,9 +60,9 @@ fn fixture() -> &'static Fixture {
         let ring = KeyRing::from_set(&JwkSet {
             keys: keys.iter().map(|k| k.jwk.clone()).collect(),
         });
-        let policy = TokenPolicy {
+        let policy = TokenRules {
             algorithms: vec![Alg::EdDSA, Alg::ES256, Alg::HS256],
-            ..TokenPolicy::new(ISS, vec![AUD.to_owned(), "other".to_owned()])
+            ..TokenRules::new(ISS, vec![AUD.to_owned(), "other".to_owned()])
         };
         Fixture { keys, ring, policy }
     })

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use jwt_session::keygen::generate;
 use jwt_session::mint::SigningKey;
 use jwt_session::strict::paseto::{kid_of, sign_bytes};
-use jwt_session::strict::{check, KeyRing, TokenFormats, TokenPolicy};
+use jwt_session::strict::{check, KeyRing, TokenFormats, TokenRules};
 use jwt_session::{Alg, JwkSet};
 use libfuzzer_sys::fuzz_target;
 
@@ -18,7 +18,7 @@ const NOW: u64 = 1_800_000_000;
 
 struct Fixture {
     ring: KeyRing,
-    policy: TokenPolicy,
+    policy: TokenRules,
     token: String,
     secret: Vec<u8>,
     kid: String,
@@ -50,9 +50,9 @@ fn fixture() -> &'static Fixture {
             .expose()
             .to_owned();
         let ring = KeyRing::from_set(&JwkSet { keys: vec![v4, eddsa] }.to_public(false));
-        let policy = TokenPolicy {
+        let policy = TokenRules {
             formats: TokenFormats::BOTH,
-            ..TokenPolicy::new("https://issuer.example", vec!["api".to_owned()])
+            ..TokenRules::new("https://issuer.example", vec!["api".to_owned()])
         };
         Fixture { ring, policy, token, secret, kid }
     })

@@ -26,11 +26,14 @@ pub mod jwk;
 pub mod keygen;
 pub mod logging;
 pub mod mint;
+pub mod origin;
 #[cfg(feature = "password")]
 pub mod password;
 pub mod revocation;
 pub mod secret;
 pub mod strict;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 pub mod wire;
 
 pub use jwk::{Alg, Jwk, JwkSet, KeyError, KeyProblem, KeySetError, Visibility};

@@ -29,7 +29,7 @@ pub const REVOKE_SUBJECT: &str = "revoke_subject";
 /// - a Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`): answered
 ///   with [`RotationResponse`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Request {
+pub enum KeyServerRequest {
     /// The public key set.
     GetKeys {
         /// Revalidate the cached set before answering.
@@ -94,7 +94,7 @@ enum Action {
     },
 }
 
-/// Why an event is not a [`Request`].
+/// Why an event is not a [`KeyServerRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
     /// Neither an `action` this protocol knows nor a rotation event.
@@ -105,12 +105,12 @@ pub enum RequestError {
     Malformed(&'static str),
 }
 
-impl Request {
+impl KeyServerRequest {
     /// Reads an event (as the Lambda runtime hands it over), once.
-    pub fn from_value(event: &Value) -> Result<Request, RequestError> {
+    pub fn from_value(event: &Value) -> Result<KeyServerRequest, RequestError> {
         if event.get("Step").is_some() {
             return RotationEvent::deserialize(event)
-                .map(Request::Rotate)
+                .map(KeyServerRequest::Rotate)
                 .map_err(|_| RequestError::Malformed("Step"));
         }
         let action = match event.get("action").and_then(Value::as_str) {
@@ -124,18 +124,22 @@ impl Request {
         let malformed = RequestError::Malformed(action);
         Ok(
             match Action::deserialize(event).map_err(|_| malformed.clone())? {
-                Action::GetKeys { refresh } => Request::GetKeys { refresh },
-                Action::Sign { sub, claims } => Request::Sign { sub, claims },
-                Action::Renew { token } => Request::Renew { token },
+                Action::GetKeys { refresh } => KeyServerRequest::GetKeys { refresh },
+                Action::Sign { sub, claims } => KeyServerRequest::Sign { sub, claims },
+                Action::Renew { token } => KeyServerRequest::Renew { token },
                 // Exactly one of the two, and not empty.
                 Action::RevokeSession { token, sid } => match (token, sid) {
                     (Some(t), None) if !t.expose().is_empty() => {
-                        Request::RevokeSession(SessionRef::Token(t))
+                        KeyServerRequest::RevokeSession(SessionRef::Token(t))
                     }
-                    (None, Some(s)) if !s.is_empty() => Request::RevokeSession(SessionRef::Sid(s)),
+                    (None, Some(s)) if !s.is_empty() => {
+                        KeyServerRequest::RevokeSession(SessionRef::Sid(s))
+                    }
                     _ => return Err(malformed),
                 },
-                Action::RevokeSubject { sub } if !sub.is_empty() => Request::RevokeSubject { sub },
+                Action::RevokeSubject { sub } if !sub.is_empty() => {
+                    KeyServerRequest::RevokeSubject { sub }
+                }
                 Action::RevokeSubject { .. } => return Err(malformed),
             },
         )
@@ -144,27 +148,27 @@ impl Request {
     /// The JSON of the request (what a caller sends through the Invoke API).
     pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         match self {
-            Request::GetKeys { refresh } => {
+            KeyServerRequest::GetKeys { refresh } => {
                 serde_json::to_vec(&Action::GetKeys { refresh: *refresh })
             }
-            Request::Sign { sub, claims } => serde_json::to_vec(&Action::Sign {
+            KeyServerRequest::Sign { sub, claims } => serde_json::to_vec(&Action::Sign {
                 sub: sub.clone(),
                 claims: claims.clone(),
             }),
-            Request::Renew { token } => serde_json::to_vec(&Action::Renew {
+            KeyServerRequest::Renew { token } => serde_json::to_vec(&Action::Renew {
                 token: token.clone(),
             }),
-            Request::RevokeSession(session) => {
+            KeyServerRequest::RevokeSession(session) => {
                 let (token, sid) = match session {
                     SessionRef::Token(t) => (Some(t.clone()), None),
                     SessionRef::Sid(s) => (None, Some(s.clone())),
                 };
                 serde_json::to_vec(&Action::RevokeSession { token, sid })
             }
-            Request::RevokeSubject { sub } => {
+            KeyServerRequest::RevokeSubject { sub } => {
                 serde_json::to_vec(&Action::RevokeSubject { sub: sub.clone() })
             }
-            Request::Rotate(e) => serde_json::to_vec(e),
+            KeyServerRequest::Rotate(e) => serde_json::to_vec(e),
         }
     }
 }
@@ -336,16 +340,16 @@ mod tests {
     use crate::jwk::Alg;
     use crate::keygen::generate;
 
-    fn round_trip(r: &Request) -> Request {
+    fn round_trip(r: &KeyServerRequest) -> KeyServerRequest {
         let v: Value = serde_json::from_slice(&r.to_json().unwrap()).unwrap();
-        Request::from_value(&v).unwrap()
+        KeyServerRequest::from_value(&v).unwrap()
     }
 
     #[test]
     fn key_requests_are_the_documented_json_and_round_trip() {
-        let plain = Request::GetKeys { refresh: false };
+        let plain = KeyServerRequest::GetKeys { refresh: false };
         assert_eq!(plain.to_json().unwrap(), br#"{"action":"get_keys"}"#);
-        let refresh = Request::GetKeys { refresh: true };
+        let refresh = KeyServerRequest::GetKeys { refresh: true };
         assert_eq!(
             refresh.to_json().unwrap(),
             br#"{"action":"get_keys","refresh":true}"#
@@ -358,12 +362,12 @@ mod tests {
     fn rotation_events_round_trip_and_unknown_steps_are_kept_apart() {
         let v =
             serde_json::json!({"Step": "finishSecret", "SecretId": "s", "ClientRequestToken": "t"});
-        let r = Request::from_value(&v).unwrap();
-        assert!(matches!(&r, Request::Rotate(e) if e.step == RotationStep::Finish));
+        let r = KeyServerRequest::from_value(&v).unwrap();
+        assert!(matches!(&r, KeyServerRequest::Rotate(e) if e.step == RotationStep::Finish));
         assert_eq!(round_trip(&r), r);
         let odd = serde_json::json!({"Step": "explodeSecret", "SecretId": "s", "ClientRequestToken": "t"});
         assert!(
-            matches!(Request::from_value(&odd), Ok(Request::Rotate(e)) if e.step == RotationStep::Unknown)
+            matches!(KeyServerRequest::from_value(&odd), Ok(KeyServerRequest::Rotate(e)) if e.step == RotationStep::Unknown)
         );
         let answer = RotationResponse {
             step: RotationStep::Create,
@@ -387,14 +391,18 @@ mod tests {
             serde_json::json!(null),
             serde_json::json!({"action": "delete"}),
         ] {
-            assert_eq!(Request::from_value(&v), Err(RequestError::Unknown), "{v}");
+            assert_eq!(
+                KeyServerRequest::from_value(&v),
+                Err(RequestError::Unknown),
+                "{v}"
+            );
         }
         assert_eq!(
-            Request::from_value(&serde_json::json!({"action": "sign"})),
+            KeyServerRequest::from_value(&serde_json::json!({"action": "sign"})),
             Err(RequestError::Malformed(SIGN))
         );
         assert_eq!(
-            Request::from_value(&serde_json::json!({"Step": 1})),
+            KeyServerRequest::from_value(&serde_json::json!({"Step": 1})),
             Err(RequestError::Malformed("Step"))
         );
     }
@@ -485,20 +493,20 @@ pub struct RevokeResponse {
 mod signer_wire_tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Request, RequestError> {
-        Request::from_value(&serde_json::from_str(text).unwrap())
+    fn parse(text: &str) -> Result<KeyServerRequest, RequestError> {
+        KeyServerRequest::from_value(&serde_json::from_str(text).unwrap())
     }
 
     #[test]
     fn signer_requests_have_the_documented_json() {
         let r = parse(r#"{"action":"sign","sub":"alice","claims":{"scope":"read"}}"#).unwrap();
         assert!(
-            matches!(&r, Request::Sign { sub, claims } if sub == "alice" && claims["scope"] == "read")
+            matches!(&r, KeyServerRequest::Sign { sub, claims } if sub == "alice" && claims["scope"] == "read")
         );
         let back = parse(std::str::from_utf8(&r.to_json().unwrap()).unwrap()).unwrap();
         assert_eq!(back, r);
         let renew = parse(r#"{"action":"renew","token":"a.b.c"}"#).unwrap();
-        assert!(matches!(&renew, Request::Renew { token } if token.expose() == "a.b.c"));
+        assert!(matches!(&renew, KeyServerRequest::Renew { token } if token.expose() == "a.b.c"));
         assert!(
             !format!("{renew:?}").contains("a.b.c"),
             "Debug must not show the token"
@@ -514,14 +522,14 @@ mod signer_wire_tests {
     fn revocation_requests_have_the_documented_json() {
         let by_token = parse(r#"{"action":"revoke_session","token":"a.b.c"}"#).unwrap();
         assert!(
-            matches!(&by_token, Request::RevokeSession(SessionRef::Token(t)) if t.expose() == "a.b.c")
+            matches!(&by_token, KeyServerRequest::RevokeSession(SessionRef::Token(t)) if t.expose() == "a.b.c")
         );
         assert!(!format!("{by_token:?}").contains("a.b.c"));
         let by_sid = parse(r#"{"action":"revoke_session","sid":"s1"}"#).unwrap();
         let subject = parse(r#"{"action":"revoke_subject","sub":"alice"}"#).unwrap();
         assert_eq!(
             subject,
-            Request::RevokeSubject {
+            KeyServerRequest::RevokeSubject {
                 sub: "alice".into()
             }
         );

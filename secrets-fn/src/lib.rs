@@ -43,7 +43,7 @@
 //!
 //! # What lives where
 //!
-//! Here, the function: the request read once ([`Request`]) and dispatched to the module of
+//! Here, the function: the request read once ([`KeyServerRequest`]) and dispatched to the module of
 //! its action, and the typed answers ([`Answer`]). Then one file per concern:
 //!
 //! - `keys`: the `get_keys` action, the key cache with its stale bound, the key answer;
@@ -87,8 +87,8 @@ use std::sync::Arc;
 
 use aws_sdk_secretsmanager::Client;
 use jwt_session::wire::{
-    Request, RequestError, RevokeResponse, RotationResponse, SignResponse, GET_KEYS, RENEW,
-    REVOKE_SESSION, REVOKE_SUBJECT, SIGN,
+    KeyServerRequest, RequestError, RevokeResponse, RotationResponse, SignResponse, GET_KEYS,
+    RENEW, REVOKE_SESSION, REVOKE_SUBJECT, SIGN,
 };
 use serde_json::Value;
 
@@ -104,7 +104,7 @@ pub use signer::{SignConfig, SignError};
 use keys::KeyCache;
 use signer::Renewal;
 
-/// What secrets-fn answers: one typed answer per request of [`Request`].
+/// What secrets-fn answers: one typed answer per request of [`KeyServerRequest`].
 #[derive(Debug)]
 pub enum Answer {
     /// The public key set: serialised straight from the answer built when the keys were
@@ -179,9 +179,9 @@ impl SecretsFn {
             .await
     }
 
-    /// Handles one event, read once into a [`Request`], in the module of its action.
+    /// Handles one event, read once into a [`KeyServerRequest`], in the module of its action.
     pub async fn handle(&self, event: &Value) -> Result<Answer, Error> {
-        let request = Request::from_value(event).map_err(|e| match e {
+        let request = KeyServerRequest::from_value(event).map_err(|e| match e {
             // A `sign` or `renew` request with bad members is the signer's `bad_request`
             // (where this deployment signs at all).
             RequestError::Malformed(SIGN | RENEW | REVOKE_SESSION | REVOKE_SUBJECT) => {
@@ -200,14 +200,14 @@ impl SecretsFn {
             );
         })?;
         match request {
-            Request::GetKeys { refresh } => {
+            KeyServerRequest::GetKeys { refresh } => {
                 if !self.cfg.serve_keys {
                     return Err(Error::ActionNotAllowed(GET_KEYS));
                 }
                 let (loaded, confirmation) = self.confirmed_keys(refresh).await?;
                 Ok(Answer::Keys(loaded, confirmation))
             }
-            Request::Sign { sub, claims } => {
+            KeyServerRequest::Sign { sub, claims } => {
                 let sign = self.signing()?;
                 let loaded = self.keys(false).await?;
                 let now = jwt_session::unix_now();
@@ -215,7 +215,7 @@ impl SecretsFn {
                     .map(Answer::Signed)
                     .map_err(Error::refused)
             }
-            Request::Renew { token } => {
+            KeyServerRequest::Renew { token } => {
                 let sign = self.signing()?;
                 let loaded = self.keys(false).await?;
                 let now = jwt_session::unix_now();
@@ -227,17 +227,17 @@ impl SecretsFn {
                     .map(Answer::Signed)
                     .map_err(Error::refused)
             }
-            Request::RevokeSession(session) => {
+            KeyServerRequest::RevokeSession(session) => {
                 let (sign, store) = self.revoking()?;
                 revoke::session(store, sign, session, || self.keys(false))
                     .await
                     .map(Answer::Revoked)
             }
-            Request::RevokeSubject { sub } => {
+            KeyServerRequest::RevokeSubject { sub } => {
                 let (sign, store) = self.revoking()?;
                 revoke::subject(store, sign, sub).await.map(Answer::Revoked)
             }
-            Request::Rotate(event) => {
+            KeyServerRequest::Rotate(event) => {
                 if !self.cfg.rotate {
                     return Err(Error::ActionNotAllowed("rotate"));
                 }

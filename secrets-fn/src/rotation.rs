@@ -25,7 +25,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{random_token, SessionClaims, SigningKey};
-use jwt_session::strict::{KeyRing, TokenPolicy};
+use jwt_session::strict::{KeyRing, TokenRules};
 use jwt_session::wire::{RotationEvent, RotationResponse, RotationResult, RotationStep};
 use jwt_session::{JwkSet, Visibility};
 
@@ -259,10 +259,10 @@ async fn test(client: &Client, secret: &str, token: &str) -> Result<RotationResu
         .mint(&claims.to_map(), Some("JWT"))
         .map_err(|_| RotationError::TestFailed("the new key cannot sign"))?;
     // Checked by the project's strict verifier, as the authorizer and the renewal will.
-    let policy = TokenPolicy {
+    let policy = TokenRules {
         algorithms: vec![key.alg].into_iter().filter(|a| a.is_jwt()).collect(),
         formats: jwt_session::strict::TokenFormats::of(&[key.alg]),
-        ..TokenPolicy::new("rotation-test", vec!["rotation-test".to_owned()])
+        ..TokenRules::new("rotation-test", vec!["rotation-test".to_owned()])
     };
     let ring = KeyRing::from_set(&JwkSet {
         keys: vec![key.clone()],

@@ -22,7 +22,7 @@
 
 use jwt_session::cookie::{set_cookie, SameSite};
 use jwt_session::mint::{random_token, SigningKey};
-use jwt_session::strict::{self, KeyRing, Rejected, TokenPolicy};
+use jwt_session::strict::{self, KeyRing, Rejected, TokenRules};
 use jwt_session::wire::SignResponse;
 use jwt_session::{Alg, JwkSet, SecretString};
 use serde_json::{Map, Value};
@@ -192,18 +192,18 @@ pub(crate) fn issue(
 /// ([`jwt_session::strict`], the authorizer's), with this signer's issuer and audience, the
 /// algorithms of its own keys, no leeway (the caller may give one: [`Renewal::verify`]), and
 /// a lifetime no longer than a whole session.
-fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenPolicy {
+fn renewal_policy(keys: &JwkSet, cfg: &SignConfig) -> TokenRules {
     let mut algorithms: Vec<Alg> = keys.keys.iter().map(|k| k.alg).collect();
     algorithms.dedup();
     // The formats its keys sign (a `v4.public` key: PASETO), the JWT algorithms of the others.
     let formats = strict::TokenFormats::of(&algorithms);
     algorithms.retain(|a| a.is_jwt());
-    TokenPolicy {
+    TokenRules {
         algorithms,
         formats,
         leeway: 0,
         max_lifetime: cfg.session_max.max(cfg.lifetime),
-        ..TokenPolicy::new(cfg.issuer.clone(), vec![cfg.audience.clone()])
+        ..TokenRules::new(cfg.issuer.clone(), vec![cfg.audience.clone()])
     }
 }
 
@@ -269,7 +269,7 @@ impl Renewal {
         }
         let token = token.expose();
         let ring = KeyRing::from_set(keys);
-        let policy = TokenPolicy {
+        let policy = TokenRules {
             leeway,
             ..renewal_policy(keys, cfg)
         };

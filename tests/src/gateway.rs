@@ -1,7 +1,8 @@
 //! The local API Gateway (`gateway`) started in front of the functions.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::stack::base_env;
 
 /// The local API Gateway, running.
 #[derive(Debug)]

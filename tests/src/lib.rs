@@ -23,13 +23,6 @@
 //! - `E2E_BIN_DIR`: folder with the built `authorizer`, `secrets-fn` and `jwt-session`
 //!   binaries (default `<repo>/target/debug`).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::collections::HashMap;
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
@@ -55,12 +48,13 @@ pub mod events;
 pub mod runtime_api;
 pub mod webdriver;
 
-pub use fault::*;
-pub use gateway::*;
-pub use http::*;
-pub use keys::*;
-pub use process::*;
-pub use stack::*;
+// The harness's interface:
+pub use fault::{Fault, FaultProxy};
+pub use gateway::{start_gateway, GatewayProc};
+pub use http::{http_call, try_http_call};
+pub use keys::{hash_password, keygen, run_cli, KeyFile, Minted};
+pub use process::{free_port, wait_for_port, Service};
+pub use stack::{authorizer_env, local_aws_env, revocation_env, secrets_env, Invocation, Stack};
 
 /// Region used everywhere locally.
 pub const REGION: &str = "us-east-1";

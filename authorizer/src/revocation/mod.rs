@@ -76,7 +76,7 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
 
 /// Where revocations are read from and how fresh they must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevocationPolicy {
+pub struct RevocationRules {
     /// The DynamoDB table (`REVOCATION_TABLE`).
     pub table: String,
     /// At most one pass per shard per this interval (`REVOCATION_REFRESH_SECONDS`). Default:
@@ -93,10 +93,10 @@ pub struct RevocationPolicy {
     pub shards: FeedShards,
 }
 
-impl RevocationPolicy {
+impl RevocationRules {
     /// The defaults, reading `table`.
     pub fn new(table: String) -> Self {
-        RevocationPolicy {
+        RevocationRules {
             table,
             refresh: Duration::from_secs(DEFAULT_REFRESH_SECONDS),
             max_stale: Duration::from_secs(DEFAULT_MAX_STALE_SECONDS),
@@ -137,7 +137,7 @@ enum Rounds {
 #[derive(Debug)]
 pub struct Revocations {
     feed: DynamoFeed,
-    policy: RevocationPolicy,
+    policy: RevocationRules,
     reader: Mutex<Reader>,
 }
 
@@ -193,7 +193,7 @@ async fn wait(asked: &mut Vec<Asked>, left: Duration) -> Vec<(Due, Result<Page, 
 
 impl Revocations {
     /// The revocations read from `feed` under `policy`.
-    pub fn new(feed: DynamoFeed, policy: RevocationPolicy) -> Self {
+    pub fn new(feed: DynamoFeed, policy: RevocationRules) -> Self {
         Revocations {
             reader: Mutex::new(Reader {
                 state: RevocationState::new(policy.shards),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use jwt_session::revocation::{FeedShards, RevocationSet};
 
 use super::feed::{Page, Pass, ReadError, StartKey};
-use super::RevocationPolicy;
+use super::RevocationRules;
 use crate::decision::{Refused, Verified};
 
 /// How far back an incremental pass starts before what the last one knew: a writer's clock a
@@ -81,7 +81,7 @@ struct Shard {
 
 impl Shard {
     /// Whether a page of this shard may be read now.
-    fn ready(&self, now: Instant, policy: &RevocationPolicy) -> bool {
+    fn ready(&self, now: Instant, policy: &RevocationRules) -> bool {
         if self.asked {
             return false;
         }
@@ -196,7 +196,7 @@ impl RevocationState {
     /// waits a refresh interval ([`FIRST_LOAD_RETRY`] while it was never loaded); a shard
     /// whose page is still on its way is not asked again. Starting a pass, and asking, is
     /// recorded here: each `Due` returned must be given to [`RevocationState::record`].
-    pub fn due(&mut self, now: Instant, now_ms: u64, policy: &RevocationPolicy) -> Vec<Due> {
+    pub fn due(&mut self, now: Instant, now_ms: u64, policy: &RevocationRules) -> Vec<Due> {
         let mut ready: Vec<usize> = self
             .shards
             .iter()
@@ -330,7 +330,7 @@ impl RevocationState {
 
     /// Whether the set may be used: every shard loaded, and a page of each read within the
     /// staleness bound.
-    pub fn usable(&self, now: Instant, policy: &RevocationPolicy) -> bool {
+    pub fn usable(&self, now: Instant, policy: &RevocationRules) -> bool {
         self.shards.iter().all(|s| {
             s.loaded
                 && s.last_ok
@@ -346,7 +346,7 @@ impl RevocationState {
         token: &Verified,
         now: Instant,
         unix_now: u64,
-        policy: &RevocationPolicy,
+        policy: &RevocationRules,
     ) -> Result<(), Refused> {
         if !self.usable(now, policy) {
             return Err(Refused::KeyUnavailable);

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use jwt_session::revocation::dynamodb::to_item;
 use jwt_session::revocation::{Entry, FeedShards};
+use jwt_session::testing::VerifiedBuilder;
 
 use super::state::{
     DEEP_OVERLAP_MS, DEEP_READ_EVERY, FEED_OVERLAP_MS, FIRST_LOAD_RETRY, MIN_PAGE_ITEMS, PAGE_ITEMS,
@@ -15,27 +16,18 @@ use super::*;
 const T: u64 = 1_800_000_000;
 const T_MS: u64 = T * 1000;
 
-fn policy(shards: u16) -> RevocationPolicy {
-    RevocationPolicy {
+fn policy(shards: u16) -> RevocationRules {
+    RevocationRules {
         shards: FeedShards::new(shards).unwrap(),
-        ..RevocationPolicy::new("t".into())
+        ..RevocationRules::new("t".into())
     }
 }
 
 fn token(sub: &str, sid: &str, auth_time: u64) -> Verified {
-    Verified {
-        kid: "k".into(),
-        sub: sub.into(),
-        exp: auth_time + 900,
-        iat: Some(auth_time),
-        auth_time: Some(auth_time),
-        jti: None,
-        sid: Some(sid.into()),
-        scope: None,
-        scopes: Vec::new(),
-        csrf: None,
-        renew: false,
-    }
+    VerifiedBuilder::new(sub)
+        .issued(auth_time, 900)
+        .sid(sid)
+        .build()
 }
 
 fn session(sid: &str, at_ms: u64) -> Entry {
@@ -59,7 +51,7 @@ fn page(entries: Vec<Entry>, next: Option<StartKey>) -> Page {
 /// Reads every due page with `answer(due)` at `now`; returns what was due.
 fn round(
     s: &mut RevocationState,
-    p: &RevocationPolicy,
+    p: &RevocationRules,
     now: Instant,
     now_ms: u64,
     answer: impl Fn(&Due) -> Result<Page, ReadError>,

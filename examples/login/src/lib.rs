@@ -35,7 +35,7 @@ use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
 use jwt_session::cookie::{expire_cookie, SameSite};
 use jwt_session::password;
-use jwt_session::wire::{Request, RevokeResponse, SessionRef, SignResponse};
+use jwt_session::wire::{KeyServerRequest, RevokeResponse, SessionRef, SignResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -63,43 +63,53 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
 }
 
-/// Configuration problems.
+/// Every configuration problem, reported together (the shared reader's `Problem`s).
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(String);
+#[error("invalid configuration: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ConfigError(pub Vec<jwt_session::config::Problem>);
 
 impl Config {
-    /// Reads `LOGIN_USERS`, `SIGNER_FUNCTION_NAME`, `SESSION_COOKIE_NAME`, `ALLOWED_ORIGINS`.
+    /// Reads `LOGIN_USERS`, `SIGNER_FUNCTION_NAME`, `SESSION_COOKIE_NAME`, `ALLOWED_ORIGINS`
+    /// with the shared reader (every problem reported together, the same codes as the
+    /// functions'), `ALLOWED_ORIGINS` with the authorizer's rules.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut problems = Vec::new();
-        let users = match lookup("LOGIN_USERS") {
+        use jwt_session::config::Code;
+        let mut c = jwt_session::config::Env::new(lookup);
+        let users = match c.get("LOGIN_USERS") {
             Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| {
-                problems.push("LOGIN_USERS [invalid]: must be a JSON object of users");
+                c.problem(
+                    "LOGIN_USERS",
+                    Code::Invalid,
+                    "must be a JSON object of users",
+                );
                 HashMap::new()
             }),
             None => {
-                problems.push("LOGIN_USERS [missing]: the stand-in user store");
+                c.problem("LOGIN_USERS", Code::Missing, "the stand-in user store");
                 HashMap::new()
             }
         };
-        let signer = lookup("SIGNER_FUNCTION_NAME").unwrap_or_else(|| {
-            problems.push("SIGNER_FUNCTION_NAME [missing]: the signing function");
-            String::new()
-        });
-        if !problems.is_empty() {
-            return Err(ConfigError(problems.join("; ")));
+        let signer = c.required("SIGNER_FUNCTION_NAME", "the signing function");
+        let cookie_name = c
+            .get("SESSION_COOKIE_NAME")
+            .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned());
+        let allowed_origins = c
+            .get("ALLOWED_ORIGINS")
+            .map(|text| {
+                jwt_session::origin::parse_allowed_origins(&text).unwrap_or_else(|hint| {
+                    c.problem("ALLOWED_ORIGINS", Code::Invalid, hint);
+                    Vec::new()
+                })
+            })
+            .unwrap_or_default();
+        if !c.problems().is_empty() {
+            return Err(ConfigError(c.into_problems()));
         }
         Ok(Config {
             users,
             signer,
-            cookie_name: lookup("SESSION_COOKIE_NAME")
-                .unwrap_or_else(|| jwt_session::cookie::DEFAULT_COOKIE_NAME.to_owned()),
-            allowed_origins: lookup("ALLOWED_ORIGINS")
-                .unwrap_or_default()
-                .split(',')
-                .map(|o| o.trim().to_ascii_lowercase())
-                .filter(|o| !o.is_empty())
-                .collect(),
+            cookie_name,
+            allowed_origins,
         })
     }
 }
@@ -165,7 +175,7 @@ impl Login {
         Login { cfg, lambda }
     }
 
-    async fn call_signer(&self, request: Request) -> Result<SignResponse, &'static str> {
+    async fn call_signer(&self, request: KeyServerRequest) -> Result<SignResponse, &'static str> {
         self.call(request).await.map_err(|e| match e {
             Called::Refused(_) => "the signer refused",
             Called::Failed(e) => e,
@@ -174,7 +184,10 @@ impl Login {
 
     /// One request to the session authority, its answer typed; a refusal keeps the
     /// function's error code.
-    async fn call<T: serde::de::DeserializeOwned>(&self, request: Request) -> Result<T, Called> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: KeyServerRequest,
+    ) -> Result<T, Called> {
         let body = request
             .to_json()
             .map_err(|_| Called::Failed("could not build the request"))?;
@@ -229,9 +242,9 @@ impl Login {
                 vec![cookie],
             );
         };
-        let request = Request::RevokeSession(SessionRef::Token(jwt_session::SecretString::new(
-            token.to_owned(),
-        )));
+        let request = KeyServerRequest::RevokeSession(SessionRef::Token(
+            jwt_session::SecretString::new(token.to_owned()),
+        ));
         match self.call::<RevokeResponse>(request).await {
             Ok(r) => {
                 tracing::info!(
@@ -304,17 +317,15 @@ impl Login {
         let method = req.request_context.http.method.as_str();
         let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
         let route = path.rsplit('/').next().unwrap_or("");
-        let foreign_origin = !self.cfg.allowed_origins.is_empty()
-            && header("origin").is_some_and(|o| {
-                !self
-                    .cfg
-                    .allowed_origins
-                    .contains(&o.trim().to_ascii_lowercase())
-            });
-        let cross_site = header("sec-fetch-site").is_some_and(|s| {
-            s.split(',')
-                .any(|p| p.trim().eq_ignore_ascii_case("cross-site"))
-        });
+        // The authorizer's reading of where a request comes from (`jwt_session::origin`).
+        let foreign_origin = header("origin")
+            .is_some_and(|o| !jwt_session::origin::is_allowed_origin(o, &self.cfg.allowed_origins));
+        let cross_site = jwt_session::origin::is_cross_site(
+            req.headers
+                .get_all("sec-fetch-site")
+                .iter()
+                .map(|v| v.as_bytes()),
+        );
         if matches!(route, "login" | "logout") && (cross_site || foreign_origin) {
             return response(
                 403,
@@ -369,7 +380,7 @@ impl Login {
         if let Some(scope) = &user.scope {
             claims.insert("scope".into(), scope.clone().into());
         }
-        let request = Request::Sign {
+        let request = KeyServerRequest::Sign {
             sub: username.to_owned(),
             claims,
         };
@@ -396,7 +407,7 @@ impl Login {
         let Some(token) = session_token(req, &self.cfg.cookie_name) else {
             return response(401, json!({"error": "no session"}), vec![]);
         };
-        let request = Request::Renew {
+        let request = KeyServerRequest::Renew {
             token: jwt_session::SecretString::new(token.to_owned()),
         };
         match self.call_signer(request).await {

@@ -40,11 +40,17 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use alg::*;
-pub use error::*;
-pub(crate) use parse::*;
+// The public interface of the key model:
+pub use alg::{Alg, UnknownAlg};
+pub use error::{KeyError, KeyProblem, KeySetError};
 pub use paserk::paserk_id;
-pub use verify::*;
+pub use verify::Verifier;
+
+// Shared inside the crate:
+pub(crate) use alg::rsa_params;
+pub(crate) use parse::rsa_key_pair;
+#[cfg(test)]
+use parse::{is_weak_ed25519, ED25519_SMALL_ORDER, PRIVATE_MEMBERS};
 
 /// Which members a parsed set must (or must not) carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

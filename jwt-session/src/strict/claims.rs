@@ -2,7 +2,7 @@
 
 use super::header::decode_into;
 use super::json::{self, Member};
-use super::{Rejected, Rejection, TokenHeader, TokenPolicy, VerifyingKey};
+use super::{Rejected, Rejection, TokenHeader, TokenRules, VerifyingKey};
 use super::{MAX_CLAIM_BYTES, MAX_TOKEN_BYTES};
 
 /// Claims of a token whose signature verified and whose claims passed.
@@ -61,7 +61,7 @@ pub fn verify(
     token: &str,
     header: &TokenHeader,
     key: &VerifyingKey,
-    policy: &TokenPolicy,
+    policy: &TokenRules,
     now: u64,
 ) -> Result<Verified, Rejection> {
     if header.alg != key.alg {
@@ -98,7 +98,7 @@ pub(crate) enum Times {
 pub(crate) fn check_payload(
     payload: &[u8],
     kid: &str,
-    policy: &TokenPolicy,
+    policy: &TokenRules,
     now: u64,
     times: Times,
 ) -> Result<Verified, Rejection> {
@@ -209,7 +209,7 @@ fn as_short_string(v: &Option<Member<'_>>) -> Result<Option<String>, Rejected> {
 fn check_claims(
     c: Claims<'_>,
     kid: &str,
-    policy: &TokenPolicy,
+    policy: &TokenRules,
     now: u64,
     times: Times,
 ) -> Result<Verified, Rejection> {

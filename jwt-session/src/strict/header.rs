@@ -4,7 +4,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use super::json::{self, Member};
-use super::{Rejected, TokenPolicy};
+use super::{Rejected, TokenRules};
 use crate::Alg;
 
 /// The header members a token may have; any other is refused.
@@ -41,7 +41,7 @@ fn is_b64url(segment: &str) -> bool {
 /// Checks everything that needs no key: three non-empty base64url segments, a JSON header
 /// of `alg`, `kid` and `typ` only, with a supported and allowed `alg`, the required `typ`, a
 /// valid `kid`.
-pub fn inspect(token: &str, policy: &TokenPolicy) -> Result<TokenHeader, Rejected> {
+pub fn inspect(token: &str, policy: &TokenRules) -> Result<TokenHeader, Rejected> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

@@ -4,7 +4,7 @@
 //!
 //! What lives where:
 //!
-//! - [`policy`]: [`TokenPolicy`], the rules (issuer, audiences, algorithms, leeway, maximum
+//! - [`rules`]: [`TokenRules`], the rules (issuer, audiences, algorithms, leeway, maximum
 //!   lifetime, `typ`), each field with its default.
 //! - [`rejected`]: [`Rejected`] and [`Rejection`], why a token is refused, with the `sub` and
 //!   `jti` of a token whose signature verified.
@@ -26,17 +26,17 @@ mod claims;
 mod header;
 pub mod json;
 pub mod paseto;
-pub mod policy;
 pub mod rejected;
 mod ring;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 
 pub use claims::{rfc3339, rfc3339_seconds, verify, Verified};
 pub use header::{inspect, TokenHeader, HEADER_MEMBERS};
-pub use policy::{TokenFormats, TokenPolicy};
 pub use rejected::{Refusal, Rejected, Rejection};
 pub use ring::{KeyRing, VerifyingKey};
+pub use rules::{TokenFormats, TokenRules};
 
 /// Longest token accepted (the cookie value), bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;
@@ -79,7 +79,7 @@ impl Inspected<'_> {
     pub fn verify(
         &self,
         key: &VerifyingKey,
-        policy: &TokenPolicy,
+        policy: &TokenRules,
         now: u64,
     ) -> Result<Verified, Rejection> {
         match self {
@@ -94,7 +94,7 @@ impl Inspected<'_> {
 /// Everything checked before a key is chosen, whatever the format: the size, the format
 /// (a PASETO, of any version or purpose, is never read as a JWT, nor the other way round)
 /// and whether `policy` accepts it, then that format's header checks.
-pub fn inspect_token<'t>(token: &'t str, policy: &TokenPolicy) -> Result<Inspected<'t>, Rejected> {
+pub fn inspect_token<'t>(token: &'t str, policy: &TokenRules) -> Result<Inspected<'t>, Rejected> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Rejected::TooLarge);
     }
@@ -116,7 +116,7 @@ pub fn inspect_token<'t>(token: &'t str, policy: &TokenPolicy) -> Result<Inspect
 /// key of its `kid`, then [`Inspected::verify`].
 pub fn check(
     token: &str,
-    policy: &TokenPolicy,
+    policy: &TokenRules,
     ring: &KeyRing,
     now: u64,
 ) -> Result<Verified, Rejection> {

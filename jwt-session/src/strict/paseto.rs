@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::claims::{check_payload, Times};
 use super::json::{self, Member};
-use super::{Rejected, Rejection, TokenPolicy, Verified, MAX_TOKEN_BYTES};
+use super::{Rejected, Rejection, TokenRules, Verified, MAX_TOKEN_BYTES};
 
 /// The header of every accepted PASETO.
 pub const V4_PUBLIC: &str = "v4.public.";
@@ -108,7 +108,7 @@ pub fn verify(
     token: &str,
     header: &PasetoHeader,
     key: &PasetoKey,
-    policy: &TokenPolicy,
+    policy: &TokenRules,
     now: u64,
 ) -> Result<Verified, Rejection> {
     if header.kid != key.kid {
@@ -124,7 +124,7 @@ pub fn verify_with_key(
     token: &str,
     header: &PasetoHeader,
     key: &super::VerifyingKey,
-    policy: &TokenPolicy,
+    policy: &TokenRules,
     now: u64,
 ) -> Result<Verified, Rejection> {
     let key = key.paseto().ok_or(Rejected::BadAlg)?;
@@ -226,8 +226,8 @@ mod tests {
         (kp.secret.as_bytes().to_vec(), key)
     }
 
-    fn policy() -> TokenPolicy {
-        TokenPolicy::new("https://auth.example".to_owned(), vec!["api".to_owned()])
+    fn policy() -> TokenRules {
+        TokenRules::new("https://auth.example".to_owned(), vec!["api".to_owned()])
     }
 
     fn claims() -> Map<String, Value> {
@@ -468,7 +468,7 @@ mod tests {
         };
         eddsa.kid = kid_of(x).unwrap();
         let ring = ring_of(&[v4.clone(), eddsa.clone()]);
-        let both = TokenPolicy {
+        let both = TokenRules {
             formats: super::super::TokenFormats::BOTH,
             ..policy()
         };
@@ -503,7 +503,7 @@ mod tests {
             .unwrap()
             .mint(&claims(), Some("JWT"))
             .unwrap();
-        let paseto_only = TokenPolicy {
+        let paseto_only = TokenRules {
             formats: super::super::TokenFormats::PASETO,
             ..policy()
         };

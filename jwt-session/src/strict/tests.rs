@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 const NOW: u64 = 1_800_000_000;
 
-fn cfg_with(extra: &[(&str, &str)]) -> TokenPolicy {
-    let mut p = TokenPolicy::new(
+fn cfg_with(extra: &[(&str, &str)]) -> TokenRules {
+    let mut p = TokenRules::new(
         "https://issuer.example",
         vec!["api".to_owned(), "other".to_owned()],
     );
@@ -54,7 +54,7 @@ fn fixture(alg: Alg) -> Fixture {
     }
 }
 
-fn run(f: &Fixture, cfg: &TokenPolicy, token: &str) -> Result<Verified, Rejection> {
+fn run(f: &Fixture, cfg: &TokenRules, token: &str) -> Result<Verified, Rejection> {
     let header = inspect(token, cfg)?;
     let key = f.ring.get(&header.kid).ok_or(Rejected::UnknownKid)?;
     verify(token, &header, key, cfg, NOW)

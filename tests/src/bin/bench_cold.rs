@@ -9,13 +9,6 @@
 //! path), with and without `RUST_BACKTRACE=1`. Zip sizes come from
 //! `target/lambda/*/bootstrap.zip` (`make build`).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -6,13 +6,6 @@
 //! one row per case with the reason from the audit record. Everything it started is stopped
 //! at the end, on Ctrl-C and on SIGTERM.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use e2e::events::{http, rest};
 use e2e::{authorizer_env, secrets_env, Invocation, Stack, COOKIE};
 use serde_json::Value;

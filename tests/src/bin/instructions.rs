@@ -11,13 +11,11 @@
 //!
 //! Instruction counts repeat exactly for the same binary, inputs and environment, whatever
 //! else the machine does; wall-clock benchmarks here vary by 30–40 % between runs.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//!
+//! **The guard** (`make test` runs it): every whole-event count is compared with the committed
+//! baseline `bench/instructions-baseline.json`; a rise of more than [`MAX_RISE`] fails the run.
+//! A change that costs more on purpose updates the baseline in the same commit, saying why in
+//! the commit message: `INSTRUCTIONS_UPDATE_BASELINE=1 make bench-instructions`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -27,6 +25,10 @@ use e2e::Paths;
 use serde_json::{json, Value};
 
 const SHORT: u64 = 20;
+/// The largest rise over the baseline that passes: 2 %.
+const MAX_RISE: f64 = 0.02;
+/// The committed baseline, from the repository's root.
+const BASELINE: &str = "bench/instructions-baseline.json";
 const LONG: u64 = 220;
 
 /// Total instructions (`Ir`) of one run under callgrind.
@@ -135,6 +137,7 @@ fn main() {
     );
     // The EdDSA JWT's events, beside which the PASETO (also Ed25519) is shown.
     let mut eddsa = (0.0, 0.0);
+    let mut counts = std::collections::BTreeMap::<String, f64>::new();
     for alg in ["EdDSA", "ES256", "RS256", "HS256", "v4.public"] {
         let keys = e2e::keygen(&paths, key_dir.path(), &format!("{alg}.json"), &[alg]);
         let keys_path = keys.path.to_string_lossy().into_owned();
@@ -172,6 +175,8 @@ fn main() {
         };
         let rest_i = per_event(&rest, "rest");
         let http_i = per_event(&http, "http");
+        counts.insert(format!("{alg} REST event"), rest_i.round());
+        counts.insert(format!("{alg} HTTP API event"), http_i.round());
         if alg == "EdDSA" {
             eddsa = (rest_i, http_i);
         }
@@ -216,4 +221,57 @@ fn main() {
             ratio(http_i)
         );
     }
+    guard(&paths.root.join(BASELINE), &counts);
+}
+
+/// Compares `counts` with the baseline at `path` (or writes it, with
+/// `INSTRUCTIONS_UPDATE_BASELINE=1`); exits 1 on a rise above [`MAX_RISE`] or a count the
+/// baseline does not have.
+fn guard(path: &Path, counts: &std::collections::BTreeMap<String, f64>) {
+    if std::env::var_os("INSTRUCTIONS_UPDATE_BASELINE").is_some_and(|v| v == "1") {
+        let text = serde_json::to_string_pretty(counts).unwrap();
+        std::fs::write(path, format!("{text}\n")).unwrap();
+        println!("baseline written: {}", path.display());
+        return;
+    }
+    let baseline: std::collections::BTreeMap<String, f64> = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| {
+            eprintln!(
+                "no readable baseline at {}: create it with INSTRUCTIONS_UPDATE_BASELINE=1 make bench-instructions",
+                path.display()
+            );
+            std::process::exit(1)
+        });
+    println!(
+        "\nagainst the baseline ({BASELINE}; fails above +{:.0} %):",
+        MAX_RISE * 100.0
+    );
+    let mut failed = Vec::new();
+    for (name, now) in counts {
+        let Some(before) = baseline.get(name) else {
+            failed.push(format!("{name}: not in the baseline"));
+            continue;
+        };
+        let change = now / before - 1.0;
+        println!(
+            "  {name:<22} {before:>10.0} -> {now:>10.0}  {:+.2} %",
+            change * 100.0
+        );
+        if change > MAX_RISE {
+            failed.push(format!(
+                "{name}: {before:.0} -> {now:.0} ({:+.2} %)",
+                change * 100.0
+            ));
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!(
+            "instructions per event rose above the baseline:\n  {}\n(a rise on purpose: INSTRUCTIONS_UPDATE_BASELINE=1 make bench-instructions, committed with its reason)",
+            failed.join("\n  ")
+        );
+        std::process::exit(1);
+    }
+    println!("every count within the baseline");
 }

@@ -10,13 +10,6 @@
 //! (default `alice`), `DEMO_PASSWORD` (default: fresh and random), and any variable the
 //! functions read (see [`FUNCTION_VARIABLES`]), which is passed on to them.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;

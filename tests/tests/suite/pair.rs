@@ -1,12 +1,5 @@
 //! The pair end to end: real binaries under `cargo lambda watch`, Secrets Manager from moto.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use e2e::events::{http, rest};
 use e2e::{authorizer_env, secrets_env, Invocation, Stack, COOKIE};
 use serde_json::{json, Value};

@@ -5,13 +5,6 @@
 //! The authorizer reads the table through a fault proxy (counting its `Query` calls) with
 //! `REVOCATION_REFRESH_SECONDS=1`, so "within the bound" is a second and a little.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::time::{Duration, Instant};
 
 use e2e::events::{login, rest};

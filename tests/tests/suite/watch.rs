@@ -1,13 +1,6 @@
 //! `make watch` stops exactly what it started: SIGTERM in the middle of start-up (the APIs
 //! up, the functions not yet built) ends every process it started and removes its files.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -50,6 +43,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn sigterm_during_start_up_stops_every_process_make_watch_started() {
+    let _one = super::RUN_DIR.lock().unwrap_or_else(|e| e.into_inner());
     let paths = e2e::Paths::discover();
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_stack"))

@@ -5,8 +5,6 @@
 //! logged request bodies (the rotation's `PutSecretValue` carries the private JWK Set; the
 //! login's renew call carries the token).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-
 use e2e::events::{login, rest};
 use e2e::{authorizer_env, secrets_env, Invocation, Stack, AUDIENCE, COOKIE, ISSUER, SECRET_ID};
 use serde_json::{json, Value};

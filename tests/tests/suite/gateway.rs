@@ -3,13 +3,6 @@
 //! authorizer result cache as the template configures it — including the reuse that makes
 //! caching unsafe when the cache key does not cover what the decision depends on.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::time::Duration;
 
 use e2e::{authorizer_env, secrets_env, GatewayProc, Minted, Stack, COOKIE};

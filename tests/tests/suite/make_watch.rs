@@ -7,13 +7,6 @@
 //! plus the template's `AuthorizerCacheTtl`, 5 + 60 s, plus one request). With
 //! `REVOCATION_TABLE=` (revocation off), logout still answers 200, with `"revoked": false`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -24,7 +17,7 @@ use serde_json::{json, Value};
 const SHORT: Duration = Duration::from_secs(30);
 
 /// One `make watch` at a time: it owns the repository's `.run/` folder.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use super::RUN_DIR as ONE_AT_A_TIME;
 
 /// `make watch`, running until dropped (its process group is stopped).
 struct Watch {

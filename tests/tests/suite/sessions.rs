@@ -1,13 +1,6 @@
 //! Issuing cookies: the signer role of secrets-fn and the example login function, end to end
 //! with the authorizer.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::time::Duration;
 
 use base64::Engine as _;

@@ -2,13 +2,6 @@
 //! unknown kid, and the behaviour when Secrets Manager or secrets-fn fail (a loopback fault
 //! proxy of our own sits in front of them).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::time::{Duration, Instant};
 
 use e2e::events::rest;

@@ -7,13 +7,6 @@
 //! them, scripts that cannot see the token, and other sites that cannot use the cookie.
 //! Screenshots are kept under `target/browser/`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::collections::BTreeSet;
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;

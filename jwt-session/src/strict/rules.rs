@@ -2,16 +2,16 @@
 
 use crate::Alg;
 
-/// Default of [`TokenPolicy::algorithms`].
+/// Default of [`TokenRules::algorithms`].
 pub const DEFAULT_ALGORITHMS: [Alg; 2] = [Alg::EdDSA, Alg::ES256];
-/// Default of [`TokenPolicy::leeway`], seconds.
+/// Default of [`TokenRules::leeway`], seconds.
 pub const DEFAULT_LEEWAY: u64 = 30;
-/// Default of [`TokenPolicy::max_lifetime`], seconds.
+/// Default of [`TokenRules::max_lifetime`], seconds.
 pub const DEFAULT_MAX_LIFETIME: u64 = 86_400;
 
 /// What a token must satisfy, beyond a signature by the key its `kid` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenPolicy {
+pub struct TokenRules {
     /// The one accepted `iss`, compared exactly. No default.
     pub issuer: String,
     /// Accepted `aud` values: the token's `aud` (string or array) must hold one. No default.
@@ -88,10 +88,10 @@ impl TokenFormats {
     }
 }
 
-impl TokenPolicy {
+impl TokenRules {
     /// The policy for `issuer` and `audiences`, every other rule at its default.
-    pub fn new(issuer: impl Into<String>, audiences: Vec<String>) -> TokenPolicy {
-        TokenPolicy {
+    pub fn new(issuer: impl Into<String>, audiences: Vec<String>) -> TokenRules {
+        TokenRules {
             issuer: issuer.into(),
             audiences,
             algorithms: DEFAULT_ALGORITHMS.to_vec(),

@@ -6,13 +6,6 @@
 //! session cookie value, key material, or claim value of a token whose signature failed
 //! anywhere in any process's output or in any answer.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use aws_lc_rs::hmac;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;

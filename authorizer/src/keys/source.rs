@@ -1,0 +1,46 @@
+//! What every key source answers: a key set, or why there is none.
+
+use jwt_session::{JwkSet, KeySetError};
+
+/// A key set a source fetched.
+#[derive(Debug, Clone)]
+pub struct FetchedKeys {
+    /// The public verification keys.
+    pub keys: JwkSet,
+    /// When the source's own store last confirmed them (seconds since the epoch): staleness
+    /// is bounded from here. `None`: not known (counted as now).
+    pub confirmed_at: Option<u64>,
+    /// Whether the source confirmed them with its store for this very fetch: only then does a
+    /// `kid` missing from them mean the store does not have it.
+    pub revalidated: bool,
+}
+
+/// Why a key fetch failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The Invoke call failed (network, timeout, throttling, HTTP error from the endpoint).
+    #[error("invoking the key function failed")]
+    Invoke(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The key function ran and returned an error.
+    #[error("the key function returned an error ({0})")]
+    FunctionError(String),
+    /// The key function answered with no payload.
+    #[error("the key function returned no payload")]
+    EmptyPayload,
+    /// The answer is not a valid public key set.
+    #[error("the key function returned an invalid key set")]
+    InvalidKeySet(#[source] KeySetError),
+}
+
+impl FetchError {
+    /// A stable code for the logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FetchError::Invoke(_) => "keys_invoke_failed",
+            FetchError::FunctionError(_) => "keys_function_error",
+            FetchError::EmptyPayload => "keys_empty_payload",
+            FetchError::InvalidKeySet(_) => "keys_invalid_set",
+        }
+    }
+}
