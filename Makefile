@@ -15,15 +15,16 @@ SAM_TRANSLATOR_VERSION := 1.115.0
 CFN_GUARD := $(CURDIR)/.tools/bin/cfn-guard
 CARGO_DENY_VERSION := 0.20.2
 CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
-# The RustSec advisory database, offline: a snapshot beside the repository (or set ADVISORY_DB).
-ADVISORY_DB ?= $(firstword $(wildcard $(CURDIR)/../shared/advisory-db /work/shared/advisory-db))
+# The RustSec advisory database: cargo-deny fetches it when ADVISORY_DB is empty (online);
+# ADVISORY_DB names a local snapshot to use instead, offline (.ci/run sets it).
+ADVISORY_DB ?=
 STAGE ?= dev
 STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv sam-translator browser-deps valgrind-deps build-debug demo watch test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
+.PHONY: help venv sam-translator browser-deps valgrind-deps build-debug demo watch check test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,8 +39,8 @@ venv: $(STAMP) ## Install the local stand-ins for AWS into .venv
 
 browser-deps: ## Debian's chromium and chromium-driver for the browser suite (apt, only when missing)
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
-	echo "==> chromium or chromedriver missing: installing Debian's chromium and chromium-driver with apt-get"; \
 	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	echo "==> chromium or chromedriver missing: installing Debian's chromium and chromium-driver with apt-get$${sudo:+ (needs root: through sudo)}"; \
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null && \
 	/usr/bin/chromium --version && /usr/bin/chromedriver --version
@@ -63,9 +64,11 @@ lint: ## cargo fmt --check, clippy -D warnings, no module cycles
 	$(PYTHON) scripts/module_cycles.py --self-test
 	$(PYTHON) scripts/module_cycles.py
 
-unit: ## Unit tests (no AWS, no processes)
+unit: ## Unit tests and the attack catalogue in-process (no AWS, no processes)
 	@echo "==> unit tests"
 	cargo test --locked -p jwt-session -p authorizer -p secrets-fn -p gateway -p orders-example -p login-example --features jwt-session/cli --lib --bins --tests
+	@echo "==> the attack catalogue, in-process (every case; the end-to-end suite runs those needing the binaries)"
+	cargo test --locked -p e2e --test catalogue
 
 e2e: venv browser-deps build-debug ## End-to-end suites through cargo lambda watch and moto, the gateway and headless Chromium
 	@echo "==> end-to-end suite"
@@ -104,26 +107,55 @@ $(CARGO_DENY):
 	@echo "==> installing cargo-deny $(CARGO_DENY_VERSION) into .tools/"
 	cargo install --locked --quiet --root .tools cargo-deny --version $(CARGO_DENY_VERSION)
 
-audit: $(CARGO_DENY) ## cargo deny (advisories, yanked, bans, licences, sources) on both lock files, offline, with ADVISORY_DB
-	@test -n "$(ADVISORY_DB)" || { echo "no RustSec advisory-db snapshot found: set ADVISORY_DB=<path>"; exit 1; }
-	@echo "==> dependency audit against $(ADVISORY_DB)"
-	bash scripts/audit.sh $(CARGO_DENY) $(ADVISORY_DB)
+audit: $(CARGO_DENY) ## cargo deny (advisories, yanked, bans, licences, sources) on both lock files: the live RustSec database, or offline the snapshot ADVISORY_DB names
+ifeq ($(strip $(ADVISORY_DB)),)
+	@echo "==> dependency audit against the live RustSec database (cargo-deny fetches it; set ADVISORY_DB=<snapshot> to work offline)"
+	bash scripts/audit.sh $(CARGO_DENY) online
+else
+	@echo "==> dependency audit against the snapshot $(ADVISORY_DB), offline"
+	bash scripts/audit.sh $(CARGO_DENY) offline $(ADVISORY_DB)
+endif
+	bash scripts/audit_choice_test.sh
 
-test: lint unit audit infra-check e2e bench-instructions ## Every check (bench-instructions: per-event instructions within 2 % of the committed baseline)
+# The book (docs/, book.toml): mdBook pinned, built without its default features (serve, watch,
+# search), which CI does not need.
+MDBOOK_VERSION := 0.5.4
+MDBOOK := $(CURDIR)/.tools/bin/mdbook
+
+$(MDBOOK):
+	@echo "==> installing mdbook $(MDBOOK_VERSION) into .tools/"
+	cargo install --locked --quiet --root .tools mdbook --version $(MDBOOK_VERSION) --no-default-features
+
+.PHONY: docs
+docs: $(MDBOOK) ## The book: links and anchors checked, the configuration and Make target tables against the code, then mdbook build into target/book
+	@test "$$($(MDBOOK) --version)" = "mdbook v$(MDBOOK_VERSION)" || { echo "$(MDBOOK) is not mdbook $(MDBOOK_VERSION): rm it and run make docs again"; exit 1; }
+	@echo "==> links (scripts/check_links.py)"
+	$(PYTHON) scripts/check_links.py --self-test
+	$(PYTHON) scripts/check_links.py
+	@echo "==> the configuration and Make target tables against the code (scripts/docs_drift.py)"
+	$(PYTHON) scripts/docs_drift.py --self-test
+	$(PYTHON) scripts/docs_drift.py
+	@echo "==> mdbook build (target/book/index.html)"
+	$(MDBOOK) build
+
+check: lint docs unit infra-check ## Every check that needs neither root nor a network beyond the package registries (make test adds the audit, the end-to-end and browser suites, the instruction guard)
+	@echo "==> check passed"
+
+test: lint docs unit audit infra-check e2e bench-instructions ## Every check (bench-instructions: per-event instructions within 2 % of the committed baseline)
 	@echo "==> all checks passed"
 
 bench: bench-instructions ## Criterion benchmarks and instruction counts: the whole decision beside the bare signature check
-	cargo bench --locked -p authorizer --bench decision
+	cargo bench --locked -p authorizer-bench --bench decision
 
 valgrind-deps: ## Debian's valgrind for the instruction counts (apt, only when missing)
 	@if command -v valgrind >/dev/null; then exit 0; fi; \
-	echo "==> valgrind missing: installing Debian's valgrind with apt-get"; \
 	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	echo "==> valgrind missing: installing Debian's valgrind with apt-get$${sudo:+ (needs root: through sudo)}"; \
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq valgrind >/dev/null && valgrind --version
 
 bench-instructions: build-debug valgrind-deps ## Instructions per event of the release authorizer as a process (callgrind), beside the bare verify; fails above +2 % of bench/instructions-baseline.json
-	cargo build --locked --release -p authorizer --bin authorizer --example floor_loop
+	cargo build --locked --release -p authorizer --bin authorizer -p authorizer-bench --bin floor_loop
 	cargo run --locked --quiet -p e2e --bin instructions
 
 PYJWT_VERSION := 2.15.1
@@ -131,7 +163,7 @@ CRYPTOGRAPHY_VERSION := 50.0.2
 bench-peers: venv ## This project's validation beside aws-jwt-verify, jose (Node.js) and PyJWT
 	@test -d bench/peers/node_modules || (echo "==> npm install (aws-jwt-verify, jose)" && cd bench/peers && npm install --no-audit --no-fund --silent)
 	@$(VENV_BIN)/python -c 'import jwt, cryptography' 2>/dev/null || $(VENV_BIN)/pip install --quiet --disable-pip-version-check 'PyJWT==$(PYJWT_VERSION)' 'cryptography==$(CRYPTOGRAPHY_VERSION)'
-	cargo run --locked --release --quiet -p authorizer --example peers -- bench/peers $(VENV_BIN)/python
+	cargo run --locked --release --quiet -p authorizer-bench --bin peers -- bench/peers $(VENV_BIN)/python
 
 bench-cold: venv build ## Cold start of the release binaries: init, first invoke, peak RSS, zip sizes
 	cargo build --locked --release -p authorizer -p secrets-fn -p jwt-session --features jwt-session/cli

@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
 # `make audit`: the workspace's and the fuzz workspace's lock files against deny.toml
-# (advisories, yanked crates, bans, licences, sources), offline, with a RustSec snapshot; then
-# proof that the check bites: the same check against a copy of the snapshot with a planted
-# advisory for a crate we use must fail.
-# Usage: audit.sh CARGO_DENY SNAPSHOT
+# (advisories, yanked crates, bans, licences, sources); then proof that the check bites: the
+# same check against a copy of the database with a planted advisory for a crate we use must
+# fail.
+#   audit.sh CARGO_DENY online             cargo-deny fetches the live RustSec database
+#   audit.sh CARGO_DENY offline SNAPSHOT   a local snapshot, no network (CI's machines)
+# The Makefile chooses (ADVISORY_DB empty: online); scripts/audit_choice_test.sh checks it.
 set -euo pipefail
 deny=$1
-snapshot=$2
+mode=${2:-}
 cd "$(dirname "$0")/.."
 db_path=.tools/advisory-dbs
-bash scripts/advisory-db.sh "$snapshot" "$db_path"
+case "$mode" in
+online) offline=() ;;
+offline)
+    snapshot=${3:?"usage: audit.sh CARGO_DENY offline SNAPSHOT"}
+    if [ ! -d "$snapshot" ]; then
+        echo "ADVISORY_DB=$snapshot: no such directory (a RustSec advisory-db snapshot; leave ADVISORY_DB empty to fetch the live database)" >&2
+        exit 1
+    fi
+    bash scripts/advisory-db.sh "$snapshot" "$db_path"
+    offline=(--offline)
+    ;;
+*)
+    echo "usage: audit.sh CARGO_DENY online | offline SNAPSHOT" >&2
+    exit 2
+    ;;
+esac
 check() {
-    "$deny" --offline --locked --log-level error "$@" check advisories bans licenses sources
+    "$deny" "${offline[@]}" --locked --log-level error "$@" check advisories bans licenses sources
 }
 for manifest in Cargo.toml fuzz/Cargo.toml; do
-    # cargo-deny reads `cargo metadata` offline: every package, for every target, must be in
-    # the local cache (a download from the registry, not the advisory database).
+    # Offline, cargo-deny reads `cargo metadata` from the local cache: every package, for
+    # every target, must be there (a download from the registry, not the advisory database).
     cargo fetch --locked --quiet --manifest-path "$manifest"
     echo "==> cargo deny: $manifest"
     check --manifest-path "$manifest"

@@ -17,7 +17,7 @@ use crate::response::AnswerRules;
 use crate::revocation::RevocationRules;
 use crate::routes::RouteRules;
 
-/// Environment variable names (contract §4).
+/// Environment variable names (docs/configuration.md).
 pub mod vars {
     /// The one accepted `iss`.
     pub const JWT_ISSUER: &str = "JWT_ISSUER";
@@ -61,7 +61,7 @@ pub mod vars {
     pub const DOUBLE_TOKEN: &str = "DOUBLE_TOKEN";
     /// Public JWK Set supplied at deploy time: no key fetch at cold start.
     pub const KEYS_BOOTSTRAP_JWKS: &str = "KEYS_BOOTSTRAP_JWKS";
-    /// Accepted token formats: `jwt`, `paseto` or `jwt,paseto` (contract §8).
+    /// Accepted token formats: `jwt`, `paseto` or `jwt,paseto` (docs/paseto.md).
     pub const TOKEN_FORMATS: &str = "TOKEN_FORMATS";
     /// The DynamoDB revocation table (empty or unset: revocation off).
     pub const REVOCATION_TABLE: &str = "REVOCATION_TABLE";
@@ -81,11 +81,11 @@ pub mod defaults {
     /// `JWT_COOKIE_NAME`.
     pub const COOKIE_NAME: &str = super::DEFAULT_COOKIE_NAME;
     /// `JWT_ALGORITHMS`: `EdDSA,ES256`, the token policy's own default.
-    pub const ALGORITHMS: [jwt_session::Alg; 2] = jwt_session::strict::rules::DEFAULT_ALGORITHMS;
+    pub const ALGORITHMS: [jwt_session::Alg; 2] = jwt_session::strict::DEFAULT_ALGORITHMS;
     /// `JWT_LEEWAY_SECONDS`.
-    pub const LEEWAY_SECONDS: u64 = jwt_session::strict::rules::DEFAULT_LEEWAY;
+    pub const LEEWAY_SECONDS: u64 = jwt_session::strict::DEFAULT_LEEWAY;
     /// `JWT_MAX_LIFETIME_SECONDS`.
-    pub const MAX_LIFETIME_SECONDS: u64 = jwt_session::strict::rules::DEFAULT_MAX_LIFETIME;
+    pub const MAX_LIFETIME_SECONDS: u64 = jwt_session::strict::DEFAULT_MAX_LIFETIME;
     /// `KEYS_FUNCTION_NAME`.
     pub const KEYS_FUNCTION_NAME: &str = crate::keys::DEFAULT_FUNCTION_NAME;
     /// `KEYS_CACHE_TTL_SECONDS`.
@@ -101,9 +101,9 @@ pub mod defaults {
     pub const KEYS_FETCH_TIMEOUT_MS: u64 = crate::keys::DEFAULT_FETCH_TIMEOUT_MS;
     /// `CSRF_HEADER_NAME`.
     pub const CSRF_HEADER_NAME: &str = crate::csrf::DEFAULT_HEADER_NAME;
-    /// `REVOCATION_REFRESH_SECONDS` (contract §7): the revocation policy's own.
+    /// `REVOCATION_REFRESH_SECONDS` (docs/revocation.md): the revocation policy's own.
     pub const REVOCATION_REFRESH_SECONDS: u64 = crate::revocation::DEFAULT_REFRESH_SECONDS;
-    /// `REVOCATION_MAX_STALE_SECONDS` (contract §7): the revocation policy's own.
+    /// `REVOCATION_MAX_STALE_SECONDS` (docs/revocation.md): the revocation policy's own.
     pub const REVOCATION_MAX_STALE_SECONDS: u64 = crate::revocation::DEFAULT_MAX_STALE_SECONDS;
     /// `REVOCATION_TIMEOUT_MS`: the revocation policy's own.
     pub const REVOCATION_TIMEOUT_MS: u64 = crate::revocation::DEFAULT_TIMEOUT_MS;

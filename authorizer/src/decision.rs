@@ -24,7 +24,7 @@ pub enum Refused {
     /// the authorizer and the signer.
     Token(Rejected),
     /// The token's session, or every token of its subject issued by then, was revoked
-    /// (contract §7).
+    /// (docs/revocation.md).
     Revoked,
     /// No usable verification keys, or no revocation set read recently enough.
     KeyUnavailable,
@@ -51,60 +51,68 @@ pub enum Reason {
     Forbid(Forbidden),
 }
 
-/// The reason vocabulary, declared once: each reason's name, what it is, its contract code
-/// (the audit record's `reason`) and the HTTP status of its answer. [`Reason::ALL`],
-/// [`Reason::as_str`], [`Reason::status`] and the named constants (`Reason::BadSig`…) are
-/// generated from it; the README's table and the end-to-end attack suite are checked against
-/// [`Reason::ALL`]. The shared verifier's own codes ([`Rejected::as_str`], which the signer
-/// uses) are pinned equal to these by a test.
+/// The reason vocabulary, declared once: each reason's name, what it is and its contract code
+/// (the audit record's `reason`). [`Reason::ALL`], [`Reason::as_str`] and the named constants
+/// (`Reason::BadSig`…) are generated from it; the reason-codes page, the contract and the
+/// attack catalogue are checked against [`Reason::ALL`]. The codes of a token's refusals are
+/// the shared verifier's ([`Rejected::as_str`], which the signer uses too): the table names
+/// them rather than spelling them again. The HTTP status follows from the kind of reason
+/// ([`Reason::status`]), so no row can contradict the answer.
 macro_rules! reasons {
-    ($( $name:ident => $value:expr, $code:literal, $status:literal; )*) => {
+    ($( $name:ident => $value:expr, $code:expr; )*) => {
         #[allow(non_upper_case_globals)]
         impl Reason {
             $(
-                #[doc = concat!("`", $code, "` (", stringify!($status), ").")]
+                #[doc = concat!("`Reason::", stringify!($name), "`: see the reason codes page.")]
                 pub const $name: Reason = $value;
             )*
 
             /// Every reason, in the contract's order.
-            pub const ALL: [Reason; [$($code),*].len()] = [$(Reason::$name),*];
+            pub const ALL: [Reason; [$(stringify!($name)),*].len()] = [$(Reason::$name),*];
 
             /// The contract's code.
-            pub fn as_str(self) -> &'static str {
-                $( if self == Reason::$name { return $code; } )*
-                // Unreachable: the table covers every value (`every_value_is_in_the_table`).
-                "unknown"
-            }
-
-            /// The HTTP status of the answer (a 403 is a `Deny` policy or `isAuthorized:
-            /// false`, a 401 the `Unauthorized` error or `isAuthorized: false`).
-            pub fn status(self) -> u16 {
-                $( if self == Reason::$name { return $status; } )*
-                401
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( Reason::$name => $code, )*
+                }
             }
         }
     };
 }
 
 reasons! {
-    Allowed => Reason::Ok, "ok", 200;
-    NoToken => Reason::Refused(Refused::NoToken), "no_token", 401;
-    AmbiguousCookie => Reason::Refused(Refused::AmbiguousCookie), "ambiguous_cookie", 401;
-    TooLarge => Reason::Refused(Refused::Token(Rejected::TooLarge)), "too_large", 401;
-    Malformed => Reason::Refused(Refused::Token(Rejected::Malformed)), "malformed", 401;
-    BadAlg => Reason::Refused(Refused::Token(Rejected::BadAlg)), "bad_alg", 401;
-    UnknownKid => Reason::Refused(Refused::Token(Rejected::UnknownKid)), "unknown_kid", 401;
-    BadSig => Reason::Refused(Refused::Token(Rejected::BadSig)), "bad_sig", 401;
-    Expired => Reason::Refused(Refused::Token(Rejected::Expired)), "expired", 401;
-    NotYetValid => Reason::Refused(Refused::Token(Rejected::NotYetValid)), "not_yet_valid", 401;
-    BadIss => Reason::Refused(Refused::Token(Rejected::BadIss)), "bad_iss", 401;
-    BadAud => Reason::Refused(Refused::Token(Rejected::BadAud)), "bad_aud", 401;
-    BadTyp => Reason::Refused(Refused::Token(Rejected::BadTyp)), "bad_typ", 401;
-    BadClaim => Reason::Refused(Refused::Token(Rejected::BadClaim)), "bad_claim", 401;
-    Csrf => Reason::Forbid(Forbidden::Csrf), "csrf", 403;
-    Forbidden => Reason::Forbid(Forbidden::Scope), "forbidden", 403;
-    Revoked => Reason::Refused(Refused::Revoked), "revoked", 401;
-    KeyUnavailable => Reason::Refused(Refused::KeyUnavailable), "key_unavailable", 401;
+    Allowed => Reason::Ok, "ok";
+    NoToken => Reason::Refused(Refused::NoToken), "no_token";
+    AmbiguousCookie => Reason::Refused(Refused::AmbiguousCookie), "ambiguous_cookie";
+    TooLarge => Reason::Refused(Refused::Token(Rejected::TooLarge)), Rejected::TooLarge.as_str();
+    Malformed => Reason::Refused(Refused::Token(Rejected::Malformed)), Rejected::Malformed.as_str();
+    BadAlg => Reason::Refused(Refused::Token(Rejected::BadAlg)), Rejected::BadAlg.as_str();
+    UnknownKid => Reason::Refused(Refused::Token(Rejected::UnknownKid)), Rejected::UnknownKid.as_str();
+    BadSig => Reason::Refused(Refused::Token(Rejected::BadSig)), Rejected::BadSig.as_str();
+    Expired => Reason::Refused(Refused::Token(Rejected::Expired)), Rejected::Expired.as_str();
+    NotYetValid => Reason::Refused(Refused::Token(Rejected::NotYetValid)), Rejected::NotYetValid.as_str();
+    BadIss => Reason::Refused(Refused::Token(Rejected::BadIss)), Rejected::BadIss.as_str();
+    BadAud => Reason::Refused(Refused::Token(Rejected::BadAud)), Rejected::BadAud.as_str();
+    BadTyp => Reason::Refused(Refused::Token(Rejected::BadTyp)), Rejected::BadTyp.as_str();
+    BadClaim => Reason::Refused(Refused::Token(Rejected::BadClaim)), Rejected::BadClaim.as_str();
+    Csrf => Reason::Forbid(Forbidden::Csrf), "csrf";
+    Forbidden => Reason::Forbid(Forbidden::Scope), "forbidden";
+    Revoked => Reason::Refused(Refused::Revoked), "revoked";
+    KeyUnavailable => Reason::Refused(Refused::KeyUnavailable), "key_unavailable";
+}
+
+impl Reason {
+    /// The HTTP status of the answer: 200 allowed; 403 forbidden (a `Deny` policy or
+    /// `isAuthorized: false`); 401 refused (the `Unauthorized` error or `isAuthorized:
+    /// false`). The answer is built from the [`Decision`]'s variant, which carries the same
+    /// kind.
+    pub const fn status(self) -> u16 {
+        match self {
+            Reason::Ok => 200,
+            Reason::Forbid(_) => 403,
+            Reason::Refused(_) => 401,
+        }
+    }
 }
 
 impl Refused {
@@ -203,7 +211,6 @@ mod tests {
         assert_eq!(values.len(), Reason::ALL.len());
         for v in values {
             assert!(Reason::ALL.contains(&v), "{v:?} is not in the table");
-            assert_ne!(v.as_str(), "unknown");
         }
         let statuses: Vec<u16> = Reason::ALL.iter().map(|r| r.status()).collect();
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1);
@@ -213,10 +220,10 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_every_reason_in_order() {
-        let readme = include_str!("../../README.md");
-        let listed: Vec<&str> = readme
-            .split("## Reason codes")
+    fn the_reason_codes_page_lists_every_reason_in_order() {
+        let page = include_str!("../../docs/reason-codes.md");
+        let listed: Vec<&str> = page
+            .split("# Reason codes")
             .nth(1)
             .unwrap_or_default()
             .lines()
@@ -227,13 +234,13 @@ mod tests {
         let ours: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
             listed, ours,
-            "README.md § Reason codes differs from Reason::ALL"
+            "docs/reason-codes.md differs from Reason::ALL"
         );
     }
 
     #[test]
     fn the_contract_lists_every_reason_in_order() {
-        // docs/contract.md, the contract the code cites as "contract §N" (§5, the audit log).
+        // docs/contract.md §5 (the audit log): the contract users and outside suites rely on.
         let contract = include_str!("../../docs/contract.md");
         let listed: Vec<&str> = contract
             .split("## 5. Audit log")
@@ -250,9 +257,11 @@ mod tests {
     }
 
     #[test]
-    fn every_reason_of_the_shared_verifier_keeps_its_code() {
+    fn every_refusal_of_the_shared_verifier_is_a_reason_of_the_table() {
         for r in Rejected::ALL {
-            assert_eq!(Refused::from(r).as_str(), r.as_str());
+            let reason = Reason::from(Refused::from(r));
+            assert!(Reason::ALL.contains(&reason), "{r:?} is not in the table");
+            assert_eq!(reason.as_str(), r.as_str());
         }
     }
 

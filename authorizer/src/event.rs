@@ -221,6 +221,60 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_null_cookies_member_is_read_as_an_absent_one() {
+        let v2 = json!({"version": "2.0", "type": "REQUEST", "routeArn": "arn", "routeKey": "GET /x",
+            "cookies": null, "headers": {"cookie": "s=1"},
+            "requestContext": {"http": {"method": "GET"}, "requestId": "r-1"}});
+        let r = Request::from_value(&v2);
+        assert_eq!(r.payload, Payload::Http);
+        assert!(!r.malformed, "null cookies is not a malformed event");
+        assert!(r.cookies.is_empty());
+        assert_eq!(
+            r.headers.get("cookie").map(|v| v.as_bytes()),
+            Some(&b"s=1"[..])
+        );
+        assert_eq!(r.request_id.as_deref(), Some("r-1"));
+        let mut absent = v2.clone();
+        absent.as_object_mut().unwrap().remove("cookies");
+        let a = Request::from_value(&absent);
+        assert_eq!(
+            (a.malformed, a.cookies.len()),
+            (r.malformed, r.cookies.len())
+        );
+        // Any other non-array is still malformed.
+        let mut bad = v2;
+        bad["cookies"] = json!("s=1");
+        assert!(Request::from_value(&bad).malformed);
+        // A null member still counts as a member: twice is a duplicate.
+        for text in [
+            r#"{"version":"2.0","routeArn":"arn","cookies":null,"cookies":["a=1"],"requestContext":{"http":{"method":"GET"}}}"#,
+            r#"{"version":"2.0","routeArn":"arn","cookies":null,"routeArn":"other","requestContext":{"http":{"method":"GET"}}}"#,
+        ] {
+            assert!(Request::from_json(text).malformed, "{text}");
+        }
+        // A REST event is not about cookies: whatever its `cookies` member, it is ignored.
+        let rest = json!({"type": "REQUEST", "methodArn": "arn", "resource": "/x", "httpMethod": "GET",
+            "headers": {"Cookie": "s=1"}, "requestContext": {"requestId": "r-1"}});
+        assert!(!Request::from_value(&rest).malformed);
+        for cookies in [
+            json!(null),
+            json!("s=1"),
+            json!(["s=1"]),
+            json!([1]),
+            json!({}),
+        ] {
+            let mut with = rest.clone();
+            with["cookies"] = cookies.clone();
+            let r = Request::from_value(&with);
+            assert_eq!(
+                (r.payload, r.malformed),
+                (Payload::Rest, false),
+                "{cookies}"
+            );
+        }
+    }
+
+    #[test]
     fn rest_request_event_is_read_with_headers_and_context() {
         let raw = json!({
             "type": "REQUEST",

@@ -6,6 +6,11 @@
 //! defines and deserialize as they always do; this adapter only hides, while the JSON is read,
 //! the top-level members no check uses and, inside the header maps, the headers no check
 //! reads. Skipped values are still parsed as JSON (an event that is not JSON is refused).
+//!
+//! One member is also normalized: `"cookies": null` reads as an absent `cookies` member (API
+//! Gateway leaves the member out when a request has no cookies; third-party emulators send
+//! `null`, which the `aws_lambda_events` type refuses). A second `cookies` member, null or not,
+//! is still a duplicate.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -33,6 +38,9 @@ impl HeaderFilter {
         }
     }
 }
+
+/// The top-level member whose `null` reads as its absence.
+const COOKIES_MEMBER: &str = "cookies";
 
 /// Top-level members read as header maps.
 const HEADER_MEMBERS: [&str; 2] = ["headers", "multiValueHeaders"];
@@ -139,6 +147,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for TopVisitor<'_, V> {
             map,
             opts: self.opts,
             header_value: false,
+            cookies_seen: false,
+            cookies: None,
         })
     }
 }
@@ -147,6 +157,129 @@ struct TopMap<'f, A> {
     map: A,
     opts: Opts<'f>,
     header_value: bool,
+    /// Whether a `cookies` member was met (null or not).
+    cookies_seen: bool,
+    /// A non-null `cookies` value, read ahead to tell it from `null`, for `next_value_seed`.
+    cookies: Option<Cookies>,
+}
+
+/// A `cookies` member's value, read ahead.
+enum Cookies {
+    /// An array of strings.
+    List(Vec<String>),
+    /// Anything else but `null`: handed on as a unit value, which a field that wants an array
+    /// refuses (the event is malformed) and an ignored member accepts.
+    Other,
+}
+
+/// Reads a `cookies` value: `None` for `null`.
+struct CookiesSeed;
+
+impl<'de> DeserializeSeed<'de> for CookiesSeed {
+    type Value = Option<Cookies>;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<Cookies>, D::Error> {
+        de.deserialize_any(CookiesVisitor)
+    }
+}
+
+struct CookiesVisitor;
+
+impl<'de> Visitor<'de> for CookiesVisitor {
+    type Value = Option<Cookies>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a cookies member")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+        let mut list = Vec::new();
+        let mut strings = true;
+        while let Some(v) = seq.next_element::<StringOrOther>()? {
+            match v {
+                StringOrOther::String(s) if strings => list.push(s),
+                _ => strings = false,
+            }
+        }
+        Ok(Some(if strings {
+            Cookies::List(list)
+        } else {
+            Cookies::Other
+        }))
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Some(Cookies::Other))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Some(Cookies::Other))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Some(Cookies::Other))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Some(Cookies::Other))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Some(Cookies::Other))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cookies::Other))
+    }
+}
+
+/// One element of a `cookies` array: a string, or anything else (skipped).
+enum StringOrOther {
+    String(String),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for StringOrOther {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringOrOther;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::String(s.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::String(s))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::Other)
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::Other)
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::Other)
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::Other)
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<StringOrOther, E> {
+                Ok(StringOrOther::Other)
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: S,
+            ) -> Result<StringOrOther, S::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(StringOrOther::Other)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<StringOrOther, M::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrOther::Other)
+            }
+        }
+        de.deserialize_any(V)
+    }
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for TopMap<'_, A> {
@@ -175,11 +308,33 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TopMap<'_, A> {
                 }));
                 continue;
             }
+            if key == COOKIES_MEMBER {
+                if self.cookies_seen {
+                    return Err(serde::de::Error::custom("duplicate field `cookies`"));
+                }
+                self.cookies_seen = true;
+                match self.map.next_value_seed(CookiesSeed)? {
+                    // `null`: as if the member were absent.
+                    None => continue,
+                    Some(value) => self.cookies = Some(value),
+                }
+            }
             self.header_value = HEADER_MEMBERS.contains(&key.as_ref());
             return seed.deserialize(CowStrDeserializer::new(key)).map(Some);
         }
     }
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        if let Some(cookies) = self.cookies.take() {
+            return match cookies {
+                Cookies::List(list) => seed
+                    .deserialize(serde::de::value::SeqDeserializer::<_, A::Error>::new(
+                        list.into_iter(),
+                    )),
+                Cookies::Other => {
+                    seed.deserialize(serde::de::value::UnitDeserializer::<A::Error>::new())
+                }
+            };
+        }
         if self.header_value {
             self.map.next_value_seed(HeaderSeed {
                 inner: seed,

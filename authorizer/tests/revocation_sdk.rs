@@ -2,8 +2,9 @@
 //! (`aws-smithy-mocks`): which index and key condition each pass asks for, pages followed a
 //! page per request, every shard read, throttling and other failed calls kept apart from the
 //! pages already read (the rules themselves are pinned in `revocation::tests`).
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+// Test code throughout: `cfg(test)` lets clippy.toml's test allowances (unwrap, expect,
+// indexing, panic) cover its helpers as well as its tests.
+#![cfg(test)]
 
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,4 @@
-//! The PASETO path (contract §8) with a fixed key ring (a v4.public key, and an EdDSA key
+//! The PASETO path (docs/paseto.md) with a fixed key ring (a v4.public key, and an EdDSA key
 //! under a PASERK-looking kid): arbitrary token text; mutations of a valid token (the input
 //! spliced into it); and arbitrary claim bytes and footers signed by the real key, so the
 //! claim checks run on what a signer could have written. Nothing may panic, and a token the
@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 
 use jwt_session::keygen::generate;
 use jwt_session::mint::SigningKey;
-use jwt_session::strict::paseto::{kid_of, sign_bytes};
+use jwt_session::jwk::paserk_id;
+use jwt_session::strict::paseto::sign_bytes;
 use jwt_session::strict::{check, KeyRing, TokenFormats, TokenRules};
 use jwt_session::{Alg, JwkSet};
 use libfuzzer_sys::fuzz_target;
@@ -30,7 +31,7 @@ fn fixture() -> &'static Fixture {
         let v4 = generate(Alg::V4Public).expect("keygen");
         let mut eddsa = generate(Alg::EdDSA).expect("keygen");
         if let jwt_session::jwk::KeyMaterial::Okp { x, .. } = &eddsa.material {
-            eddsa.kid = kid_of(x).expect("kid");
+            eddsa.kid = paserk_id(x).expect("kid");
         }
         let (secret, kid) = match &v4.material {
             jwt_session::jwk::KeyMaterial::Okp { x, d: Some(d) } => {

@@ -24,6 +24,14 @@ pub enum Refusal {
     Unauthorized,
     /// 403 `{"message":"Forbidden"}`.
     Forbidden,
+    /// An IAM policy's applicable `Deny`: REST API 403
+    /// `{"Message":"User is not authorized to access this resource with an explicit deny"}`,
+    /// HTTP API 403 `{"message":"Forbidden"}`.
+    ExplicitDeny,
+    /// An IAM policy with no statement allowing the request: REST API 403
+    /// `{"Message":"User is not authorized to access this resource"}`, HTTP API 403
+    /// `{"message":"Forbidden"}`.
+    NotAllowed,
     /// No route: HTTP API 404 `Not Found`; REST API 403 `Missing Authentication Token`.
     NoRoute,
     /// The authorizer failed or answered nonsense: 500.
@@ -43,7 +51,24 @@ impl Refusal {
                 r#"{"message":"Unauthorized"}"#,
                 "UnauthorizedException",
             ),
-            (Refusal::Forbidden, _) => (403, r#"{"message":"Forbidden"}"#, "AccessDeniedException"),
+            (Refusal::Forbidden, _)
+            | (Refusal::ExplicitDeny | Refusal::NotAllowed, ApiKind::Http) => {
+                (403, r#"{"message":"Forbidden"}"#, "AccessDeniedException")
+            }
+            // The bodies a REST API sends for a Lambda authorizer's policy: the texts the
+            // knowledge-center article api-gateway-403-error-lambda-authorizer quotes (there
+            // under a lower-case `message`), the member `Message` as captured from deployed
+            // stages.
+            (Refusal::ExplicitDeny, ApiKind::Rest) => (
+                403,
+                r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#,
+                "AccessDeniedException",
+            ),
+            (Refusal::NotAllowed, ApiKind::Rest) => (
+                403,
+                r#"{"Message":"User is not authorized to access this resource"}"#,
+                "AccessDeniedException",
+            ),
             (Refusal::NoRoute, ApiKind::Http) => (404, r#"{"message":"Not Found"}"#, ""),
             (Refusal::NoRoute, ApiKind::Rest) => (
                 403,
@@ -190,7 +215,6 @@ pub fn map_integration(kind: ApiKind, payload: &[u8]) -> Option<Reply> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
 
@@ -266,6 +290,18 @@ mod tests {
             Refusal::Forbidden.reply(ApiKind::Rest).body,
             br#"{"message":"Forbidden"}"#
         );
+        assert_eq!(
+            Refusal::ExplicitDeny.reply(ApiKind::Rest).body,
+            br#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#
+        );
+        assert_eq!(
+            Refusal::NotAllowed.reply(ApiKind::Rest).body,
+            br#"{"Message":"User is not authorized to access this resource"}"#
+        );
+        for r in [Refusal::ExplicitDeny, Refusal::NotAllowed] {
+            assert_eq!(r.reply(ApiKind::Http).body, br#"{"message":"Forbidden"}"#);
+            assert_eq!(r.reply(ApiKind::Rest).status, 403);
+        }
         assert_eq!(Refusal::NoRoute.reply(ApiKind::Http).status, 404);
         assert_eq!(Refusal::NoRoute.reply(ApiKind::Rest).status, 403);
         assert_eq!(Refusal::IntegrationFailure.reply(ApiKind::Rest).status, 502);

@@ -2,16 +2,17 @@
 //! APIs) and proxy-integration events to the route's function, built from one HTTP request.
 //!
 //! Formats as AWS documents them (see the README, "Local development", for the pages):
-//! - 2.0: header names lower-cased, repeated headers joined with commas, the `Cookie` header
+//! - 2.0: `rawPath` percent-decoded (what an HTTP API delivers, despite the name), header
+//!   names lower-cased, repeated headers joined with commas, the `Cookie` header
 //!   left out and its cookies given as the `cookies` array, repeated query parameters joined with
 //!   commas, `routeKey` (`GET /orders`), `routeArn`, `identitySource` (the values),
 //!   `requestContext.http`; the integration sees the authorizer's context under
 //!   `requestContext.authorizer.lambda`.
 //! - 1.0: `headers` (the last value of each header) and `multiValueHeaders` (all of them),
 //!   likewise for the query string, `methodArn` with the stage, `resource` (the route's path
-//!   template), `path`, `requestContext` (`path` with the stage); the integration sees the
-//!   authorizer's context, `principalId` and `integrationLatency` under
-//!   `requestContext.authorizer`.
+//!   template), `path` as received (a REST API does not decode it), `requestContext` (`path`
+//!   with the stage); the integration sees the authorizer's context (values as strings),
+//!   `principalId` and `integrationLatency` under `requestContext.authorizer`.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,9 +32,10 @@ pub const REGION: &str = "us-east-1";
 pub struct Incoming {
     /// Upper-case method.
     pub method: String,
-    /// The path below the API's base (for REST APIs, below `/<stage>`), percent-decoded.
+    /// The path below the API's base (for REST APIs, below `/<stage>`), percent-decoded: what
+    /// routes are matched against, an HTTP API's `rawPath` and `requestContext.http.path`.
     pub path: String,
-    /// The same, as received.
+    /// The same, as received: a REST API's `path`.
     pub raw_path: String,
     /// The query string as received, without `?`.
     pub raw_query: String,
@@ -210,7 +212,7 @@ impl Matched<'_> {
                     "sourceIp": req.source_ip,
                     "userAgent": req.user_agent(),
                 },
-                "path": format!("/{}{}", self.api.stage, req.path),
+                "path": format!("/{}{}", self.api.stage, req.raw_path),
                 "protocol": "HTTP/1.1",
                 "requestId": req.request_id,
                 "requestTime": clf_time(req.time),
@@ -251,8 +253,6 @@ impl Matched<'_> {
                     _ => None,
                 }
             }
-            // No stage variables are declared locally.
-            IdentitySource::StageVariable(_) => None,
         };
         v.filter(|s| !s.is_empty())
     }
@@ -340,7 +340,8 @@ impl Matched<'_> {
         let (q, mq) = self.v1_query();
         let mut ev = Map::new();
         ev.insert("resource".into(), json!(self.route.path));
-        ev.insert("path".into(), json!(self.req.path));
+        // As received: a REST API does not decode the path it hands over.
+        ev.insert("path".into(), json!(self.req.raw_path));
         ev.insert("httpMethod".into(), json!(self.req.method));
         ev.insert("headers".into(), Value::Object(headers));
         ev.insert("multiValueHeaders".into(), Value::Object(multi));
@@ -377,7 +378,8 @@ impl Matched<'_> {
                     "routeArn": execute_arn(self.api, self.req),
                     "identitySource": identity,
                     "routeKey": self.route_key(),
-                    "rawPath": self.req.raw_path,
+                    // Decoded, despite the name: what an HTTP API delivers.
+                    "rawPath": self.req.path,
                     "rawQueryString": self.req.raw_query,
                     "headers": headers,
                     "requestContext": context,
@@ -449,7 +451,8 @@ impl Matched<'_> {
                 let mut ev = json!({
                     "version": "2.0",
                     "routeKey": self.route_key(),
-                    "rawPath": self.req.raw_path,
+                    // Decoded, despite the name: what an HTTP API delivers.
+                    "rawPath": self.req.path,
                     "rawQueryString": self.req.raw_query,
                     "headers": headers,
                     "requestContext": context,
@@ -473,7 +476,6 @@ impl Matched<'_> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::template::{ApiKind, Route};
     use std::time::Duration;
@@ -589,6 +591,31 @@ mod tests {
         assert_eq!(ev["resource"], "/orders/{id}");
         assert_eq!(ev["requestContext"]["path"], "/dev/orders/7");
         assert_eq!(ev["requestContext"]["resourcePath"], "/orders/{id}");
+    }
+
+    #[test]
+    fn an_http_raw_path_is_decoded_and_a_rest_path_is_as_received() {
+        let mut req = incoming();
+        req.path = "/orders/a b".into();
+        req.raw_path = "/orders/a%20b".into();
+        let http = api(ApiKind::Http);
+        let m = matched(&http, &req, BTreeMap::new());
+        let ctx = m.request_context();
+        assert_eq!(
+            m.integration_event(ctx.clone(), None)["rawPath"],
+            "/orders/a b"
+        );
+        assert_eq!(m.authorizer_event(&ctx, &[])["rawPath"], "/orders/a b");
+        assert_eq!(ctx["http"]["path"], "/orders/a b");
+        let rest = api(ApiKind::Rest);
+        let m = matched(&rest, &req, BTreeMap::new());
+        let ctx = m.request_context();
+        assert_eq!(
+            m.integration_event(ctx.clone(), None)["path"],
+            "/orders/a%20b"
+        );
+        assert_eq!(m.authorizer_event(&ctx, &[])["path"], "/orders/a%20b");
+        assert_eq!(ctx["path"], "/dev/orders/a%20b");
     }
 
     #[test]

@@ -9,10 +9,13 @@
 //! HTTP. It writes one log line per request. Functions are reached only through the Invoke API
 //! (`AWS_ENDPOINT_URL_LAMBDA`, locally `cargo lambda watch`): no function code runs in here.
 //!
-//! Example tooling, not a product: it binds loopback only and has none of API Gateway's
-//! throttling, WAF, custom domains, request validation, CORS or mapping templates.
+//! It serves any SAM template whose functions are `cargo lambda` binaries (see `gateway --help`
+//! and the book page `docs/local-gateway.md`). Development tooling, not a product: it binds
+//! loopback only and has none of API Gateway's throttling, WAF, custom domains, request
+//! validation, CORS or mapping templates.
 
 pub mod answer;
+pub mod cli;
 pub mod event;
 pub mod policy;
 pub mod router;
@@ -365,6 +368,8 @@ impl Gateway {
                     None
                 }
                 Outcome::Forbidden => Some(Refusal::Forbidden),
+                Outcome::ExplicitDeny => Some(Refusal::ExplicitDeny),
+                Outcome::NotAllowed => Some(Refusal::NotAllowed),
                 Outcome::Unauthorized => Some(Refusal::Unauthorized),
                 Outcome::Failure(why) => {
                     tracing::warn!(target: "gateway", authorizer = %authorizer.name, error = %why, "authorizer failure");
@@ -408,7 +413,12 @@ fn authorizer_context(
             Value::Object(a)
         }
         ApiKind::Rest => {
-            let mut a = context;
+            // A REST API hands the context to a proxy integration with every value a string
+            // (`1` → `"1"`, `true` → `"true"`; `null` stays `null`).
+            let mut a: Map<String, Value> = context
+                .into_iter()
+                .map(|(k, v)| (k, stringified(v)))
+                .collect();
             if let Some(p) = principal {
                 a.insert("principalId".into(), Value::String(p));
             }
@@ -418,6 +428,17 @@ fn authorizer_context(
             );
             Value::Object(a)
         }
+    }
+}
+
+/// A REST authorizer context value as the integration receives it: numbers and booleans as
+/// their JSON text ([Output from an API Gateway Lambda authorizer](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html):
+/// "The returned values are all stringified").
+fn stringified(v: Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other,
     }
 }
 

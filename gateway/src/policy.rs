@@ -132,8 +132,12 @@ pub enum Outcome {
         /// The answer's `principalId` (IAM answers).
         principal: Option<String>,
     },
-    /// 403.
+    /// 403: a simple answer `isAuthorized: false`.
     Forbidden,
+    /// 403: an applicable `Deny` statement.
+    ExplicitDeny,
+    /// 403: no statement allows the request.
+    NotAllowed,
     /// 401.
     Unauthorized,
     /// 500: the authorizer failed or answered something API Gateway cannot use.
@@ -184,14 +188,14 @@ pub fn interpret(answer: &Value, simple: bool, arn: &str, flat_context: bool) ->
             context,
             principal: Some(principal.to_owned()),
         },
-        Ok(Verdict::ExplicitDeny | Verdict::ImplicitDeny) => Outcome::Forbidden,
+        Ok(Verdict::ExplicitDeny) => Outcome::ExplicitDeny,
+        Ok(Verdict::ImplicitDeny) => Outcome::NotAllowed,
         Err(e) => Outcome::Failure(e),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use serde_json::json;
 
@@ -231,7 +235,10 @@ mod tests {
         let allow = json!({"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"});
         let deny = json!({"Effect": "Deny", "Action": ["execute-api:*"], "Resource": [ARN]});
         for st in [json!([allow, deny]), json!([deny, allow])] {
-            assert_eq!(interpret(&policy(st), false, ARN, true), Outcome::Forbidden);
+            assert_eq!(
+                interpret(&policy(st), false, ARN, true),
+                Outcome::ExplicitDeny
+            );
         }
         assert!(matches!(
             interpret(&policy(json!([allow])), false, ARN, true),
@@ -240,11 +247,17 @@ mod tests {
     }
 
     #[test]
-    fn an_allow_for_another_resource_is_a_403() {
+    fn an_allow_for_another_resource_is_not_an_allow() {
         let st = json!([{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:us-east-1:123456789012:api/dev/GET/health"}]);
-        assert_eq!(interpret(&policy(st), false, ARN, true), Outcome::Forbidden);
+        assert_eq!(
+            interpret(&policy(st), false, ARN, true),
+            Outcome::NotAllowed
+        );
         let st = json!([{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]);
-        assert_eq!(interpret(&policy(st), false, ARN, true), Outcome::Forbidden);
+        assert_eq!(
+            interpret(&policy(st), false, ARN, true),
+            Outcome::NotAllowed
+        );
     }
 
     #[test]

@@ -59,7 +59,6 @@ pub fn find<'a>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::template::ApiKind;
 

@@ -3,7 +3,7 @@
 //!
 //! What is read: `AWS::Serverless::HttpApi` and `AWS::Serverless::Api` resources (stage name,
 //! `Auth.DefaultAuthorizer`, Lambda `Auth.Authorizers` with their payload version, simple
-//! responses, identity sources and `ReauthorizeEvery`), and the `HttpApi`/`Api` events of
+//! responses, identity sources other than stage variables, and `ReauthorizeEvery`), and the `HttpApi`/`Api` events of
 //! `AWS::Serverless::Function` resources (method, path, `Auth.Authorizer`). A function is served
 //! locally under its `cargo lambda` binary name (`Metadata.BuildProperties.Binary`), which is
 //! the name `cargo lambda watch` gives it. Anything the gateway cannot reproduce (JWT, Cognito
@@ -53,8 +53,6 @@ pub enum IdentitySource {
     Query(String),
     /// A `$context` / `context` variable, by its dotted name in the request context.
     Context(String),
-    /// A stage variable.
-    StageVariable(String),
 }
 
 impl IdentitySource {
@@ -65,11 +63,9 @@ impl IdentitySource {
             (ApiKind::Http, IdentitySource::Header(n)) => format!("$request.header.{n}"),
             (ApiKind::Http, IdentitySource::Query(n)) => format!("$request.querystring.{n}"),
             (ApiKind::Http, IdentitySource::Context(n)) => format!("$context.{n}"),
-            (ApiKind::Http, IdentitySource::StageVariable(n)) => format!("$stageVariables.{n}"),
             (ApiKind::Rest, IdentitySource::Header(n)) => format!("method.request.header.{n}"),
             (ApiKind::Rest, IdentitySource::Query(n)) => format!("method.request.querystring.{n}"),
             (ApiKind::Rest, IdentitySource::Context(n)) => format!("context.{n}"),
-            (ApiKind::Rest, IdentitySource::StageVariable(n)) => format!("stageVariables.{n}"),
         }
     }
 }
@@ -318,6 +314,17 @@ impl Reader<'_> {
         };
         let identity_props = props.get("Identity");
         let mut identity = Vec::new();
+        // Stage variables are not declared locally (a stage's `Variables` are not read), so an
+        // identity source on one would be missing on every request: a 401 API Gateway would not
+        // give. Refused rather than reproduced wrongly.
+        if !self
+            .string_list(identity_props.and_then(|i| i.get("StageVariables")))
+            .is_empty()
+        {
+            return Err(err(
+                "StageVariables identity sources are not served locally (the local gateway has no stage variables)",
+            ));
+        }
         let context_known = |name: &String| context_path(kind, name).is_some();
         if let Some(bad) = self
             .string_list(identity_props.and_then(|i| i.get("Context")))
@@ -335,7 +342,6 @@ impl Reader<'_> {
             ),
             ("QueryStrings", IdentitySource::Query),
             ("Context", IdentitySource::Context),
-            ("StageVariables", IdentitySource::StageVariable),
         ] {
             identity.extend(
                 self.string_list(identity_props.and_then(|i| i.get(key)))
@@ -358,13 +364,16 @@ impl Reader<'_> {
         if props.get("AuthorizerResultTtlInSeconds").is_some() {
             return Err(err("AuthorizerResultTtlInSeconds is not a SAM property (SAM drops it silently); use Identity.ReauthorizeEvery"));
         }
-        if identity.is_empty() && kind == ApiKind::Rest {
-            return Err(err("a REQUEST authorizer needs Identity with at least one of Headers, QueryStrings, StageVariables or Context (SAM refuses it otherwise)"));
-        }
+        // Without identity sources API Gateway invokes the authorizer on every request; that is
+        // allowed only without caching (API Gateway's `identitySource`: "When the authorization
+        // caching is not enabled, this property is optional"; SAM accepts `Identity` with only
+        // `ReauthorizeEvery: 0`, aws/serverless-application-model#1508).
         if ttl_seconds > 0 && identity.is_empty() {
-            return Err(err(
-                "result caching (ReauthorizeEvery > 0) needs at least one identity source",
-            ));
+            return Err(err(if kind == ApiKind::Rest {
+                "result caching (ReauthorizeEvery > 0, 300 when omitted on a REST API) needs at least one identity source; without one say ReauthorizeEvery: 0"
+            } else {
+                "result caching (ReauthorizeEvery > 0) needs at least one identity source"
+            }));
         }
         Ok(Authorizer {
             name: name.to_owned(),
@@ -575,7 +584,6 @@ fn removed_headers(api_props: &Value, method: &str, path: &str) -> Result<Vec<St
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
 
     fn overrides() -> BTreeMap<String, String> {
@@ -720,6 +728,45 @@ Resources:
         assert_eq!(t.http.unwrap().authorizers["L"].ttl_seconds, 0);
     }
 
+    const REST: &str = r#"
+Resources:
+  Authz:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: authz}}
+  Backend:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: backend}}
+    Properties:
+      Events:
+        A: {Type: Api, Properties: {RestApiId: {Ref: Api}, Method: get, Path: "/a"}}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Auth:
+        DefaultAuthorizer: L
+        Authorizers:
+          L:
+            FunctionArn: {"Fn::GetAtt": [Authz, Arn]}
+            FunctionPayloadType: REQUEST
+            Identity: {ReauthorizeEvery: 0}
+"#;
+
+    #[test]
+    fn a_rest_request_authorizer_without_identity_sources_is_served_only_uncached() {
+        let t = Template::parse(REST, &BTreeMap::new()).unwrap();
+        let a = &t.rest.unwrap().authorizers["L"];
+        assert!(a.identity.is_empty());
+        assert_eq!(a.ttl_seconds, 0);
+        for identity in ["Identity: {ReauthorizeEvery: 60}", "Identity: {}"] {
+            let text = REST.replace("Identity: {ReauthorizeEvery: 0}", identity);
+            let e = Template::parse(&text, &BTreeMap::new())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("needs at least one identity source"), "{e}");
+        }
+    }
+
     #[test]
     fn what_cannot_be_served_locally_is_refused_by_name() {
         for (from, to, needle) in [
@@ -730,6 +777,7 @@ Resources:
             ("AuthorizerPayloadFormatVersion: \"2.0\"", "AuthorizerPayloadFormatVersion: \"1.0\"", "not served locally"),
             ("Identity: {Headers: [Cookie], Context: [routeKey], ReauthorizeEvery: {Ref: Ttl}}", "Identity: {ReauthorizeEvery: 5}", "needs at least one identity source"),
             ("Metadata: {BuildProperties: {Binary: backend}}", "Metadata: {}", "Binary"),
+            ("Context: [routeKey]", "Context: [routeKey], StageVariables: [Tenant]", "StageVariables"),
             ("AuthorizerPayloadFormatVersion: \"2.0\"", "AuthorizerPayloadFormatVersion: \"2.0\"\n            AuthorizerResultTtlInSeconds: 0", "not a SAM property"),
         ] {
             let text = MINI.replace(from, to);

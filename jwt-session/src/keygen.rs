@@ -63,7 +63,7 @@ pub fn generate(alg: Alg) -> Result<Jwk, Error> {
         material,
     };
     jwk.kid = if alg == Alg::V4Public {
-        // A PASETO key's `kid` is its PASERK id (contract §8).
+        // A PASETO key's `kid` is its PASERK id (docs/paseto.md).
         match &jwk.material {
             KeyMaterial::Okp { x, .. } => crate::jwk::paserk_id(x).ok_or(Error::KeyGeneration)?,
             _ => return Err(Error::KeyGeneration),

@@ -13,7 +13,7 @@
 //!   production functions do not link it): PBKDF2 password hashes.
 //! - [`strict`]: the one strict token verifier (header, key ring, signature, claims), used by
 //!   the authorizer on every request and by the signer for renewal.
-//! - [`revocation`]: revoked sessions and subjects (contract §7): the table's items and the
+//! - [`revocation`]: revoked sessions and subjects (docs/revocation.md): the table's items and the
 //!   in-memory set the authorizer checks.
 //! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
 //!

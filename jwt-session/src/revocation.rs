@@ -1,4 +1,4 @@
-//! Revoked sessions and subjects (contract §7), typed once for the session authority that
+//! Revoked sessions and subjects (docs/revocation.md), typed once for the session authority that
 //! writes them and the authorizer that reads them: the table's items and the set the
 //! authorizer keeps in memory.
 //!

@@ -11,7 +11,7 @@ pub const GET_KEYS: &str = "get_keys";
 pub const SIGN: &str = "sign";
 /// The `action` of a renewal request.
 pub const RENEW: &str = "renew";
-/// The `action` that revokes one session (contract §7).
+/// The `action` that revokes one session (docs/revocation.md).
 pub const REVOKE_SESSION: &str = "revoke_session";
 /// The `action` that revokes every session of a subject issued until now.
 pub const REVOKE_SUBJECT: &str = "revoke_subject";
@@ -460,7 +460,7 @@ pub struct SignResponse {
     pub kid: String,
     /// The token's id.
     pub jti: String,
-    /// The session's id (`sid`), the same for every token of one login (contract §7).
+    /// The session's id (`sid`), the same for every token of one login (docs/revocation.md).
     #[serde(default)]
     pub sid: String,
     /// `exp`.

@@ -2,8 +2,6 @@
 //! dhat's allocator (deterministic: bytes, not resident pages). The README quotes the number
 //! this prints; the assertion keeps it from growing unnoticed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use jwt_session::revocation::{Entry, RevocationSet};
 
 #[global_allocator]

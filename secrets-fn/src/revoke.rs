@@ -1,4 +1,4 @@
-//! Revocation by the session authority (contract §7): this function's signing deployment is
+//! Revocation by the session authority (docs/revocation.md): this function's signing deployment is
 //! the only writer of the revocation table (`REVOCATION_TABLE`).
 //!
 //! - `revoke_session` writes `sid#<sid>`: every token of that session is refused by the

@@ -507,7 +507,7 @@ mod tests {
         assert_eq!(renewal.auth_time(), NOW);
         assert_eq!(renewal.claims["scope"], "read");
         assert_ne!(renewal.claims["csrf"], first.csrf.as_str());
-        // One session id from the login through every renewal (contract §7).
+        // One session id from the login through every renewal (docs/revocation.md).
         assert_eq!(renewal.sid.as_deref(), Some(first.sid.as_str()));
         assert_eq!(fourth.sid, first.sid);
         assert_eq!(first.sid.len(), 22);

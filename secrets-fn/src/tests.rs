@@ -204,7 +204,7 @@ async fn a_session_is_signed_and_renewed_with_its_id_and_claims_kept() {
     );
     let renewed = renew(&f, &first["token"]).await.unwrap();
     let renewed_claims = claims(&renewed["token"]);
-    // One session id from the login through every renewal (contract §7).
+    // One session id from the login through every renewal (docs/revocation.md).
     assert_eq!(renewed["sid"], first["sid"]);
     assert_eq!(renewed_claims["sid"], first["sid"]);
     assert_eq!(renewed_claims["auth_time"], iat);

@@ -2,8 +2,9 @@
 //! (`aws-smithy-mocks`): what secrets-fn serves, refuses and reports when reading, caching and
 //! rotating meet throttling, missing secrets or versions, denied access and time-outs, and
 //! whether each error says a retry may succeed.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+// Test code throughout: `cfg(test)` lets clippy.toml's test allowances (unwrap, expect,
+// indexing, panic) cover its helpers as well as its tests.
+#![cfg(test)]
 
 use std::collections::HashMap;
 

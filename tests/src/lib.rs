@@ -11,7 +11,8 @@
 //!   [`Invocation`], the default function environments;
 //! - `keys`: the `jwt-session` tool: key sets ([`KeyFile`]), tokens ([`Minted`]), password
 //!   hashes;
-//! - [`events`]: sample authorizer and login events;
+//! - [`events`]: sample authorizer and login events; [`catalogue`]: the attack catalogue as
+//!   data, for the in-process and the end-to-end runners;
 //! - `fault`: [`FaultProxy`], a loopback proxy that delays, resets or answers in place of its
 //!   upstream;
 //! - `http`: [`http_call`] for loopback servers; `gateway`: [`GatewayProc`], the local API
@@ -44,6 +45,7 @@ mod keys;
 mod process;
 mod stack;
 
+pub mod catalogue;
 pub mod events;
 pub mod runtime_api;
 pub mod webdriver;
@@ -66,7 +68,7 @@ pub const AUDIENCE: &str = "orders-api";
 pub const COOKIE: &str = "__Host-session";
 /// Secret name used by the demo and tests.
 pub const SECRET_ID: &str = "local/jwt-signing-keys";
-/// The revocation table in moto (contract §7).
+/// The revocation table in moto (docs/revocation.md).
 pub const REVOCATION_TABLE: &str = "local-jwt-revocations";
 
 /// Where things are.

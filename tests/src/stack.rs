@@ -551,7 +551,7 @@ pub fn authorizer_env() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// Revocation on (contract §7), for the authorizer and the signing secrets-fn alike.
+/// Revocation on (docs/revocation.md), for the authorizer and the signing secrets-fn alike.
 pub fn revocation_env() -> Vec<(&'static str, &'static str)> {
     vec![("REVOCATION_TABLE", REVOCATION_TABLE)]
 }

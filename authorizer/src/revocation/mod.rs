@@ -1,4 +1,4 @@
-//! Revoked sessions and subjects (contract §7), kept in memory: no revocation I/O per
+//! Revoked sessions and subjects (docs/revocation.md), kept in memory: no revocation I/O per
 //! request but the reads that keep the set current.
 //!
 //! The feed (see [`jwt_session::revocation`]) is spread over `REVOCATION_SHARDS` partitions;
@@ -67,9 +67,9 @@ pub const INVOCATION_BUDGET: Duration = Duration::from_millis(4_000);
 /// initialisation 10 s).
 pub const INIT_BUDGET: Duration = Duration::from_millis(8_000);
 
-/// `REVOCATION_REFRESH_SECONDS` (contract §7).
+/// `REVOCATION_REFRESH_SECONDS` (docs/revocation.md).
 pub const DEFAULT_REFRESH_SECONDS: u64 = 5;
-/// `REVOCATION_MAX_STALE_SECONDS` (contract §7).
+/// `REVOCATION_MAX_STALE_SECONDS` (docs/revocation.md).
 pub const DEFAULT_MAX_STALE_SECONDS: u64 = 300;
 /// `REVOCATION_TIMEOUT_MS`.
 pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;

@@ -230,7 +230,7 @@ impl Login {
     }
 
     /// `POST /logout`: the cookie is expired in any case; a session token it carried is
-    /// revoked first (contract §7), so a copy of the cookie stops working too. When the
+    /// revoked first (docs/revocation.md), so a copy of the cookie stops working too. When the
     /// revocation cannot be written the answer says so (502): the session then lasts until
     /// its token expires.
     async fn logout(&self, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
@@ -419,7 +419,6 @@ impl Login {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn login() -> Login {

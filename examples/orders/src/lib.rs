@@ -285,7 +285,6 @@ impl Orders {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn v2(route: &str, raw: &str, sub: Option<&str>, body: Option<&str>) -> Value {

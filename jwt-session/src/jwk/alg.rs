@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// The algorithms a key may carry in `alg` (contract §2).
+/// The algorithms a key may carry in `alg` (docs/keys.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum Alg {
@@ -33,7 +33,7 @@ pub enum Alg {
     /// HMAC with SHA-512.
     HS512,
     /// PASETO v4.public: an Ed25519 key (`kty` `OKP`, `crv` `Ed25519`) whose `kid` is its
-    /// PASERK id. It signs and verifies PASETO only, never a JWT (contract §8).
+    /// PASERK id. It signs and verifies PASETO only, never a JWT (docs/paseto.md).
     V4Public,
 }
 

@@ -22,7 +22,7 @@ pub struct Verified {
     pub auth_time: Option<u64>,
     /// `jti`, when present.
     pub jti: Option<String>,
-    /// `sid`, the session id, when present (contract §7).
+    /// `sid`, the session id, when present (docs/revocation.md).
     pub sid: Option<String>,
     /// `scope`, when present (or `scp` joined with spaces).
     pub scope: Option<String>,
@@ -231,7 +231,7 @@ fn check_claims(
     if now >= exp.saturating_add(leeway) {
         return Err(refuse(Rejected::Expired));
     }
-    // The maximum lifetime is a bound, not a clock comparison: no leeway (contract §4).
+    // The maximum lifetime is a bound, not a clock comparison: no leeway (docs/contract-choices.md).
     if exp.saturating_sub(now) > policy.max_lifetime {
         return Err(refuse(Rejected::BadClaim));
     }

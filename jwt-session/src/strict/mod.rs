@@ -4,16 +4,16 @@
 //!
 //! What lives where:
 //!
-//! - [`rules`]: [`TokenRules`], the rules (issuer, audiences, algorithms, leeway, maximum
+//! - `rules`: [`TokenRules`], the rules (issuer, audiences, algorithms, leeway, maximum
 //!   lifetime, `typ`), each field with its default.
-//! - [`rejected`]: [`Rejected`] and [`Rejection`], why a token is refused, with the `sub` and
+//! - `rejected`: [`Rejected`] and [`Rejection`], why a token is refused, with the `sub` and
 //!   `jti` of a token whose signature verified.
 //! - `header`: [`inspect`], everything checked before a key is chosen (shape, sizes, a header
 //!   of `alg`, `kid` and `typ` only).
 //! - `ring`: [`VerifyingKey`] and [`KeyRing`], keys prepared once per key set.
 //! - `claims`: [`verify`], the signature with the key's pinned algorithm, then the claims,
 //!   into [`Verified`].
-//! - [`paseto`]: PASETO v4.public tokens (contract §8): their shape and footer, the key bound
+//! - [`paseto`]: PASETO v4.public tokens (docs/paseto.md): their shape and footer, the key bound
 //!   to its PASERK id, the signature by `pasetors`, then the same claim checks.
 //! - [`json`]: the strict JSON reader (no duplicate member at any depth, bounded nesting).
 //!
@@ -26,9 +26,9 @@ mod claims;
 mod header;
 pub mod json;
 pub mod paseto;
-pub mod rejected;
+mod rejected;
 mod ring;
-pub mod rules;
+mod rules;
 #[cfg(test)]
 mod tests;
 
@@ -36,7 +36,9 @@ pub use claims::{rfc3339, rfc3339_seconds, verify, Verified};
 pub use header::{inspect, TokenHeader, HEADER_MEMBERS};
 pub use rejected::{Refusal, Rejected, Rejection};
 pub use ring::{KeyRing, VerifyingKey};
-pub use rules::{TokenFormats, TokenRules};
+pub use rules::{
+    TokenFormats, TokenRules, DEFAULT_ALGORITHMS, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
+};
 
 /// Longest token accepted (the cookie value), bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;

@@ -1,4 +1,4 @@
-//! PASETO v4.public tokens (contract §8), under the same claim rules as JWTs.
+//! PASETO v4.public tokens (docs/paseto.md), under the same claim rules as JWTs.
 //!
 //! One version and one purpose: a token is `v4.public.<payload+signature>.<footer>`; every
 //! other version (`v1`–`v3`) or purpose (`local`) is refused (`malformed`), as is a token
@@ -97,10 +97,6 @@ impl PasetoKey {
         Some(PasetoKey { kid, key })
     }
 }
-
-/// The PASERK id of a 32-byte Ed25519 public key, if it is one (the key set's rule, in
-/// [`crate::jwk::paserk_id`]).
-pub use crate::jwk::paserk_id as kid_of;
 
 /// Verifies the signature with `key` (chosen by `header.kid`) and checks the claims at
 /// `now` under `policy` (its `algorithms` and `typ` are JWT notions and not used).
@@ -210,7 +206,6 @@ pub fn sign_bytes(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
     use super::*;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -466,7 +461,7 @@ mod tests {
         let crate::jwk::KeyMaterial::Okp { x, .. } = &eddsa.material else {
             panic!("an OKP key")
         };
-        eddsa.kid = kid_of(x).unwrap();
+        eddsa.kid = crate::jwk::paserk_id(x).unwrap();
         let ring = ring_of(&[v4.clone(), eddsa.clone()]);
         let both = TokenRules {
             formats: super::super::TokenFormats::BOTH,
@@ -532,7 +527,7 @@ mod tests {
     #[test]
     fn a_key_is_bound_to_its_paserk_id() {
         let (secret, key) = pair();
-        assert_eq!(kid_of(&secret[32..]).unwrap(), key.kid);
+        assert_eq!(crate::jwk::paserk_id(&secret[32..]).unwrap(), key.kid);
         assert!(PasetoKey::from_public(&[0u8; 31]).is_none());
         assert_eq!(sign(&[0u8; 10], &claims()).unwrap_err(), SignError::Key);
     }

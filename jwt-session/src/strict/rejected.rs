@@ -43,8 +43,8 @@ impl Rejected {
         Rejected::BadClaim,
     ];
 
-    /// The contract's code.
-    pub fn as_str(self) -> &'static str {
+    /// The contract's code: declared here only (the authorizer's reason table names these).
+    pub const fn as_str(self) -> &'static str {
         match self {
             Rejected::TooLarge => "too_large",
             Rejected::Malformed => "malformed",

@@ -29,7 +29,7 @@ pub struct TokenRules {
     pub formats: TokenFormats,
 }
 
-/// Which token formats are accepted (`TOKEN_FORMATS`, contract §8): a cookie value starting
+/// Which token formats are accepted (`TOKEN_FORMATS`, docs/paseto.md): a cookie value starting
 /// `v<digit>.public.` or `v<digit>.local.` is a PASETO, anything else a JWT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenFormats {

@@ -208,7 +208,7 @@ fn lifetime_beyond_the_maximum_is_a_bad_claim_with_no_leeway_added() {
             c.insert("exp".into(), json!(NOW + 86_400 + 1));
         }),
         "bad_claim",
-        "contract §4: an `exp` further ahead than the maximum is refused, leeway or not"
+        "docs/contract-choices.md: an `exp` further ahead than the maximum is refused, leeway or not"
     );
 }
 

@@ -284,7 +284,7 @@ async fn sessions(stack: &mut Stack) {
         "GET /orders after logout (no cookie)".into(),
         answer(&after),
     ));
-    // Logout revoked the session (contract §7): a copy of the cookie taken before it stops
+    // Logout revoked the session (docs/revocation.md): a copy of the cookie taken before it stops
     // working once the authorizer's next refresh (1 s here, 5 s by default) has read it.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let copy = stack

@@ -7,7 +7,7 @@
 //! the two runs' totals divided by the extra events: start-up and shut-down cancel out, and
 //! what remains is all an invocation costs (the runtime's polling, the event copy, reading the
 //! event, the decision, the answer, the audit line). Beside it, the same way, the bare
-//! aws-lc-rs verify of the same token with the key parsed once (`examples/floor_loop.rs`).
+//! aws-lc-rs verify of the same token with the key parsed once (`bench/src/bin/floor_loop.rs`).
 //!
 //! Instruction counts repeat exactly for the same binary, inputs and environment, whatever
 //! else the machine does; wall-clock benchmarks here vary by 30–40 % between runs.
@@ -96,7 +96,7 @@ fn main() {
     let authorizer = std::env::var_os("INSTRUCTIONS_AUTHORIZER")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| release.join("authorizer"));
-    let floor_bin = release.join("examples/floor_loop");
+    let floor_bin = release.join("floor_loop");
     for b in [&authorizer, &floor_bin] {
         assert!(
             b.exists(),

@@ -1,4 +1,4 @@
-//! `make bench-revocations`: revocation at production volume (contract §7), measured on the
+//! `make bench-revocations`: revocation at production volume (docs/revocation.md), measured on the
 //! release authorizer against moto's DynamoDB, through a loopback Runtime API.
 //!
 //! 1. **Burst.** A warm authorizer decides a valid, unrevoked token and a second ("victim")

@@ -180,7 +180,7 @@ async fn run(parts: &mut Parts) {
         ("SIGN_AUDIENCE", AUDIENCE.to_owned()),
         ("SIGNER_FUNCTION_NAME", "secrets-fn".to_owned()),
         ("LOGIN_USERS", users),
-        // Revocation on (contract §7): /logout revokes, the authorizer refuses revoked sessions.
+        // Revocation on (docs/revocation.md): /logout revokes, the authorizer refuses revoked sessions.
         ("REVOCATION_TABLE", REVOCATION_TABLE.to_owned()),
     ]
     .into_iter()

@@ -1,4 +1,4 @@
-//! Sessions you can end (contract §7), end to end through `cargo lambda watch` and moto's
+//! Sessions you can end (docs/revocation.md), end to end through `cargo lambda watch` and moto's
 //! DynamoDB: logging out, "log out everywhere", renewal after revocation, DynamoDB going down
 //! while the authorizer is warm, and how many DynamoDB calls a container makes.
 //!

@@ -150,7 +150,7 @@ async fn login_cookie_is_accepted_renewed_and_cleared() {
     assert!(claims["sid"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(
         rc["sid"], claims["sid"],
-        "the session id carries over (contract §7)"
+        "the session id carries over (docs/revocation.md)"
     );
     assert_ne!(rc["jti"], claims["jti"]);
     let ans = stack

@@ -10,15 +10,8 @@
 //! And the deny paths (REST event, EdDSA keys loaded): no token, oversized cookie, malformed
 //! token, unknown kid (cache fresh), bad signature, expired.
 //!
-//! Run: `make bench` (or `cargo bench -p authorizer --bench decision`). The ratio of each
+//! Run: `make bench` (or `cargo bench -p authorizer-bench --bench decision`). The ratio of each
 //! decision to its floor is what the README reports.
-
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -27,9 +20,7 @@ use authorizer::internal::strict::KeyRing;
 use authorizer::Config;
 use criterion::{criterion_group, criterion_main, Criterion};
 
-#[path = "support/floor.rs"]
-mod floor;
-use floor::floor;
+use authorizer_bench::floor::floor;
 use jwt_session::keygen::generate;
 use jwt_session::mint::{SessionClaims, SigningKey};
 use jwt_session::{Alg, Jwk, JwkSet};

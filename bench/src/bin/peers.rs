@@ -3,14 +3,7 @@
 //! aws-jwt-verify and jose (Node.js) and PyJWT (Python). Prints median time per verification
 //! and each library's ratio to ours.
 //!
-//! Usage: `cargo run --release -p authorizer --example peers -- <bench/peers dir> <python>`
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! Usage: `cargo run --release -p authorizer-bench --bin peers -- <bench/peers dir> <python>`
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -1,6 +1,6 @@
 //! The floor of a decision: the token's signature verified with aws-lc-rs alone, the key
 //! parsed once. Shared by the criterion benchmark (`benches/decision.rs`) and the instruction
-//! count (`examples/floor_loop.rs`), so both measure the same thing.
+//! count (`src/bin/floor_loop.rs`), so both measure the same thing.
 
 use aws_lc_rs::signature::{
     ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256,

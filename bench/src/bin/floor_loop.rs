@@ -2,15 +2,7 @@
 //! private JWK Set `keys.json`, `count` times, with aws-lc-rs alone (the key parsed once): the
 //! floor that `make bench` counts instructions against (see `tests/src/bin/instructions.rs`).
 
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-#[path = "../benches/support/floor.rs"]
-mod floor;
+use authorizer_bench::floor;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
