@@ -19,6 +19,8 @@ CARGO_DENY := $(CURDIR)/.tools/bin/cargo-deny
 # ADVISORY_DB names a local snapshot to use instead, offline (.ci/run sets it).
 ADVISORY_DB ?=
 STAGE ?= dev
+# Cargo's target directory (CARGO_TARGET_DIR is followed).
+TARGET_DIR := $(if $(CARGO_TARGET_DIR),$(abspath $(CARGO_TARGET_DIR)),$(CURDIR)/target)
 STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 
 export E2E_VENV_BIN := $(VENV_BIN)
@@ -167,7 +169,7 @@ bench-peers: venv ## This project's validation beside aws-jwt-verify, jose (Node
 
 bench-cold: venv build ## Cold start of the release binaries: init, first invoke, peak RSS, zip sizes
 	cargo build --locked --release -p authorizer -p secrets-fn -p jwt-session --features jwt-session/cli
-	E2E_BIN_DIR=$(CURDIR)/target/release cargo run --locked --release --quiet -p e2e --bin bench_cold
+	E2E_BIN_DIR=$(TARGET_DIR)/release cargo run --locked --release --quiet -p e2e --bin bench_cold
 
 bench-revocations: venv build-debug ## Revocation at volume (moto): a 100,000 burst beside a warm authorizer, a cold start, 10/s for STEADY_SECONDS
 	cargo build --locked --release -p authorizer
@@ -192,7 +194,7 @@ build: venv ## Release zips for arm64 Lambda (cargo lambda build), with their si
 	@rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	@echo "==> cargo lambda build --release --arm64"
 	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/cargo-lambda lambda build --release --arm64 --output-format zip --bin authorizer --bin secrets-fn
-	@for f in target/lambda/*/bootstrap.zip; do printf '%-40s %8d bytes\n' "$$f" "$$(stat -c %s $$f)"; done
+	@for f in $(TARGET_DIR)/lambda/*/bootstrap.zip; do printf '%-40s %8d bytes\n' "$$f" "$$(stat -c %s $$f)"; done
 
 $(VENV_BIN)/sam:
 	$(VENV_BIN)/pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)'

@@ -22,7 +22,8 @@
 //! Locations (overridable by environment):
 //! - `E2E_VENV_BIN`: folder with `moto_server` and `cargo-lambda` (default `<repo>/.venv/bin`);
 //! - `E2E_BIN_DIR`: folder with the built `authorizer`, `secrets-fn` and `jwt-session`
-//!   binaries (default `<repo>/target/debug`).
+//!   binaries (default `debug/` of the target directory this program was built into, so a
+//!   `CARGO_TARGET_DIR` is followed).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -80,6 +81,20 @@ pub struct Paths {
     pub venv_bin: PathBuf,
     /// Folder of the built binaries.
     pub bin_dir: PathBuf,
+    /// Cargo's target directory: where this program was built (`CARGO_TARGET_DIR` and cargo's
+    /// `build.target-dir` included), else `<repo>/target`.
+    pub target: PathBuf,
+}
+
+/// The target directory the running program was built into: `<target>/<profile>/<name>`, or
+/// `<target>/<profile>/deps/<name>` for a test binary.
+fn built_into() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let mut dir = exe.parent()?;
+    if dir.ends_with("deps") {
+        dir = dir.parent()?;
+    }
+    dir.parent().map(Path::to_path_buf)
 }
 
 impl Paths {
@@ -92,9 +107,10 @@ impl Paths {
         let venv_bin = std::env::var_os("E2E_VENV_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join(".venv/bin"));
+        let target = built_into().unwrap_or_else(|| root.join("target"));
         let bin_dir = std::env::var_os("E2E_BIN_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/debug"));
+            .unwrap_or_else(|| target.join("debug"));
         for (dir, what, hint) in [
             (&venv_bin, "moto_server", "run `make venv`"),
             (&venv_bin, "cargo-lambda", "run `make venv`"),
@@ -113,6 +129,7 @@ impl Paths {
             root,
             venv_bin,
             bin_dir,
+            target,
         }
     }
 }

@@ -98,8 +98,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn zip_size(name: &str, root: &std::path::Path) -> String {
-    let p = root.join("target/lambda").join(name).join("bootstrap.zip");
+fn zip_size(name: &str, target: &std::path::Path) -> String {
+    let p = target.join("lambda").join(name).join("bootstrap.zip");
     std::fs::metadata(&p)
         .map(|m| format!("{:.2} MiB", m.len() as f64 / 1_048_576.0))
         .unwrap_or_else(|_| "(run make build)".into())
@@ -108,7 +108,7 @@ fn zip_size(name: &str, root: &std::path::Path) -> String {
 #[tokio::main]
 async fn main() {
     let paths = Paths::discover();
-    let release = paths.root.join("target/release");
+    let release = paths.target.join("release");
     // Keys and a token, made now.
     let stack = Stack::start();
     let standalone = e2e::runtime_api::Standalone::new(&stack);
@@ -201,8 +201,8 @@ async fn main() {
     }
     println!(
         "arm64 zips: authorizer {}, secrets-fn {}",
-        zip_size("authorizer", &paths.root),
-        zip_size("secrets-fn", &paths.root)
+        zip_size("authorizer", &paths.target),
+        zip_size("secrets-fn", &paths.target)
     );
 }
 

@@ -90,7 +90,7 @@ fn authorizer_run(
 
 fn main() {
     let paths = Paths::discover();
-    let release = paths.root.join("target/release");
+    let release = paths.target.join("release");
     // `INSTRUCTIONS_AUTHORIZER`: another build of the authorizer to count (one with symbols,
     // to see where the instructions go with `callgrind_annotate`).
     let authorizer = std::env::var_os("INSTRUCTIONS_AUTHORIZER")
@@ -105,7 +105,7 @@ fn main() {
         );
     }
     // Kept for `callgrind_annotate --inclusive=yes target/instructions/callgrind.<case>.out`.
-    let out_dir = &paths.root.join("target/instructions");
+    let out_dir = &paths.target.join("instructions");
     std::fs::create_dir_all(out_dir).expect("target/instructions");
     // The key sets made for the run stay out of target/ (removed when the run ends).
     let key_dir = tempfile::tempdir().expect("scratch dir");

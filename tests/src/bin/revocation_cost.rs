@@ -73,7 +73,7 @@ impl Container {
     fn start(env: &[(String, String)], events: Vec<Vec<u8>>, keys: &[u8], gap: Duration) -> Self {
         let binary = std::env::var("BENCH_AUTHORIZER")
             .map(std::path::PathBuf::from)
-            .unwrap_or_else(|_| Paths::discover().root.join("target/release/authorizer"));
+            .unwrap_or_else(|_| Paths::discover().target.join("release/authorizer"));
         assert!(binary.exists(), "no {}", binary.display());
         let (port, answers) =
             runtime_api_paced(events, keys.to_vec(), usize::MAX, AfterLast::Park, gap);

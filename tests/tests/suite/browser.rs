@@ -95,7 +95,7 @@ async fn world_of(name: &str, same_site: &str, lifetime: &str, alg: &str) -> Wor
         ("GATEWAY_PARAMETERS", &parameters),
     ]);
     let driver = Driver::start(stack.dir.path());
-    let shots = stack.paths.root.join("target/browser").join(name);
+    let shots = stack.paths.target.join("browser").join(name);
     World {
         stack,
         gw,
