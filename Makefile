@@ -26,7 +26,7 @@ STAMP := $(VENV)/.installed-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 export E2E_VENV_BIN := $(VENV_BIN)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help venv sam-translator browser-deps valgrind-deps build-debug demo watch check test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
+.PHONY: help venv sam-translator browser-deps oidc-deps valgrind-deps build-debug demo watch check test lint unit audit e2e soak infra-check build deploy-keys deploy-app destroy bench bench-instructions bench-peers bench-cold bench-revocations fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,11 @@ browser-deps: ## Debian's chromium and chromium-driver for the browser suite (ap
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null && \
 	/usr/bin/chromium --version && /usr/bin/chromedriver --version
+
+oidc-deps: ## The local OpenID Provider for the sign-in suites: oidc-provider from npm, pinned by tests/op/package-lock.json, into tests/op/node_modules
+	@test tests/op/node_modules/.package-lock.json -nt tests/op/package-lock.json || { \
+	  echo "==> npm ci in tests/op (oidc-provider, pinned by its lock file)"; \
+	  cd tests/op && npm ci --no-audit --no-fund --silent; }
 
 build-debug: ## Build the functions, the examples, the local gateway and the jwt-session tool (debug)
 	@echo "==> building authorizer, secrets-fn, the examples, gateway, jwt-session"
@@ -72,7 +77,7 @@ unit: ## Unit tests and the attack catalogue in-process (no AWS, no processes)
 	@echo "==> the attack catalogue, in-process (every case; the end-to-end suite runs those needing the binaries)"
 	cargo test --locked -p e2e --test catalogue
 
-e2e: venv browser-deps build-debug ## End-to-end suites through cargo lambda watch and moto, the gateway and headless Chromium
+e2e: venv browser-deps oidc-deps build-debug ## End-to-end suites through cargo lambda watch and moto, the gateway and headless Chromium
 	@echo "==> end-to-end suite"
 	cargo test --locked -p e2e --tests -- --test-threads=2
 

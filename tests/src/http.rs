@@ -25,6 +25,31 @@ pub fn try_http_call(
     body: &[u8],
     timeout: Duration,
 ) -> Result<(u16, Vec<u8>), String> {
+    exchange(url, method, headers, body, timeout).map(|(status, _, payload)| (status, payload))
+}
+
+/// An answer: its status, its headers (names in lower case, values as sent) and its body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// [`http_call`] with the answer's headers too (names in lower case, values as sent), for
+/// redirects and cookies.
+pub fn http_call_with_headers(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Answer {
+    exchange(url, method, headers, body, timeout).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+fn exchange(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Answer, String> {
     use std::io::{Read as _, Write as _};
     let rest = url.strip_prefix("http://").ok_or("not an http:// URL")?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -53,7 +78,14 @@ pub fn try_http_call(
         }
         raw.extend_from_slice(&buf[..n]);
     };
-    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let sent_head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+    let answer_headers: Vec<(String, String)> = sent_head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let head = sent_head.to_ascii_lowercase();
     let status = head
         .split_whitespace()
         .nth(1)
@@ -81,7 +113,7 @@ pub fn try_http_call(
     if length.is_none() && head.contains("transfer-encoding: chunked") {
         payload = dechunk(&payload);
     }
-    Ok((status, payload))
+    Ok((status, answer_headers, payload))
 }
 
 fn dechunk(mut s: &[u8]) -> Vec<u8> {

@@ -15,6 +15,7 @@
 //!   data, for the in-process and the end-to-end runners;
 //! - `fault`: [`FaultProxy`], a loopback proxy that delays, resets or answers in place of its
 //!   upstream;
+//! - `op`: [`OpenIdProvider`], a real OpenID Provider (`oidc-provider`, `tests/op/`);
 //! - `http`: [`http_call`] for loopback servers; `gateway`: [`GatewayProc`], the local API
 //!   Gateway; [`runtime_api`]: a minimal Runtime API for measuring a binary alone;
 //!   [`webdriver`]: the browser suite's WebDriver client.
@@ -43,6 +44,7 @@ mod fault;
 mod gateway;
 mod http;
 mod keys;
+mod op;
 mod process;
 mod stack;
 
@@ -54,8 +56,9 @@ pub mod webdriver;
 // The harness's interface:
 pub use fault::{Fault, FaultProxy};
 pub use gateway::{start_gateway, GatewayProc};
-pub use http::{http_call, try_http_call};
+pub use http::{http_call, http_call_with_headers, try_http_call};
 pub use keys::{hash_password, keygen, run_cli, KeyFile, Minted};
+pub use op::{OpClient, OpenIdProvider};
 pub use process::{free_port, wait_for_port, Service};
 pub use stack::{authorizer_env, local_aws_env, revocation_env, secrets_env, Invocation, Stack};
 

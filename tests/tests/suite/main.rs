@@ -7,6 +7,7 @@ mod browser;
 mod gateway;
 mod lifecycle;
 mod make_watch;
+mod oidc_provider;
 mod pair;
 mod revocation;
 mod sessions;
