@@ -73,7 +73,7 @@ lint: ## cargo fmt --check, clippy -D warnings, no module cycles
 
 unit: ## Unit tests and the attack catalogue in-process (no AWS, no processes)
 	@echo "==> unit tests"
-	cargo test --locked -p jwt-session -p authorizer -p secrets-fn -p gateway -p orders-example -p login-example --features jwt-session/cli --lib --bins --tests
+	cargo test --locked -p jwt-session -p authorizer -p secrets-fn -p gateway -p orders-example -p login-example -p signin --features jwt-session/cli --lib --bins --tests
 	@echo "==> the attack catalogue, in-process (every case; the end-to-end suite runs those needing the binaries)"
 	cargo test --locked -p e2e --test catalogue
 
@@ -185,7 +185,7 @@ CARGO_FUZZ_VERSION := 0.13.2
 fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) with AddressSanitizer
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 	@mkdir -p target
-	@for t in cookie token differential handler paseto; do \
+	@for t in cookie token differential handler paseto flow_cookie; do \
 	  echo "==> fuzzing $$t for $(FUZZ_SECONDS)s (log: target/fuzz-$$t.log)"; \
 	  mkdir -p fuzz/corpus/$$t; \
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t seeds/$$t -- \

@@ -12,7 +12,15 @@ mode=${2:-}
 cd "$(dirname "$0")/.."
 db_path=.tools/advisory-dbs
 case "$mode" in
-online) offline=() ;;
+online)
+    offline=()
+    # A snapshot readied here by an offline run has no remote to fetch from: let cargo-deny
+    # clone the live database in its place.
+    live="$db_path/advisory-db-3157b0e258782691"
+    if [ -e "$live" ] && ! git -C "$live" remote get-url origin >/dev/null 2>&1; then
+        rm -rf "$live"
+    fi
+    ;;
 offline)
     snapshot=${3:?"usage: audit.sh CARGO_DENY offline SNAPSHOT"}
     if [ ! -d "$snapshot" ]; then

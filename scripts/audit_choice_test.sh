@@ -10,7 +10,8 @@ expect() { # description, make arguments..., then the expected and the forbidden
     local what=$1 want=$2 refuse=$3
     shift 3
     local out
-    out=$(env -u ADVISORY_DB make -n --no-print-directory audit "$@")
+    # Not the calling make's variables either (a command-line ADVISORY_DB travels in MAKEFLAGS).
+    out=$(env -u ADVISORY_DB -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n --no-print-directory audit "$@")
     if ! grep -qE -- "$want" <<<"$out" || grep -qE -- "$refuse" <<<"$out"; then
         echo "FAIL  $what: expected /$want/ and not /$refuse/ in:" >&2
         echo "$out" >&2
