@@ -134,14 +134,16 @@ $(MDBOOK):
 	cargo install --locked --quiet --root .tools mdbook --version $(MDBOOK_VERSION) --no-default-features
 
 .PHONY: docs
-docs: $(MDBOOK) ## The book: links and anchors checked, the configuration and Make target tables against the code, then mdbook build into target/book
+docs: $(MDBOOK) ## The book: links and anchors checked, the configuration and Make target tables and module maps against the code, rustdoc without broken links, then mdbook build into target/book
 	@test "$$($(MDBOOK) --version)" = "mdbook v$(MDBOOK_VERSION)" || { echo "$(MDBOOK) is not mdbook $(MDBOOK_VERSION): rm it and run make docs again"; exit 1; }
 	@echo "==> links (scripts/check_links.py)"
 	$(PYTHON) scripts/check_links.py --self-test
 	$(PYTHON) scripts/check_links.py
-	@echo "==> the configuration and Make target tables against the code (scripts/docs_drift.py)"
+	@echo "==> the configuration and Make target tables, and the module maps, against the code (scripts/docs_drift.py)"
 	$(PYTHON) scripts/docs_drift.py --self-test
 	$(PYTHON) scripts/docs_drift.py
+	@echo "==> rustdoc: the crates' module maps and API docs, no broken intra-doc link"
+	RUSTDOCFLAGS="-D warnings" cargo doc --locked --quiet --no-deps --workspace --features jwt-session/cli
 	@echo "==> mdbook build (target/book/index.html)"
 	$(MDBOOK) build
 
@@ -188,7 +190,8 @@ fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) with AddressSanitize
 	@for t in cookie token differential handler paseto flow_cookie; do \
 	  echo "==> fuzzing $$t for $(FUZZ_SECONDS)s (log: target/fuzz-$$t.log)"; \
 	  mkdir -p fuzz/corpus/$$t; \
-	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t seeds/$$t -- \
+	  seeds=seeds/$$t; if [ $$t = handler ]; then seeds=../events; fi; \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t corpus/$$t $$seeds -- \
 	      -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1) > target/fuzz-$$t.log 2>&1; \
 	  rc=$$?; \
 	  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done )' target/fuzz-$$t.log; \

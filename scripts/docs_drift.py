@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The book's configuration and Make target tables, checked against the code (no cargo needed).
+"""The book's configuration and Make target tables, and each crate's module map, checked against
+the code (no cargo needed).
 
 Configuration (`docs/configuration.md`): each section's tables must list exactly the
 environment variables its code reads, no more, no fewer:
@@ -20,6 +21,10 @@ A variable is a table row's first cell's backticked upper-case name (`SIGN_ISSUE
 
 Make targets (`docs/make-targets.md`): the targets of the table's first column (`make NAME`)
 must be exactly the `Makefile`'s targets with a `## ` help comment (what `make help` lists).
+
+Module maps: each crate's `src/lib.rs` is the map of its modules (`docs/architecture.md` points
+there instead of listing them again): every module it declares, test modules left out, is
+named in backticks in its leading `//!` docs.
 
 Prints each difference and exits 1 when there is any. `--self-test` checks the script on a
 made-up repository: a clean one passes, and each planted difference is found.
@@ -322,14 +327,33 @@ def check_make_targets(root: Path) -> list[str]:
     return problems
 
 
+def check_module_maps(root: Path) -> list[str]:
+    """Each crate's `lib.rs` is the map of its modules (docs/architecture.md says so): every
+    module it declares (but test modules) is named in its leading `//!` docs."""
+    problems = []
+    for lib in sorted(list(root.glob("*/src/lib.rs")) + list(root.glob("examples/*/src/lib.rs"))):
+        text = lib.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        docs = "\n".join(l for l in lines if l.startswith("//!"))
+        for i, line in enumerate(lines):
+            m = re.match(r"\s*(?:pub(?:\(crate\))? )?mod ([a-z_][a-z0-9_]*);", line)
+            if not m or m.group(1) == "tests" or (i > 0 and "cfg(test)" in lines[i - 1]):
+                continue
+            if not re.search(rf"`{m.group(1)}`", docs):
+                rel = lib.relative_to(root)
+                problems.append(f"{rel}:{i + 1}: module `{m.group(1)}` is not in its module map (the `//!` docs)")
+    return problems
+
+
 def check(root: Path) -> list[str]:
-    return check_configuration(root) + check_make_targets(root)
+    return check_configuration(root) + check_make_targets(root) + check_module_maps(root)
 
 
 # ---------------------------------------------------------------------------------------------
 
 
 CLEAN = {
+    "mapped/src/lib.rs": "//! - [`shown`]: a module.\n\npub mod shown;\n#[cfg(test)]\nmod helpers;\nmod tests;\n",
     "authorizer/src/config.rs": '''//! "NOT_READ_COMMENT" in a comment: c.get("COMMENTED")
 pub mod vars {
     /// The issuer.
@@ -414,6 +438,9 @@ impl FeedShards {
 
 CONF = CLEAN["docs/configuration.md"]
 PLANTED = [
+    ("a module missing from its crate's module map",
+     {"mapped/src/lib.rs": CLEAN["mapped/src/lib.rs"] + "mod hidden;\n"},
+     "module `hidden` is not in its module map"),
     ("a variable read but not listed",
      {"authorizer/src/config.rs": CLEAN["authorizer/src/config.rs"].replace(
          'let _ = "{', 'let _ = c.get("JWT_TYPE");\n    let _ = "{')},
@@ -447,7 +474,7 @@ def self_test() -> int:
 
 def main(argv: list[str]) -> int:
     usage = __doc__.strip().split("\n\n")[-1]
-    return planted.main(argv, usage, check, self_test, lambda root, problems: f"drift: configuration and Make target tables, {len(problems)} difference(s)")
+    return planted.main(argv, usage, check, self_test, lambda root, problems: f"drift: configuration and Make target tables, module maps, {len(problems)} difference(s)")
 
 
 if __name__ == "__main__":

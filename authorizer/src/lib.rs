@@ -2,28 +2,41 @@
 //!
 //! One invocation, one decision, one audit record:
 //!
-//! 1. The raw event is read ([`event::Request`]); REST (payload 1.0) and HTTP API (payload
+//! 1. The raw event is read (`event::Request`); REST (payload 1.0) and HTTP API (payload
 //!    2.0) events are parsed with `aws_lambda_events` types, anything else is denied.
-//! 2. The cookie is found by exact name ([`cookie::find_token`]), sizes checked first.
-//! 3. The token's shape and header are checked with no key ([`strict::inspect`], the
+//! 2. The cookie is found by exact name (`cookie::find_token`), sizes checked first.
+//! 3. The token's shape and header are checked with no key (`strict::inspect`, the
 //!    project's one strict verifier, shared with the signer).
-//! 4. The key is chosen by `kid` from the cache ([`keys::KeyCache`]), refreshed from
+//! 4. The key is chosen by `kid` from the cache (`keys::KeyCache`), refreshed from
 //!    secrets-fn when due.
 //! 5. The signature is verified with the algorithm pinned to that key, then the claims are
-//!    checked ([`strict::verify`]).
+//!    checked (`strict::verify`).
 //! 6. Unsafe methods need the CSRF header, no cross-site fetch and an allowed origin
-//!    ([`csrf`]).
+//!    (`csrf`).
 //! 7. With `REVOCATION_TABLE`, a verified token whose session or subject was revoked is
-//!    refused ([`revocation`]: an in-memory set, read at most every
+//!    refused (`revocation`: an in-memory set, read at most every
 //!    `REVOCATION_REFRESH_SECONDS`).
-//! 8. The answer is built ([`response`]) and one JSON audit record is written ([`audit`]).
+//! 8. The answer is built (`response`) and one JSON audit record is written (`audit`).
 //!
-//! What lives where: [`decision`] (the outcomes, at the bottom: every other module imports
-//! from it), [`event`] and [`event_filter`] (reading the event), [`cookie`], [`csrf`],
-//! [`routes`] (the checks, each with its policy and the headers it reads), [`keys`] (the key
-//! cache and its policy), [`response`] (outcome → wire, with its policy), [`audit`] (the
-//! record), [`config`] (environment → policies, nothing else). Reason codes: [`Reason`].
-
+//! What lives where (each module private; the interface is the `pub use` list below, and
+//! `internal`, hidden, serves fuzz, bench and end-to-end code):
+//!
+//! - `pipeline`: the decision, sans-IO: `begin` → the key lookup (the only await, in a thin
+//!   shell) → `resume`;
+//! - `decision`: the outcome vocabulary, at the bottom (every other module imports from it):
+//!   [`Refused`] (401), [`Forbidden`] (403), [`Decision`], and the `reasons!` table, the one
+//!   declaration of every reason ([`Reason`]);
+//! - `event` and `event_filter`: reading the event; `headers`: the headers the reader keeps,
+//!   the union of what each check declares;
+//! - the checks, each with its `*Rules` and their defaults: `cookie`, `bearer` (double-token
+//!   mode), `csrf`, `routes`; token checks are the shared crate's `strict`;
+//! - `keys`: the key cache and `KeySource`, the one seam for a source of keys (`state`: its
+//!   rules, pure; `source`: what every source answers; `lambda`: secrets-fn through the
+//!   Invoke API);
+//! - `revocation`: the in-memory revocation set, its feed reads and `RevocationRules`;
+//! - `response`: outcome → wire; `audit`: the record;
+//! - `config`: environment → rules, one reader per section, every problem reported together
+//!   (nothing but start-up imports it).
 mod audit;
 mod bearer;
 mod config;

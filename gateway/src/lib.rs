@@ -13,6 +13,12 @@
 //! and the book page `docs/local-gateway.md`). Development tooling, not a product: it binds
 //! loopback only and has none of API Gateway's throttling, WAF, custom domains, request
 //! validation, CORS or mapping templates.
+//!
+//! What lives where: here, the request path, the authorizer result cache and the server;
+//! [`template`] (routes and authorizers read from the template, and the context variables an
+//! identity source may name), [`router`], [`event`] (the events API Gateway sends),
+//! [`policy`] (IAM evaluation, simple answers), [`answer`] (responses and refusals), [`cli`]
+//! (the command line, checked together, and the run).
 
 pub mod answer;
 pub mod cli;

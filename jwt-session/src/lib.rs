@@ -16,6 +16,13 @@
 //! - [`revocation`]: revoked sessions and subjects (docs/revocation.md): the table's items and the
 //!   in-memory set the authorizer checks.
 //! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
+//! - [`config`]: reading a function's environment, every problem reported together (typed
+//!   codes `missing`, `invalid`, `contradictory`).
+//! - [`logging`]: JSON log lines and the level filter (third-party targets capped at INFO).
+//! - [`origin`]: `Sec-Fetch-Site`, `Origin` and `ALLOWED_ORIGINS`, one reading for the
+//!   authorizer's CSRF check and the example login.
+//! - `testing` (feature `test-util`): `VerifiedBuilder`, the one place tests build a verified
+//!   token.
 //!
 //! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
 //! `keyset_empty`, `key_invalid`, `not_a_signing_key`, `signing`, `cookie`.

@@ -157,7 +157,7 @@ impl KeyCache {
     }
 
     /// Seeds the cache with keys supplied at deploy time (`KEYS_BOOTSTRAP_JWKS`): they serve
-    /// only until the first successful fetch, which is due at once ([`CacheState::refresh_due`]).
+    /// only until the first successful fetch, which is due at once (`CacheState::refresh_due`).
     pub async fn seed(&self, set: &jwt_session::JwkSet) {
         let mut state = self.state.lock().await;
         state.record_bootstrap(Instant::now(), KeyRing::from_set(set));

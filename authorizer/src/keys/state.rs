@@ -12,7 +12,7 @@ pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 300;
 pub const DEFAULT_REFRESH_MIN_INTERVAL_SECONDS: u64 = 10;
 /// `KEYS_MAX_STALE_SECONDS`'s default.
 pub const DEFAULT_MAX_STALE_SECONDS: u64 = 3_600;
-/// When cached keys are refreshed and how long they serve. Owned by the [`KeyCache`].
+/// When cached keys are refreshed and how long they serve. Owned by the [`KeyCache`](super::KeyCache).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheRules {
     /// How long fetched keys are used before a refresh (`KEYS_CACHE_TTL_SECONDS`). Default:
