@@ -13,8 +13,7 @@ use authorizer::internal::{
 };
 use authorizer::{Refused, Verified};
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::operation::query::{QueryError, QueryInput, QueryOutput};
-use aws_sdk_dynamodb::types::error::InternalServerError;
+use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
@@ -184,8 +183,12 @@ async fn a_backlog_is_read_a_page_per_request_and_a_throttled_page_keeps_what_ca
 
 #[tokio::test]
 async fn a_failed_query_is_a_failed_page() {
-    let down = mock!(Client::query).then_error(|| {
-        QueryError::InternalServerError(InternalServerError::builder().message("down").build())
+    // As DynamoDB answers it: 500, the error's type in `__type`.
+    let down = mock!(Client::query).then_http_response(|| {
+        answer(
+            500,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"down"}"#,
+        )
     });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&down], |c| c
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
@@ -193,7 +196,25 @@ async fn a_failed_query_is_a_failed_page() {
         .page(0, Pass::Load, None, 2000, 0, TIMEOUT)
         .await
         .unwrap_err();
-    assert!(matches!(err, ReadError::Query(_)), "{err}");
+    assert!(matches!(err, ReadError::Query { .. }), "{err}");
+    assert!(err.is_transient(), "a server error may pass: {err}");
+}
+
+#[tokio::test]
+async fn a_missing_table_is_a_failed_page_that_will_not_pass_by_itself() {
+    let missing = mock!(Client::query).then_http_response(|| {
+        answer(
+            400,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no table"}"#,
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&missing], |c| c
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()));
+    let err = DynamoFeed::new(client, "t".into())
+        .page(0, Pass::Load, None, 2000, 0, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err}");
 }
 
 #[tokio::test]

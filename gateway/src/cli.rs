@@ -216,13 +216,10 @@ impl Args {
 /// does not retry an integration), the time-out, and the endpoint if one was given.
 async fn lambda_client(cfg: &Config) -> aws_sdk_lambda::Client {
     let sdk = aws_config::load_from_env().await;
+    let (retry, timeouts) = jwt_session::aws::one_attempt(cfg.invoke_timeout, cfg.invoke_timeout);
     let mut b = aws_sdk_lambda::config::Builder::from(&sdk)
-        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-        .timeout_config(
-            aws_sdk_lambda::config::timeout::TimeoutConfig::builder()
-                .operation_timeout(cfg.invoke_timeout)
-                .build(),
-        );
+        .retry_config(retry)
+        .timeout_config(timeouts);
     if let Some(url) = &cfg.invoke_endpoint {
         b = b.endpoint_url(url);
         if sdk.region().is_none() {

@@ -31,7 +31,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_lambda::primitives::Blob;
 use http_body_util::BodyExt as _;
 use hyper::body::Bytes;
 use serde_json::{Map, Value};
@@ -190,15 +189,16 @@ fn request_id() -> String {
     )
 }
 
-fn error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("errorMessage")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
+/// An error and its causes, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 impl Gateway {
@@ -229,37 +229,17 @@ impl Gateway {
             Ok(b) => b,
             Err(e) => return Invoked::Failed(e.to_string()),
         };
-        match self
-            .lambda
-            .invoke()
-            .function_name(function)
-            .payload(Blob::new(body))
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let bytes = out
-                    .payload()
-                    .map(|b| b.as_ref().to_vec())
-                    .unwrap_or_default();
-                if out.function_error().is_some() {
-                    Invoked::FunctionError(error_message(&bytes))
-                } else {
-                    Invoked::Answer(bytes)
-                }
+        match jwt_session::invoke::invoke(&self.lambda, function, body).await {
+            Ok(jwt_session::invoke::Invoked::Answer(bytes)) => Invoked::Answer(bytes),
+            Ok(jwt_session::invoke::Invoked::FunctionError { message, .. }) => {
+                Invoked::FunctionError(message)
             }
-            Err(e) => match e.raw_response() {
-                Some(raw)
-                    if raw.status().as_u16() < 500
-                        || raw
-                            .body()
-                            .bytes()
-                            .is_some_and(|b| !error_message(b).is_empty()) =>
-                {
-                    Invoked::FunctionError(error_message(raw.body().bytes().unwrap_or_default()))
-                }
-                _ => Invoked::Failed(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()),
-            },
+            // A client error of the Invoke API (no such function, a payload it refuses):
+            // API Gateway answers as for a failed function.
+            Err(failed) if failed.status.is_some_and(|s| s < 500) => {
+                Invoked::FunctionError(String::new())
+            }
+            Err(failed) => Invoked::Failed(error_chain(&failed)),
         }
     }
 

@@ -16,6 +16,10 @@
 //! - [`revocation`]: revoked sessions and subjects (docs/revocation.md): the table's items and the
 //!   in-memory set the authorizer checks.
 //! - [`secret`]: zeroizing containers for key material, without a revealing `Debug`.
+//! - `aws` (features `dynamodb`, `lambda`): whether a failed AWS call may succeed later, and
+//!   a call bounded to one attempt within a time-out, one rule for every function.
+//! - `invoke` (feature `lambda`): calling a function through the Lambda Invoke API, and
+//!   reading its answer or its error, one reading for every caller.
 //! - [`config`]: reading a function's environment, every problem reported together (typed
 //!   codes `missing`, `invalid`, `contradictory`).
 //! - [`logging`]: JSON log lines and the level filter (third-party targets capped at INFO).
@@ -27,8 +31,12 @@
 //! Error codes ([`Error::code`]): `key_generation`, `keyset_not_json`, `keyset_shape`,
 //! `keyset_empty`, `key_invalid`, `not_a_signing_key`, `signing`, `cookie`.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod cookie;
+#[cfg(feature = "lambda")]
+pub mod invoke;
 pub mod jwk;
 pub mod keygen;
 pub mod logging;

@@ -1,22 +1,13 @@
 //! AWS SDK failures in one shape for every call this function makes (Secrets Manager for the
 //! key sets, DynamoDB for the revocation table): the service, the operation, whether a later
-//! retry may succeed, and the SDK error as the source.
+//! retry may succeed (the shared rule, `jwt_session::aws::is_transient`), and the SDK error as
+//! the source.
 
 use std::fmt;
 
 // Every AWS SDK crate re-exports the same smithy `SdkError` and `ProvideErrorMetadata`, so
 // these serve DynamoDB's errors as well.
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-
-/// Service error codes that say "try again later" (Secrets Manager's and DynamoDB's).
-const TRANSIENT_CODES: [&str; 6] = [
-    "ThrottlingException",
-    "InternalServiceError",
-    "ServiceUnavailable",
-    "RequestLimitExceeded",
-    "ProvisionedThroughputExceededException",
-    "InternalServerError",
-];
 
 /// The AWS service a failed call went to, with what this function keeps there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,25 +66,9 @@ impl SdkFailure {
         SdkFailure {
             service,
             operation,
-            transient: is_transient(&e),
+            transient: jwt_session::aws::is_transient(&e),
             not_found: e.code() == Some("ResourceNotFoundException"),
             source: Box::new(e),
         }
-    }
-}
-
-/// Whether an SDK error is worth retrying later.
-fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
-    match e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(s) => {
-            let status = s.raw().status().as_u16();
-            s.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
-                || status == 429
-                || status >= 500
-        }
-        _ => false,
     }
 }

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use jwt_session::invoke::Invoked;
 
 /// The answer to one Invoke.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,17 +38,6 @@ impl Invocation {
             Invocation::Ok(v) => v,
             other => panic!("expected a JSON answer, got {other:?}"),
         }
-    }
-}
-
-fn parse_error(body: &[u8]) -> Invocation {
-    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    Invocation::Error {
-        error_type: v["errorType"].as_str().unwrap_or_default().to_owned(),
-        message: v["errorMessage"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
     }
 }
 
@@ -160,6 +150,8 @@ impl Stack {
             ))
             .endpoint_url(format!("http://127.0.0.1:{moto_port}"))
             .build();
+        let (retry, timeouts) =
+            jwt_session::aws::one_attempt(Duration::from_secs(60), Duration::from_secs(60));
         let lambda_conf = aws_sdk_lambda::config::Builder::new()
             .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
             .region(aws_sdk_lambda::config::Region::new(REGION))
@@ -167,12 +159,8 @@ impl Stack {
                 "testing", "testing", None, None, "e2e",
             ))
             .endpoint_url(format!("http://127.0.0.1:{watch_port}"))
-            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-            .timeout_config(
-                aws_sdk_lambda::config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            )
+            .retry_config(retry)
+            .timeout_config(timeouts)
             .build();
         let dynamodb_conf = aws_sdk_dynamodb::config::Builder::new()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
@@ -342,29 +330,22 @@ impl Stack {
     /// Invokes `name` through the Invoke API.
     pub async fn invoke(&self, name: &str, payload: &Value) -> Invocation {
         let body = serde_json::to_vec(payload).expect("json");
-        match self
-            .lambda
-            .invoke()
-            .function_name(name)
-            .payload(Blob::new(body))
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let bytes = out
-                    .payload()
-                    .map(|b| b.as_ref().to_vec())
-                    .unwrap_or_default();
-                if out.function_error().is_some() {
-                    parse_error(&bytes)
-                } else {
-                    Invocation::Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-                }
+        match jwt_session::invoke::invoke(&self.lambda, name, body).await {
+            Ok(Invoked::Answer(bytes)) => {
+                Invocation::Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
             }
-            Err(e) => match e.raw_response() {
-                Some(raw) => parse_error(raw.body().bytes().unwrap_or_default()),
-                None => panic!("invoke {name} failed without an answer: {e:?}"),
+            Ok(Invoked::FunctionError {
+                error_type,
+                message,
+            }) => Invocation::Error {
+                error_type,
+                message,
             },
+            Err(failed) if failed.status.is_some() => Invocation::Error {
+                error_type: String::new(),
+                message: format!("{failed}: {}", failed.source),
+            },
+            Err(failed) => panic!("invoke {name} failed without an answer: {failed:?}"),
         }
     }
 

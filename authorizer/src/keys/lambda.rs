@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_lambda::primitives::Blob;
+use jwt_session::invoke::Invoked;
 use jwt_session::wire::{KeyServerRequest, KeysResponse};
 
 use super::source::{FetchError, FetchedKeys};
@@ -57,16 +57,10 @@ impl LambdaKeySource {
         sdk: &aws_config::SdkConfig,
         cfg: &FetchRules,
     ) -> aws_sdk_lambda::config::Config {
-        use aws_sdk_lambda::config::{retry::RetryConfig, timeout::TimeoutConfig};
+        let (retry, timeouts) = jwt_session::aws::one_attempt(cfg.connect_timeout, cfg.timeout);
         aws_sdk_lambda::config::Builder::from(sdk)
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(cfg.connect_timeout)
-                    .operation_attempt_timeout(cfg.timeout)
-                    .operation_timeout(cfg.timeout)
-                    .build(),
-            )
+            .retry_config(retry)
+            .timeout_config(timeouts)
             .build()
     }
 
@@ -80,19 +74,26 @@ impl LambdaKeySource {
             refresh: revalidate,
         }
         .to_json()
-        .map_err(|e| FetchError::Invoke(Box::new(e)))?;
-        let out = self
-            .client
-            .invoke()
-            .function_name(&self.function_name)
-            .payload(Blob::new(body))
-            .send()
-            .await
-            .map_err(|e| FetchError::Invoke(Box::new(e)))?;
-        if let Some(kind) = out.function_error() {
-            return Err(FetchError::FunctionError(kind.chars().take(64).collect()));
-        }
-        let payload = out.payload().ok_or(FetchError::EmptyPayload)?;
+        .map_err(|e| FetchError::Invoke {
+            status: None,
+            source: Box::new(e),
+        })?;
+        let payload =
+            match jwt_session::invoke::invoke(&self.client, &self.function_name, body).await {
+                Ok(Invoked::Answer(payload)) if payload.is_empty() => {
+                    return Err(FetchError::EmptyPayload)
+                }
+                Ok(Invoked::Answer(payload)) => payload,
+                Ok(Invoked::FunctionError { error_type, .. }) => {
+                    return Err(FetchError::FunctionError(error_type))
+                }
+                Err(failed) => {
+                    return Err(FetchError::Invoke {
+                        status: failed.status,
+                        source: failed.source,
+                    })
+                }
+            };
         let answer = KeysResponse::parse(payload.as_ref()).map_err(FetchError::InvalidKeySet)?;
         Ok(FetchedKeys {
             keys: answer.keys,

@@ -146,6 +146,7 @@ impl KeyCache {
                     event = "keys_refresh_failed",
                     why = why.as_str(),
                     code = e.code(),
+                    transient = e.is_transient(),
                     error = %e,
                     cause,
                     failures = state.failures(),

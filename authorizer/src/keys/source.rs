@@ -21,7 +21,13 @@ pub struct FetchedKeys {
 pub enum FetchError {
     /// The Invoke call failed (network, timeout, throttling, HTTP error from the endpoint).
     #[error("invoking the key function failed")]
-    Invoke(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Invoke {
+        /// The Invoke API's HTTP status, when it answered.
+        status: Option<u16>,
+        /// What failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The key function ran and returned an error.
     #[error("the key function returned an error ({0})")]
     FunctionError(String),
@@ -37,10 +43,22 @@ impl FetchError {
     /// A stable code for the logs.
     pub fn code(&self) -> &'static str {
         match self {
-            FetchError::Invoke(_) => "keys_invoke_failed",
+            FetchError::Invoke { .. } => "keys_invoke_failed",
             FetchError::FunctionError(_) => "keys_function_error",
             FetchError::EmptyPayload => "keys_empty_payload",
             FetchError::InvalidKeySet(_) => "keys_invalid_set",
+        }
+    }
+
+    /// Whether a later fetch may succeed where this one failed: no answer, throttling or a
+    /// server error of the Invoke API. A refusal of the key function or a bad key set will be
+    /// the same next time until someone changes it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Invoke { status, .. } => status.is_none_or(|s| s == 429 || s >= 500),
+            FetchError::FunctionError(_)
+            | FetchError::EmptyPayload
+            | FetchError::InvalidKeySet(_) => false,
         }
     }
 }

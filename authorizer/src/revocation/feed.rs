@@ -68,10 +68,28 @@ impl Page {
 pub enum ReadError {
     /// The `Query` call failed (network, throttling, missing table, denied).
     #[error("DynamoDB Query failed")]
-    Query(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Query {
+        /// Whether a later read may succeed (`jwt_session::aws::is_transient`).
+        transient: bool,
+        /// The SDK's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The page did not arrive within its time-out.
     #[error("the page did not arrive in time")]
     TimedOut,
+}
+
+impl ReadError {
+    /// Whether a later read may succeed: a page that came too late, or a `Query` that failed
+    /// for a reason that passes (time-out, throttling, a server error); not a missing table or
+    /// denied access.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ReadError::Query { transient, .. } => *transient,
+            ReadError::TimedOut => true,
+        }
+    }
 }
 
 /// Reads the table's feed with the real DynamoDB client.
@@ -132,7 +150,10 @@ impl DynamoFeed {
         let out = tokio::time::timeout(timeout, query.send())
             .await
             .map_err(|_| ReadError::TimedOut)?
-            .map_err(|e| ReadError::Query(Box::new(e)))?;
+            .map_err(|e| ReadError::Query {
+                transient: jwt_session::aws::is_transient(&e),
+                source: Box::new(e),
+            })?;
         let capacity = out
             .consumed_capacity()
             .and_then(|c| c.capacity_units())

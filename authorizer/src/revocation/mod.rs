@@ -108,16 +108,10 @@ impl RevocationRules {
     /// The DynamoDB client: no SDK retries (a failed page is retried at the next interval,
     /// not multiplied here) and the time-out.
     pub fn client_config(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::config::Config {
-        use aws_sdk_dynamodb::config::{retry::RetryConfig, timeout::TimeoutConfig};
+        let (retry, timeouts) = jwt_session::aws::one_attempt(self.timeout, self.timeout);
         aws_sdk_dynamodb::config::Builder::from(sdk)
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(self.timeout)
-                    .operation_attempt_timeout(self.timeout)
-                    .operation_timeout(self.timeout)
-                    .build(),
-            )
+            .retry_config(retry)
+            .timeout_config(timeouts)
             .build()
     }
 }
@@ -275,6 +269,7 @@ impl Revocations {
                         tracing::warn!(
                             event = "revocations_refresh_failed",
                             shard = d.shard,
+                            transient = e.is_transient(),
                             error = %e,
                             cause,
                             serving = state.usable(now, &self.policy),

@@ -31,9 +31,9 @@ use std::collections::HashMap;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
-use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
 use jwt_session::cookie::{expire_cookie, SameSite};
+use jwt_session::invoke::Invoked;
 use jwt_session::password;
 use jwt_session::wire::{KeyServerRequest, RevokeResponse, SessionRef, SignResponse};
 use serde::Deserialize;
@@ -161,14 +161,6 @@ pub struct Login {
     lambda: aws_sdk_lambda::Client,
 }
 
-/// The `errorType` of a Lambda error payload (`{"errorType", "errorMessage"}`), at most 64
-/// characters; `None` for anything else.
-fn error_type(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let code = v.get("errorType")?.as_str()?;
-    Some(code.chars().take(64).collect())
-}
-
 impl Login {
     /// Builds it.
     pub fn new(cfg: Config, lambda: aws_sdk_lambda::Client) -> Self {
@@ -191,42 +183,17 @@ impl Login {
         let body = request
             .to_json()
             .map_err(|_| Called::Failed("could not build the request"))?;
-        let out = match self
-            .lambda
-            .invoke()
-            .function_name(&self.cfg.signer)
-            .payload(Blob::new(body))
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            // Lambda answers a function's error with 200 and `X-Amz-Function-Error`; a local
-            // Invoke API (`cargo lambda watch`) answers it with an error status and the same
-            // body. Either way it is the signer's refusal, not a failure to reach it.
-            Err(e) => {
-                let refusal = e
-                    .raw_response()
-                    .and_then(|r| r.body().bytes())
-                    .and_then(error_type);
-                return Err(match refusal {
-                    Some(code) => Called::Refused(code),
-                    None => Called::Failed("the signer could not be reached"),
-                });
+        // A function's error is the signer's refusal, not a failure to reach it (the shared
+        // reading of Lambda's and `cargo lambda watch`'s two ways of answering it).
+        match jwt_session::invoke::invoke(&self.lambda, &self.cfg.signer, body).await {
+            Ok(Invoked::Answer(payload)) => serde_json::from_slice(&payload)
+                .map_err(|_| Called::Failed("the signer answered nonsense")),
+            Ok(Invoked::FunctionError { error_type, .. }) if error_type.is_empty() => {
+                Err(Called::Refused("unknown".to_owned()))
             }
-        };
-        let payload: Option<Value> = out
-            .payload()
-            .and_then(|p| serde_json::from_slice(p.as_ref()).ok());
-        if out.function_error().is_some() {
-            let code = out
-                .payload()
-                .and_then(|p| error_type(p.as_ref()))
-                .unwrap_or_else(|| "unknown".to_owned());
-            return Err(Called::Refused(code));
+            Ok(Invoked::FunctionError { error_type, .. }) => Err(Called::Refused(error_type)),
+            Err(_) => Err(Called::Failed("the signer could not be reached")),
         }
-        payload
-            .and_then(|p| serde_json::from_value(p).ok())
-            .ok_or(Called::Failed("the signer answered nonsense"))
     }
 
     /// `POST /logout`: the cookie is expired in any case; a session token it carried is
@@ -509,17 +476,5 @@ mod tests {
         let r = login().handle(&post("/logout", &h)).await;
         assert_eq!(r.status_code, 200);
         assert!(r.cookies.first().is_some_and(|c| c.contains("Max-Age=0")));
-    }
-
-    #[test]
-    fn a_lambda_error_payload_is_read_as_the_signers_refusal_and_anything_else_is_not() {
-        assert_eq!(
-            error_type(br#"{"errorType":"action_not_allowed","errorMessage":"revocation is off"}"#),
-            Some("action_not_allowed".to_owned())
-        );
-        assert_eq!(error_type(b"<html>bad gateway</html>"), None);
-        assert_eq!(error_type(br#"{"message":"Rate exceeded"}"#), None);
-        let long = format!(r#"{{"errorType":"{}"}}"#, "x".repeat(100));
-        assert_eq!(error_type(long.as_bytes()).map(|c| c.len()), Some(64));
     }
 }
