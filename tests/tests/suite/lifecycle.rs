@@ -370,12 +370,27 @@ async fn secrets_fn_returning_a_function_error_as_real_lambda_does() {
     key_server_fault(fault, "keys_function_error").await;
 }
 
+/// `cargo lambda watch` answers a function's error with an error status and the error as the
+/// body: the same function error as Lambda's 200 + `X-Amz-Function-Error`
+/// (`jwt_session::invoke`), not a failure to reach the key server.
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_fn_returning_a_function_error_as_cargo_lambda_watch_does() {
     let fault = Fault::Respond {
         status: 500,
         headers: vec![],
         body: r#"{"errorType":"secrets_manager","errorMessage":"boom"}"#.into(),
+    };
+    key_server_fault(fault, "keys_function_error").await;
+}
+
+/// An error status whose body is not a function's error (a proxy's, a throttle's) is a failed
+/// call: `keys_invoke_failed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_invoke_api_answering_an_error_that_is_not_a_functions_is_a_failed_call() {
+    let fault = Fault::Respond {
+        status: 502,
+        headers: vec![],
+        body: "<html>bad gateway</html>".into(),
     };
     key_server_fault(fault, "keys_invoke_failed").await;
 }
