@@ -6,7 +6,11 @@ use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    jwt_session::logging::init_with(authorizer::AuditLayer::default(), authorizer::AUDIT_TARGET);
+    jwt_session::logging::init_with(
+        env!("CARGO_CRATE_NAME"),
+        authorizer::AuditLayer::default(),
+        authorizer::AUDIT_TARGET,
+    );
     let cfg =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     for warning in cfg.warnings() {

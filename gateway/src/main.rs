@@ -7,7 +7,7 @@ use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    jwt_session::logging::init();
+    jwt_session::logging::init(env!("CARGO_CRATE_NAME"));
     let args = gateway::cli::Args::parse();
     let outcome = match args.config() {
         Ok(cfg) => gateway::cli::run(cfg).await,

@@ -21,22 +21,8 @@
 //!
 //! # Configuration
 //!
-//! | variable | meaning | default |
-//! |---|---|---|
-//! | `SECRET_ID` | name or ARN of the secret | required |
-//! | `SECRET_CACHE_TTL_SECONDS` | how long a warm container reuses the keys it read (`0`: every request) | `60` |
-//! | `SECRET_MAX_STALE_SECONDS` | how long the last keys keep serving while Secrets Manager fails | `3600` |
-//! | `ALLOW_SYMMETRIC_KEYS` | `true` to serve `oct` keys (they are secrets) | `false` |
-//! | `SECRETS_FN_ACTIONS` | what this deployment answers: `get_keys`, `rotate`, `sign`, comma-separated | `get_keys` |
-//! | `ROTATION_OVERLAP_SECONDS` | how long a retired signing key stays in new versions (≥ the longest token lifetime) | `86400` |
-//! | `ROTATION_ALGORITHM` | algorithm of the first key when rotation starts on an empty secret | `EdDSA` |
-//! | `SIGN_ISSUER`, `SIGN_AUDIENCE` | `iss` and `aud` of issued tokens (signing role) | required with `sign` |
-//! | `SIGN_LIFETIME_SECONDS` | lifetime of one issued token | `900` |
-//! | `SESSION_MAX_SECONDS` | absolute session lifetime from the first login (`auth_time`) | `43200` |
-//! | `SESSION_COOKIE_NAME`, `SESSION_SAME_SITE` | the cookie in `set_cookie` | `__Host-session`, `Strict` |
-//! | `SIGN_MAX_CLAIMS_BYTES` | largest accepted JSON of the caller's claims | `2048` |
-//! | `REVOCATION_TABLE` | the DynamoDB revocation table (signing deployment only): revoke, and refuse to renew what is revoked | unset: revocation off |
-//! | `REVOCATION_SHARDS` | partitions of the revocation feed written to (the authorizers must read at least as many) | `8` |
+//! Every variable, its meaning and its default: docs/configuration.md (section "secrets-fn"),
+//! checked against `config.rs` by `make docs`.
 //!
 //! Region, credentials and endpoint come from the AWS SDK chain
 //! (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_DYNAMODB` locally).

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    jwt_session::logging::init();
+    jwt_session::logging::init(env!("CARGO_CRATE_NAME"));
     let cfg =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "configuration refused"))?;
     let sdk = aws_config::load_from_env().await;

@@ -4,7 +4,7 @@ use login_example::{Config, Login};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    jwt_session::logging::init();
+    jwt_session::logging::init(env!("CARGO_CRATE_NAME"));
     let cfg = Config::from_lookup(|k| std::env::var(k).ok())?;
     let sdk = aws_config::load_from_env().await;
     let login = Login::new(cfg, aws_sdk_lambda::Client::new(&sdk));
