@@ -84,8 +84,14 @@ impl LambdaKeySource {
                     return Err(FetchError::EmptyPayload)
                 }
                 Ok(Invoked::Answer(payload)) => payload,
-                Ok(Invoked::FunctionError { error_type, .. }) => {
-                    return Err(FetchError::FunctionError(error_type))
+                Ok(Invoked::FunctionError {
+                    error_type,
+                    message,
+                }) => {
+                    return Err(FetchError::FunctionError {
+                        error_type,
+                        message,
+                    })
                 }
                 Err(failed) => {
                     return Err(FetchError::Invoke {

@@ -141,7 +141,7 @@ impl KeyCache {
             }
             Err(e) => {
                 state.record_failure(Instant::now());
-                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                let cause = e.cause();
                 tracing::warn!(
                     event = "keys_refresh_failed",
                     why = why.as_str(),

@@ -29,8 +29,13 @@ pub enum FetchError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The key function ran and returned an error.
-    #[error("the key function returned an error ({0})")]
-    FunctionError(String),
+    #[error("the key function returned an error ({error_type})")]
+    FunctionError {
+        /// Its `errorType` (secrets-fn's error code).
+        error_type: String,
+        /// Its `errorMessage` (at most 256 characters; secrets-fn's messages hold no key).
+        message: String,
+    },
     /// The key function answered with no payload.
     #[error("the key function returned no payload")]
     EmptyPayload,
@@ -44,7 +49,7 @@ impl FetchError {
     pub fn code(&self) -> &'static str {
         match self {
             FetchError::Invoke { .. } => "keys_invoke_failed",
-            FetchError::FunctionError(_) => "keys_function_error",
+            FetchError::FunctionError { .. } => "keys_function_error",
             FetchError::EmptyPayload => "keys_empty_payload",
             FetchError::InvalidKeySet(_) => "keys_invalid_set",
         }
@@ -56,9 +61,17 @@ impl FetchError {
     pub fn is_transient(&self) -> bool {
         match self {
             FetchError::Invoke { status, .. } => status.is_none_or(|s| s == 429 || s >= 500),
-            FetchError::FunctionError(_)
+            FetchError::FunctionError { .. }
             | FetchError::EmptyPayload
             | FetchError::InvalidKeySet(_) => false,
+        }
+    }
+
+    /// What caused it, for the log: the failure underneath, or the key function's message.
+    pub fn cause(&self) -> Option<String> {
+        match self {
+            FetchError::FunctionError { message, .. } => Some(message.chars().take(256).collect()),
+            other => std::error::Error::source(other).map(ToString::to_string),
         }
     }
 }
