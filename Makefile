@@ -62,11 +62,13 @@ demo: venv build-debug ## Run the pair locally and print its decisions
 watch: venv build-debug ## The local API: moto, cargo lambda watch and the local API Gateway, until Ctrl-C
 	@cargo run --locked --quiet -p e2e --bin stack
 
-lint: ## cargo fmt --check, clippy -D warnings, no module cycles
+lint: ## cargo fmt --check, clippy -D warnings, the fuzz lock file up to date, no module cycles
 	@echo "==> cargo fmt --check"
 	cargo fmt --all -- --check
 	@echo "==> cargo clippy --all-targets -- -D warnings"
 	cargo clippy --locked --workspace --all-targets --features jwt-session/cli -- -D warnings
+	@echo "==> the fuzz workspace's lock file is up to date with the crates it builds on"
+	cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml > /dev/null
 	@echo "==> module cycles (scripts/module_cycles.py)"
 	$(PYTHON) scripts/module_cycles.py --self-test
 	$(PYTHON) scripts/module_cycles.py
